@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What one operation must invalidate before it may report completion: a few
+ * merged IPA ranges (each with the smallest leaf size it held, so an SMMU
+ * without range invalidation knows its stride), or a whole-VMID flush when
+ * that is cheaper, plus the table pages that may only go back to the pool
+ * once the SMMU can no longer walk them.
+ */
+#ifndef PKVM_S2_GATHER_H
+#define PKVM_S2_GATHER_H
+
+#include "hyp_env.h"
+
+#define S2_GATHER_RANGES	8
+#define S2_GATHER_FREED		64
+
+struct s2_inv_range {
+	u64 start;
+	u64 end;	/* exclusive */
+	u64 granule;	/* smallest leaf size that was cached in the range */
+};
+
+struct s2_gather {
+	struct s2_inv_range r[S2_GATHER_RANGES];
+	u32 nr;
+	bool full;		/* whole-VMID flush instead of the ranges */
+	bool walk;		/* tables were unlinked: invalidate non-leaf too */
+	u64 cost;		/* per-granule commands the ranges would take */
+	u64 full_threshold;	/* cost above which a VMID flush is cheaper */
+	/*
+	 * The operation's own range: a gap between two ranges that lies
+	 * inside it was changed too (made valid, which needs no TLBI), so
+	 * bridging it keeps one range per contiguous change.
+	 */
+	u64 bridge_start;
+	u64 bridge_end;
+	u64 freed[S2_GATHER_FREED];
+	u32 nr_freed;
+};
+
+void s2_gather_init(struct s2_gather *g, u64 full_threshold);
+void s2_gather_add(struct s2_gather *g, u64 start, u64 end, u64 granule);
+static inline bool s2_gather_empty(const struct s2_gather *g)
+{
+	return !g->nr && !g->full;
+}
+/* Forget ranges and freed pages (after they were flushed and released). */
+void s2_gather_reset(struct s2_gather *g);
+
+#endif /* PKVM_S2_GATHER_H */

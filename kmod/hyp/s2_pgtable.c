@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ownership changes on the shadow stage 2: check, then set, then fold, as
+ * three visitors of the one walk (s2_walk.c).
+ */
+#include "s2_pgtable.h"
+
+/* ---- table geometry that depends on the split policy ---- */
+
+/* Can a valid leaf live at this level? Never at 0, pages always at 3. */
+static bool can_block(const struct s2_pgtable *pgt, u32 level)
+{
+	return level == S2_LAST_LEVEL ||
+	       (level >= PKVM_LEVEL_1G && level >= pgt->max_block_level);
+}
+
+/* Table pages to turn one fully covered invalid entry into valid leaves. */
+static u64 expand_need(const struct s2_pgtable *pgt, u32 level)
+{
+	if (can_block(pgt, level))
+		return 0;
+	return 1 + S2_PTES_PER_TABLE * expand_need(pgt, level + 1);
+}
+
+/*
+ * Exact table pages needed to make [s, e) hold the target state inside the
+ * leaf at (level, lo): a partially covered leaf needs one table and then
+ * the same question for its (at most two) partially covered children; a
+ * covered one needs none unless the level cannot hold a valid leaf.
+ */
+static u64 leaf_need(const struct s2_pgtable *pgt, u32 level, u64 lo,
+		     u64 s, u64 e, bool valid)
+{
+	u64 hi = lo + s2_level_size(level);
+	u64 child, first, last, n;
+
+	if (s <= lo && hi <= e)
+		return valid ? expand_need(pgt, level) : 0;
+	child = s2_level_size(level + 1);
+	first = HYP_ALIGN_DOWN(HYP_MAX(s, lo), child);
+	last = HYP_ALIGN_DOWN(HYP_MIN(e, hi) - 1, child);
+	n = 1 + leaf_need(pgt, level + 1, first, s, e, valid);
+	if (last != first)
+		n += leaf_need(pgt, level + 1, last, s, e, valid);
+	if (last > first + child && valid)
+		n += ((last - first) / child - 1) * expand_need(pgt, level + 1);
+	return n;
+}
+
+/* ---- descriptor stores, counted, with cache cleaning when needed ---- */
+
+static void set_pte(struct s2_pgtable *pgt, u64 *ptep, u64 v)
+{
+	hyp_write_pte(ptep, v);
+	if (pgt->noncoherent_walk)
+		hyp_clean_dcache(ptep, sizeof(*ptep));
+	pgt->stats.desc_writes++;
+}
+
+static int flush(struct s2_pgtable *pgt, struct s2_gather *g)
+{
+	int ret = 0;
+
+	if (!s2_gather_empty(g)) {
+		hyp_wmb_dev();
+		if (g->full)
+			pgt->stats.tlbi_full++;
+		else
+			pgt->stats.tlbi_ranges += g->nr;
+		pgt->stats.flushes++;
+		if (pgt->tlb)
+			ret = pgt->tlb->flush(pgt->tlb_cookie, g);
+	}
+	/*
+	 * Only now can no walk reach the unlinked tables. On a failed flush
+	 * they stay out of the pool for good: reusing a page the SMMU may
+	 * still walk could map a donated page.
+	 */
+	if (!ret)
+		for (u32 i = 0; i < g->nr_freed; i++)
+			s2_pool_free(&pgt->pool, g->freed[i]);
+	s2_gather_reset(g);
+	return ret;
+}
+
+/*
+ * Break-before-make: the entry goes invalid and the break must be complete
+ * in the SMMU before the new entry may be written (SMMUv3 IHI0070, 3.21.1:
+ * without BBML, changing a block's size needs an invalid entry and an
+ * invalidation in between, or the SMMU may hit a TLB conflict).
+ */
+static int bbm_break(struct s2_pgtable *pgt, u64 *ptep, u64 addr, u32 level,
+		     u64 granule)
+{
+	struct s2_gather brk;
+
+	s2_gather_init(&brk, pgt->full_threshold);
+	set_pte(pgt, ptep, s2_desc_invalid(PKVM_OWNER_HOST));
+	s2_gather_add(&brk, addr, addr + s2_level_size(level), granule);
+	brk.walk = true;
+	pgt->stats.bbm_breaks++;
+	return flush(pgt, &brk);
+}
+
+/* Link a filled table at *ptep, in place of the leaf 'old'. */
+static int install_table(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr,
+			 u32 level, u64 table_pa)
+{
+	int ret = 0;
+
+	if (pgt->noncoherent_walk)
+		hyp_clean_dcache(hyp_phys_to_virt(table_pa), HYP_PAGE_SIZE);
+	/* The table's entries must be visible before the link to it. */
+	hyp_wmb_dev();
+	if (s2_desc_valid(old) && pgt->bbm)
+		ret = bbm_break(pgt, ptep, addr, level, s2_level_size(level));
+	set_pte(pgt, ptep, s2_desc_table(table_pa));
+	return ret;
+}
+
+/* Replace the leaf at *ptep by a table of 512 children in the same state. */
+static int split(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr, u32 level)
+{
+	u64 table_pa = s2_pool_alloc(&pgt->pool);
+	u64 *table = hyp_phys_to_virt(table_pa);
+	u64 child = s2_level_size(level + 1);
+
+	/* Reserved by the check pass: running dry here is a bug, not -ENOMEM. */
+	if (!table_pa)
+		return -EFAULT;
+	if (s2_desc_valid(old)) {
+		u64 attrs = s2_desc_attrs(old);
+
+		for (u32 i = 0; i < S2_PTES_PER_TABLE; i++)
+			table[i] = s2_desc_leaf(addr + i * child, level + 1, attrs);
+	} else if (old) {
+		for (u32 i = 0; i < S2_PTES_PER_TABLE; i++)
+			table[i] = old;
+	}
+	/* A zero page already reads as 512 holes: nothing to write. */
+	pgt->stats.desc_writes += old ? S2_PTES_PER_TABLE : 0;
+	pgt->stats.splits++;
+	pgt->table_pages++;
+	return install_table(pgt, ptep, old, addr, level, table_pa);
+}
+
+/* ---- the operation: what is allowed, and what it writes ---- */
+
+struct op_data {
+	enum s2_op op;
+	u32 owner;
+	u64 need;		/* check pass: table pages the set pass needs */
+	struct s2_gather *g;
+	int err;		/* set pass: first failure to report */
+};
+
+static bool op_makes_valid(enum s2_op op)
+{
+	return op != S2_OP_DONATE;
+}
+
+static int check_leaf(enum s2_op op, u32 owner, u64 d)
+{
+	bool valid = s2_desc_valid(d);
+	bool shared = valid && (d & S2_ATTR_SW_SHARED);
+
+	if (op == S2_OP_MAP)
+		return d ? -EEXIST : 0;
+	if (!valid && s2_desc_owner(d) == PKVM_OWNER_HOST)
+		return -ERANGE;
+	switch (op) {
+	case S2_OP_DONATE:
+		if (!valid)
+			return -EEXIST;
+		return shared ? -EBUSY : 0;
+	case S2_OP_RECLAIM:
+		if (valid)
+			return -EALREADY;
+		return s2_desc_owner(d) == owner ? 0 : -EPERM;
+	case S2_OP_SHARE:
+		if (!valid)
+			return -EPERM;
+		return shared ? -EEXIST : 0;
+	case S2_OP_UNSHARE:
+		if (!valid)
+			return -EPERM;
+		return shared ? 0 : -ENOENT;
+	default:
+		return -EINVAL;
+	}
+}
+
+static u64 target_desc(const struct op_data *od, u64 addr, u32 level)
+{
+	switch (od->op) {
+	case S2_OP_DONATE:
+		return s2_desc_invalid(od->owner);
+	case S2_OP_SHARE:
+		return s2_desc_leaf(addr, level, S2_ATTR_HOST | S2_ATTR_SW_SHARED);
+	default:
+		return s2_desc_leaf(addr, level, S2_ATTR_HOST);
+	}
+}
+
+static bool range_overlaps_pool(const struct s2_pgtable *pgt, u64 s, u64 e)
+{
+	u64 ps = pgt->pool.base, pe = ps + pgt->pool.nr_pages * HYP_PAGE_SIZE;
+
+	return s < pe && ps < e;
+}
+
+static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	struct op_data *od = ctx->arg;
+	int ret = check_leaf(od->op, od->owner, ctx->old);
+
+	(void)visit;
+	if (ret)
+		return ret;
+	/*
+	 * The pool is the hypervisor's own: handing its pages back would let
+	 * devices DMA into the tables that confine them.
+	 */
+	if (od->op == S2_OP_RECLAIM &&
+	    range_overlaps_pool(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
+				HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
+		return -EPERM;
+	od->need += leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start,
+			      ctx->end, op_makes_valid(od->op));
+	return 0;
+}
+
+static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
+{
+	struct s2_pgtable *pgt = ctx->pgt;
+	u64 size = s2_level_size(ctx->level);
+	bool covered = ctx->start <= ctx->addr && ctx->addr + size <= ctx->end;
+	u64 new;
+
+	if (!covered || (op_makes_valid(od->op) && !can_block(pgt, ctx->level)))
+		return split(pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
+	new = target_desc(od, ctx->addr, ctx->level);
+	set_pte(pgt, ctx->ptep, new);
+	/*
+	 * Only a translation that existed can be cached: the SMMU holds no
+	 * TLB entry for an invalid descriptor (as the Arm ARM guarantees for
+	 * the PE, D8.13), so mapping needs no invalidation and unmapping
+	 * needs exactly the range it unmapped. The software bits of a share
+	 * are ignored by the SMMU and change nothing it can cache.
+	 */
+	if (s2_desc_valid(ctx->old) && !s2_desc_valid(new))
+		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
+	return 0;
+}
+
+/*
+ * A table whose 512 entries describe one block (or one owner's invalid
+ * range) goes back to being a single entry, so after a reclaim the table
+ * is again the minimal one. Returns true when it folded.
+ */
+static bool fold(struct s2_pgtable *pgt, u64 *ptep, u64 tdesc, u64 addr,
+		 u32 level, struct s2_gather *g, int *err)
+{
+	u64 table_pa = s2_desc_oa(tdesc);
+	const u64 *t = hyp_phys_to_virt(table_pa);
+	u64 e0 = hyp_read_pte(&t[0]);
+	u64 child = s2_level_size(level + 1);
+	u64 new;
+	int ret;
+
+	if (s2_desc_is_table(e0, level + 1))
+		return false;
+	if (s2_desc_valid(e0)) {
+		if (!can_block(pgt, level) || s2_desc_oa(e0) != addr)
+			return false;
+		for (u32 i = 1; i < S2_PTES_PER_TABLE; i++)
+			if (hyp_read_pte(&t[i]) != e0 + i * child)
+				return false;
+		new = s2_desc_leaf(addr, level, s2_desc_attrs(e0));
+	} else {
+		for (u32 i = 1; i < S2_PTES_PER_TABLE; i++)
+			if (hyp_read_pte(&t[i]) != e0)
+				return false;
+		new = e0;
+	}
+
+	if (s2_desc_valid(new) && pgt->bbm) {
+		ret = bbm_break(pgt, ptep, addr, level, child);
+		if (ret && !*err)
+			*err = ret;
+		set_pte(pgt, ptep, new);
+		/* The break's sync made the table unreachable already. */
+		if (!ret)
+			s2_pool_free(&pgt->pool, table_pa);
+	} else {
+		set_pte(pgt, ptep, new);
+		/*
+		 * Valid children may sit in the TLB as smaller entries: drop
+		 * them and the walk-cache entry with the table's whole span.
+		 * Invalid children were never cached, and the operation's own
+		 * range lies inside this span, so its non-leaf invalidation
+		 * already drops the walk-cache entry: mark it non-leaf only.
+		 */
+		if (s2_desc_valid(new))
+			s2_gather_add(g, addr, addr + s2_level_size(level), child);
+		g->walk = true;
+		g->freed[g->nr_freed++] = table_pa;
+		if (g->nr_freed == S2_GATHER_FREED) {
+			ret = flush(pgt, g);
+			if (ret && !*err)
+				*err = ret;
+		}
+	}
+	pgt->table_pages--;
+	pgt->stats.folds++;
+	return true;
+}
+
+static int fold_post(struct s2_walk_ctx *ctx, struct s2_gather *g, int *err)
+{
+	/* The root is not an entry of anything: it never folds. */
+	fold(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level, g, err);
+	return 0;
+}
+
+static int set_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	struct op_data *od = ctx->arg;
+	int ret;
+
+	if (visit == S2_VISIT_TABLE_POST)
+		return fold_post(ctx, od->g, &od->err);
+	ret = set_leaf(ctx, od);
+	if (ret && !od->err)
+		od->err = ret;
+	/* Keep walking: a failed flush must not leave half a range done. */
+	return ret == -EFAULT ? ret : 0;
+}
+
+static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
+{
+	if (!size || !HYP_IS_ALIGNED(addr | size, HYP_PAGE_SIZE) ||
+	    addr + size < addr)
+		return -EINVAL;
+	if (addr + size > (1ull << pgt->ias))
+		return -ERANGE;
+	return 0;
+}
+
+static int apply(struct s2_pgtable *pgt, enum s2_op op, u64 addr, u64 size,
+		 u32 owner)
+{
+	struct s2_gather g;
+	struct op_data od = { .op = op, .owner = owner, .g = &g };
+	struct s2_walker check = { check_visitor, &od, S2_VISIT_LEAF };
+	struct s2_walker set = { set_visitor, &od,
+				 S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
+	int ret;
+
+	ret = check_args(pgt, addr, size);
+	if (ret)
+		goto out_count;
+	hyp_spin_lock(&pgt->lock);
+	ret = s2_walk(pgt, addr, size, &check);
+	if (!ret && od.need > pgt->pool.nr_free)
+		ret = -ENOMEM;
+	if (ret)
+		goto out_unlock;
+
+	s2_gather_init(&g, pgt->full_threshold);
+	g.bridge_start = addr;
+	g.bridge_end = addr + size;
+	ret = s2_walk(pgt, addr, size, &set);
+	if (!ret)
+		ret = od.err;
+	/* Even after a failure: what was written must be invalidated. */
+	{
+		int fret = flush(pgt, &g);
+
+		if (!ret)
+			ret = fret;
+	}
+	pgt->stats.ops[op]++;
+out_unlock:
+	hyp_spin_unlock(&pgt->lock);
+out_count:
+	if (ret)
+		pgt->stats.errors++;
+	return ret;
+}
+
+static bool owner_ok(u32 owner)
+{
+	return owner != PKVM_OWNER_HOST && owner <= PKVM_OWNER_MAX;
+}
+
+int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
+{
+	if (!owner_ok(owner)) {
+		pgt->stats.errors++;
+		return -EINVAL;
+	}
+	return apply(pgt, S2_OP_DONATE, addr, size, owner);
+}
+
+int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
+{
+	if (!owner_ok(owner)) {
+		pgt->stats.errors++;
+		return -EINVAL;
+	}
+	return apply(pgt, S2_OP_RECLAIM, addr, size, owner);
+}
+
+int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size)
+{
+	return apply(pgt, S2_OP_SHARE, addr, size, PKVM_OWNER_HOST);
+}
+
+int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size)
+{
+	return apply(pgt, S2_OP_UNSHARE, addr, size, PKVM_OWNER_HOST);
+}
+
+int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size)
+{
+	return apply(pgt, S2_OP_MAP, addr, size, PKVM_OWNER_HOST);
+}
+
+/* ---- lookups ---- */
+
+int s2_owner_of(struct s2_pgtable *pgt, u64 addr, u32 *owner, bool *shared)
+{
+	u64 *table = pgt->root;
+	u32 entries = pgt->root_entries;
+	u64 d;
+
+	if (addr >= (1ull << pgt->ias))
+		return -ERANGE;
+	for (u32 level = pgt->start_level;; level++) {
+		d = hyp_read_pte(&table[s2_level_index(addr, level, entries)]);
+		if (!s2_desc_is_table(d, level))
+			break;
+		table = hyp_phys_to_virt(s2_desc_oa(d));
+		entries = S2_PTES_PER_TABLE;
+	}
+	if (!s2_desc_valid(d) && s2_desc_owner(d) == PKVM_OWNER_HOST)
+		return -ERANGE;
+	*owner = s2_desc_valid(d) ? PKVM_OWNER_HOST : s2_desc_owner(d);
+	*shared = s2_desc_valid(d) && (d & S2_ATTR_SW_SHARED);
+	return 0;
+}
+
+struct leaf_data {
+	s2_leaf_fn fn;
+	void *arg;
+};
+
+static int leaf_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	struct leaf_data *ld = ctx->arg;
+	u64 d = ctx->old;
+	struct s2_leaf leaf = {
+		.addr = ctx->addr,
+		.size = s2_level_size(ctx->level),
+		.level = ctx->level,
+		.memory = s2_desc_valid(d) || s2_desc_owner(d) != PKVM_OWNER_HOST,
+		.owner = s2_desc_valid(d) ? PKVM_OWNER_HOST : s2_desc_owner(d),
+		.shared = s2_desc_valid(d) && (d & S2_ATTR_SW_SHARED),
+		.desc = d,
+	};
+
+	(void)visit;
+	return ld->fn(&leaf, ld->arg);
+}
+
+int s2_for_each_leaf(struct s2_pgtable *pgt, u64 addr, u64 size,
+		     s2_leaf_fn fn, void *arg)
+{
+	struct leaf_data ld = { fn, arg };
+	struct s2_walker w = { leaf_visitor, &ld, S2_VISIT_LEAF };
+
+	return s2_walk(pgt, addr, size, &w);
+}
+
+static int count_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	(void)visit;
+	(*(u64 *)ctx->arg)++;
+	return 0;
+}
+
+u64 s2_count_table_pages(struct s2_pgtable *pgt)
+{
+	u64 n = pgt->root_pages;
+	struct s2_walker w = { count_visitor, &n, S2_VISIT_TABLE_POST };
+
+	s2_walk(pgt, 0, 1ull << pgt->ias, &w);
+	return n;
+}
+
+/* ---- split policy ---- */
+
+static int presplit_need_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	u64 *need = ctx->arg;
+
+	(void)visit;
+	if (s2_desc_valid(ctx->old) && !can_block(ctx->pgt, ctx->level))
+		*need += expand_need(ctx->pgt, ctx->level);
+	return 0;
+}
+
+struct policy_data {
+	struct s2_gather g;
+	int err;
+};
+
+static int presplit_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	struct policy_data *pd = ctx->arg;
+	int ret = 0;
+
+	if (visit == S2_VISIT_TABLE_POST)
+		return fold_post(ctx, &pd->g, &pd->err);
+	if (s2_desc_valid(ctx->old) && !can_block(ctx->pgt, ctx->level))
+		ret = split(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
+	if (ret && !pd->err)
+		pd->err = ret;
+	return ret == -EFAULT ? ret : 0;
+}
+
+int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
+			u32 level)
+{
+	u32 old_max = pgt->max_block_level;
+	bool old_bbm = pgt->bbm;
+	struct policy_data pd = { .err = 0 };
+	struct s2_walker w = { presplit_visitor, &pd,
+			       S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
+	struct s2_walker count = { presplit_need_visitor, NULL, S2_VISIT_LEAF };
+	u64 need = 0;
+	int ret;
+
+	if (policy > PKVM_SPLIT_PRESPLIT ||
+	    (policy == PKVM_SPLIT_PRESPLIT &&
+	     (level < PKVM_LEVEL_1G || level > PKVM_LEVEL_4K)))
+		return -EINVAL;
+
+	hyp_spin_lock(&pgt->lock);
+	pgt->max_block_level = policy == PKVM_SPLIT_PRESPLIT ? level : PKVM_LEVEL_1G;
+	/* Hardware without BBML is why one presplits: splits stay BBM there. */
+	pgt->bbm = policy != PKVM_SPLIT_HITLESS;
+	count.arg = &need;
+	s2_walk(pgt, 0, 1ull << pgt->ias, &count);
+	if (need > pgt->pool.nr_free) {
+		pgt->max_block_level = old_max;
+		pgt->bbm = old_bbm;
+		hyp_spin_unlock(&pgt->lock);
+		return -ENOMEM;
+	}
+	s2_gather_init(&pd.g, pgt->full_threshold);
+	ret = s2_walk(pgt, 0, 1ull << pgt->ias, &w);
+	if (!ret)
+		ret = pd.err;
+	{
+		int fret = flush(pgt, &pd.g);
+
+		if (!ret)
+			ret = fret;
+	}
+	pgt->policy = policy;
+	hyp_spin_unlock(&pgt->lock);
+	return ret;
+}

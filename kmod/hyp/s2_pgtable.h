@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The shadow stage 2: an identity map of exactly the memory the host owns,
+ * in the SMMU's translation table format, edited on every ownership change.
+ *
+ * Every operation is all-or-nothing: a read-only pass checks the state of
+ * every page in the range and counts the table pages the change needs; only
+ * then is a descriptor written, and the pool cannot run dry half-way.
+ *
+ * Errors (negative errno), first offending page in address order wins:
+ *   -EINVAL   size 0, not page aligned, address overflow, bad owner id
+ *   -ERANGE   range reaches a page that is not memory (or is beyond the IAS)
+ *   -EEXIST   donate: page already donated; share: page already shared
+ *   -EALREADY reclaim: page already belongs to the host
+ *   -EPERM    reclaim: page owned by another owner; share/unshare: page not
+ *             the host's
+ *   -EBUSY    donate: page is shared (unshare it first)
+ *   -ENOENT   unshare: page is not shared
+ *   -ENOMEM   the table pool cannot cover the change
+ *   -ETIMEDOUT (or the SMMU layer's error) the change is made but its
+ *             invalidation did not complete; the SMMU must be treated as dead
+ */
+#ifndef PKVM_S2_PGTABLE_H
+#define PKVM_S2_PGTABLE_H
+
+#include "hyp_env.h"
+#include "s2_desc.h"
+#include "s2_gather.h"
+#include "s2_pool.h"
+
+#define S2_MAX_REGIONS	32
+
+struct s2_region {
+	u64 base;
+	u64 size;
+};
+
+struct s2_tlb_ops {
+	/*
+	 * Issue g's invalidations and wait for them: one CMD_SYNC. Called
+	 * once at the end of each operation, and in the middle only where
+	 * break-before-make needs the break to be complete.
+	 */
+	int (*flush)(void *cookie, const struct s2_gather *g);
+};
+
+enum s2_op {
+	S2_OP_DONATE,
+	S2_OP_RECLAIM,
+	S2_OP_SHARE,
+	S2_OP_UNSHARE,
+	S2_OP_MAP,		/* init: hole -> host memory */
+	S2_OP_NR,
+};
+
+struct s2_stats {
+	u64 ops[S2_OP_NR];
+	u64 errors;
+	u64 desc_writes;	/* descriptor stores into tables */
+	u64 tlbi_ranges;	/* ranges handed to the SMMU layer */
+	u64 tlbi_full;		/* whole-VMID flushes handed instead */
+	u64 flushes;		/* flush calls (each one CMD_SYNC) */
+	u64 splits;
+	u64 folds;
+	u64 bbm_breaks;
+};
+
+struct s2_config {
+	u32 ias;
+	const struct s2_region *regions;	/* sorted, disjoint, page aligned */
+	u32 nr_regions;
+	u64 pool_pa;		/* table pool: contiguous, page aligned, pa != 0 */
+	u64 pool_pages;
+	enum pkvm_split_policy policy;
+	u32 presplit_level;	/* largest block level with PRESPLIT: 1..3 */
+	const struct s2_tlb_ops *tlb;	/* NULL: nothing to invalidate */
+	void *tlb_cookie;
+	u64 full_threshold;	/* see struct s2_gather; 0 picks "never" */
+	bool noncoherent_walk;	/* SMMU walks without snooping: clean caches */
+};
+
+struct s2_pgtable {
+	u32 ias;
+	u32 start_level;
+	u32 root_entries;
+	u32 root_pages;
+	u64 root_pa;
+	u64 *root;
+	enum pkvm_split_policy policy;
+	u32 max_block_level;
+	bool bbm;		/* splits and folds of live blocks break first */
+	bool noncoherent_walk;
+	u64 full_threshold;
+	const struct s2_tlb_ops *tlb;
+	void *tlb_cookie;
+	struct s2_pool pool;
+	u64 table_pages;	/* in use, root included */
+	u64 mem_pages;		/* pages of memory, owned by anyone */
+	struct s2_stats stats;
+	hyp_spinlock_t lock;
+};
+
+int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg);
+
+/* Init only: turn a hole into host memory (regions must not overlap). */
+int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size);
+
+int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
+int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
+int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size);
+int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size);
+
+/* Owner of the page at addr and whether it is shared; -ERANGE for a hole. */
+int s2_owner_of(struct s2_pgtable *pgt, u64 addr, u32 *owner, bool *shared);
+
+/*
+ * Change how live blocks are split; PRESPLIT splits every block above
+ * 'level' now (all or nothing, -ENOMEM if the pool cannot), the others fold
+ * tables back to the largest blocks.
+ */
+int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
+			u32 level);
+
+/* One leaf of the table: [addr, addr + size) is uniformly in this state. */
+struct s2_leaf {
+	u64 addr;
+	u64 size;
+	u32 level;
+	bool memory;	/* false: a hole */
+	u32 owner;	/* PKVM_OWNER_HOST when valid */
+	bool shared;
+	u64 desc;	/* the raw descriptor, for attribute checks */
+};
+typedef int (*s2_leaf_fn)(const struct s2_leaf *leaf, void *arg);
+/* Calls fn for every leaf overlapping [addr, addr + size), in order. */
+int s2_for_each_leaf(struct s2_pgtable *pgt, u64 addr, u64 size,
+		     s2_leaf_fn fn, void *arg);
+
+/* Table pages reachable from the root, counted by a walk (for checks). */
+u64 s2_count_table_pages(struct s2_pgtable *pgt);
+
+/* ---- the walker, shared by every job above ---- */
+enum s2_visit {
+	S2_VISIT_LEAF = 1 << 0,		/* before a leaf; may turn it into a table */
+	S2_VISIT_TABLE_POST = 1 << 1,	/* after a table's entries were walked */
+};
+
+struct s2_walk_ctx {
+	struct s2_pgtable *pgt;
+	u64 *ptep;
+	u64 old;	/* descriptor as read before the visit */
+	u64 addr;	/* first address the entry maps (aligned to its level) */
+	u64 start;	/* the walk's range */
+	u64 end;
+	u32 level;
+	void *arg;
+};
+
+struct s2_walker {
+	int (*cb)(struct s2_walk_ctx *ctx, enum s2_visit visit);
+	void *arg;
+	u32 flags;
+};
+
+int s2_walk(struct s2_pgtable *pgt, u64 addr, u64 size,
+	    const struct s2_walker *walker);
+
+#endif /* PKVM_S2_PGTABLE_H */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one walk over the shadow stage 2. Jobs are visitors; the walker owns
+ * the level math and the descent, and re-reads an entry after the leaf
+ * visitor so that a visitor may split a leaf and have the walk go on into
+ * the new table (the shape of KVM's kvm_pgtable_walk()).
+ */
+#include "s2_pgtable.h"
+
+struct walk_data {
+	struct s2_pgtable *pgt;
+	const struct s2_walker *w;
+	u64 addr;	/* next address to visit */
+	u64 start;
+	u64 end;
+};
+
+static int walk_table(struct walk_data *d, u64 *table, u32 level, u32 entries);
+
+static int walk_entry(struct walk_data *d, u64 *ptep, u32 level)
+{
+	u64 size = s2_level_size(level);
+	struct s2_walk_ctx ctx = {
+		.pgt = d->pgt,
+		.ptep = ptep,
+		.old = hyp_read_pte(ptep),
+		.addr = HYP_ALIGN_DOWN(d->addr, size),
+		.start = d->start,
+		.end = d->end,
+		.level = level,
+		.arg = d->w->arg,
+	};
+	int ret;
+
+	if (!s2_desc_is_table(ctx.old, level) && (d->w->flags & S2_VISIT_LEAF)) {
+		ret = d->w->cb(&ctx, S2_VISIT_LEAF);
+		if (ret)
+			return ret;
+		ctx.old = hyp_read_pte(ptep);
+	}
+	if (!s2_desc_is_table(ctx.old, level)) {
+		d->addr = ctx.addr + size;
+		return 0;
+	}
+	ret = walk_table(d, hyp_phys_to_virt(s2_desc_oa(ctx.old)), level + 1,
+			 S2_PTES_PER_TABLE);
+	if (ret || !(d->w->flags & S2_VISIT_TABLE_POST))
+		return ret;
+	ctx.old = hyp_read_pte(ptep);
+	return d->w->cb(&ctx, S2_VISIT_TABLE_POST);
+}
+
+static int walk_table(struct walk_data *d, u64 *table, u32 level, u32 entries)
+{
+	for (u32 idx = s2_level_index(d->addr, level, entries);
+	     idx < entries && d->addr < d->end; idx++) {
+		int ret = walk_entry(d, &table[idx], level);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int s2_walk(struct s2_pgtable *pgt, u64 addr, u64 size,
+	    const struct s2_walker *walker)
+{
+	struct walk_data d = {
+		.pgt = pgt,
+		.w = walker,
+		.addr = addr,
+		.start = addr,
+		.end = addr + size,
+	};
+
+	if (!size || d.end < addr || d.end > (1ull << pgt->ias))
+		return -ERANGE;
+	return walk_table(&d, pgt->root, pgt->start_level, pgt->root_entries);
+}

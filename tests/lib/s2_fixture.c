@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "s2_fixture.h"
+
+#include <stdlib.h>
+
+int s2_fixture_init(struct s2_fixture *f, struct s2_config *cfg)
+{
+	size_t bytes = cfg->pool_pages * HYP_PAGE_SIZE;
+	int ret;
+
+	f->pool_pa = cfg->pool_pa;
+	f->pool_pages = cfg->pool_pages;
+	if (posix_memalign(&f->pool_buf, HYP_PAGE_SIZE, bytes))
+		return -ENOMEM;
+	ret = sim_phys_map(cfg->pool_pa, bytes, f->pool_buf);
+	if (ret) {
+		free(f->pool_buf);
+		f->pool_buf = NULL;
+		return ret;
+	}
+	ret = s2_init(&f->pgt, cfg);
+	if (ret)
+		s2_fixture_fini(f);
+	return ret;
+}
+
+void s2_fixture_fini(struct s2_fixture *f)
+{
+	if (!f->pool_buf)
+		return;
+	sim_phys_unmap(f->pool_pa);
+	free(f->pool_buf);
+	f->pool_buf = NULL;
+}
