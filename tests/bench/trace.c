@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "trace.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,15 +9,8 @@
 
 int trace_push(struct trace *t, char kind, uint64_t addr, uint64_t len, uint16_t owner)
 {
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		struct trace_op *ops = realloc(t->ops, cap * sizeof(*ops));
-
-		if (!ops)
-			return -ENOMEM;
-		t->ops = ops;
-		t->cap = cap;
-	}
+	if (GROW(t->ops, t->nr, t->cap))
+		return -ENOMEM;
 	t->ops[t->nr++] = (struct trace_op){ addr, len, owner, kind };
 	return 0;
 }

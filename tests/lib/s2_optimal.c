@@ -6,6 +6,7 @@
  * (no level-0 blocks with a 4 KiB granule), invalid entries anywhere.
  */
 #include "s2_optimal.h"
+#include "testutil.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,15 +21,8 @@ int opt_map_add(struct opt_map *m, uint64_t start, uint64_t end, uint32_t state)
 		last->end = end;
 		return 0;
 	}
-	if (m->nr == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 1024;
-		struct opt_run *r = realloc(m->runs, cap * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		m->runs = r;
-		m->cap = cap;
-	}
+	if (GROW(m->runs, m->nr, m->cap))
+		return -ENOMEM;
 	m->runs[m->nr++] = (struct opt_run){ start, end, state };
 	return 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "s2_snapshot.h"
+#include "testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +9,8 @@ static int add_leaf(const struct s2_leaf *leaf, void *arg)
 {
 	struct s2_snapshot *snap = arg;
 
-	if (snap->nr == snap->cap) {
-		size_t cap = snap->cap ? snap->cap * 2 : 4096;
-		struct s2_leaf *l = realloc(snap->leaves, cap * sizeof(*l));
-
-		if (!l)
-			return -ENOMEM;
-		snap->leaves = l;
-		snap->cap = cap;
-	}
+	if (GROW(snap->leaves, snap->nr, snap->cap))
+		return -ENOMEM;
 	snap->leaves[snap->nr++] = *leaf;
 	return 0;
 }

@@ -6,6 +6,8 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "testutil.h"
+
 #include "s2_desc.h"
 
 START_TEST(level_shift_and_size)
@@ -116,8 +118,6 @@ int main(void)
 {
 	Suite *s = suite_create("s2_desc");
 	TCase *tc = tcase_create("encodings");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, level_shift_and_size);
 	tcase_add_test(tc, start_level_and_concatenation);
@@ -127,9 +127,5 @@ int main(void)
 	tcase_add_test(tc, table_descriptor);
 	tcase_add_test(tc, invalid_owner);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

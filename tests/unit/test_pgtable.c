@@ -3,6 +3,8 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "testutil.h"
+
 #include "s2_fixture.h"
 #include "s2_optimal.h"
 #include "s2_snapshot.h"
@@ -438,8 +440,6 @@ int main(void)
 	Suite *s = suite_create("s2_pgtable");
 	TCase *tc = tcase_create("ops");
 	TCase *tg = tcase_create("gather");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, init_maps_largest_blocks);
@@ -458,9 +458,5 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tg, gather_merges_touching_and_bridged_ranges);
 	suite_add_tcase(s, tg);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

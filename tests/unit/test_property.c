@@ -11,6 +11,7 @@
  * PKVM_PROPERTY_OPS sets the number of operations (default 1000000).
  */
 #include <check.h>
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -160,10 +161,7 @@ static int model_check(const struct model *m, enum s2_op op, u64 addr, u64 size,
 
 static void records_add(struct records *rs, u64 addr, u64 size, u32 owner)
 {
-	if (rs->nr == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 1024;
-		rs->r = realloc(rs->r, rs->cap * sizeof(*rs->r));
-	}
+	ck_assert(GROW(rs->r, rs->nr, rs->cap) == 0);
 	rs->r[rs->nr++] = (struct record){ addr, size, owner };
 }
 
@@ -473,8 +471,6 @@ int main(void)
 	const char *s = getenv("PKVM_SEED");
 	Suite *su = suite_create("s2_property");
 	TCase *tc = tcase_create("random");
-	SRunner *sr;
-	int failed;
 
 	seed = s ? strtoull(s, NULL, 0) : 0x5eed2026ull;
 	printf("property seed 0x%llx (replay with PKVM_SEED)\n", (unsigned long long)seed);
@@ -483,9 +479,5 @@ int main(void)
 	tcase_add_test(tc, bbm_ops);
 	tcase_add_test(tc, presplit_2m_ops);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(su);
 }
