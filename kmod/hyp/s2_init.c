@@ -72,6 +72,9 @@ int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg)
 		return -ENOMEM;
 	pgt->root = hyp_phys_to_virt(pgt->root_pa);
 	pgt->table_pages = pgt->root_pages;
+	/* Pinned even where it is not memory: it is never the host's. */
+	pgt->pinned[0] = (struct s2_region){ cfg->pool_pa, cfg->pool_pages * HYP_PAGE_SIZE };
+	pgt->nr_pinned = 1;
 
 	for (u32 i = 0; i < cfg->nr_regions; i++) {
 		ret = s2_map_memory(pgt, cfg->regions[i].base, cfg->regions[i].size);

@@ -202,11 +202,15 @@ static u64 target_desc(const struct op_data *od, u64 addr, u32 level)
 	}
 }
 
-static bool range_overlaps_pool(const struct s2_pgtable *pgt, u64 s, u64 e)
+static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 {
-	u64 ps = pgt->pool.base, pe = ps + pgt->pool.nr_pages * HYP_PAGE_SIZE;
+	for (u32 i = 0; i < pgt->nr_pinned; i++) {
+		const struct s2_region *p = &pgt->pinned[i];
 
-	return s < pe && ps < e;
+		if (s < p->base + p->size && p->base < e)
+			return true;
+	}
+	return false;
 }
 
 static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
@@ -217,13 +221,9 @@ static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	(void)visit;
 	if (ret)
 		return ret;
-	/*
-	 * The pool is the hypervisor's own: handing its pages back would let
-	 * devices DMA into the tables that confine them.
-	 */
 	if (od->op == S2_OP_RECLAIM &&
-	    range_overlaps_pool(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
-				HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
+	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
+			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
 	od->need += leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start,
 			      ctx->end, op_makes_valid(od->op));
@@ -425,6 +425,31 @@ int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size)
 int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
 	return apply(pgt, S2_OP_MAP, addr, size, PKVM_OWNER_HOST);
+}
+
+static int pin_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	(void)visit;
+	if (s2_desc_valid(ctx->old) || s2_desc_owner(ctx->old) != PKVM_OWNER_HYP)
+		return -EPERM;
+	return 0;
+}
+
+int s2_pin(struct s2_pgtable *pgt, u64 addr, u64 size)
+{
+	struct s2_walker w = { pin_visitor, NULL, S2_VISIT_LEAF };
+	int ret = check_args(pgt, addr, size);
+
+	if (ret)
+		return ret;
+	hyp_spin_lock(&pgt->lock);
+	ret = s2_walk(pgt, addr, size, &w);
+	if (!ret && pgt->nr_pinned == S2_MAX_PINNED)
+		ret = -ENOSPC;
+	if (!ret)
+		pgt->pinned[pgt->nr_pinned++] = (struct s2_region){ addr, size };
+	hyp_spin_unlock(&pgt->lock);
+	return ret;
 }
 
 /* ---- lookups ---- */

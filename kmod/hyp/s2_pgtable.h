@@ -12,8 +12,9 @@
  *   -ERANGE   range reaches a page that is not memory (or is beyond the IAS)
  *   -EEXIST   donate: page already donated; share: page already shared
  *   -EALREADY reclaim: page already belongs to the host
- *   -EPERM    reclaim: page owned by another owner; share/unshare: page not
- *             the host's
+ *   -EPERM    reclaim: page owned by another owner, or pinned by the
+ *             hypervisor (its table pool, SMMU tables); share/unshare:
+ *             page not the host's
  *   -EBUSY    donate: page is shared (unshare it first)
  *   -ENOENT   unshare: page is not shared
  *   -ENOMEM   the table pool cannot cover the change
@@ -29,6 +30,7 @@
 #include "s2_pool.h"
 
 #define S2_MAX_REGIONS	32
+#define S2_MAX_PINNED	8
 
 struct s2_region {
 	u64 base;
@@ -94,6 +96,13 @@ struct s2_pgtable {
 	const struct s2_tlb_ops *tlb;
 	void *tlb_cookie;
 	struct s2_pool pool;
+	/*
+	 * Hypervisor-owned ranges that must never go back to the host: the
+	 * table pool (always entry 0), stream tables, queues. Reclaiming any
+	 * of them would let a device DMA into what confines it.
+	 */
+	struct s2_region pinned[S2_MAX_PINNED];
+	u32 nr_pinned;
 	u64 table_pages;	/* in use, root included */
 	u64 mem_pages;		/* pages of memory, owned by anyone */
 	struct s2_stats stats;
@@ -109,6 +118,13 @@ int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
 int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
 int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size);
 int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size);
+
+/*
+ * Keep [addr, addr + size) from ever being reclaimed (reclaim: -EPERM).
+ * The range must already be the hypervisor's (-EPERM otherwise, -ENOSPC
+ * when all S2_MAX_PINNED slots are used).
+ */
+int s2_pin(struct s2_pgtable *pgt, u64 addr, u64 size);
 
 /* Owner of the page at addr and whether it is shared; -ERANGE for a hole. */
 int s2_owner_of(struct s2_pgtable *pgt, u64 addr, u32 *owner, bool *shared);

@@ -367,6 +367,30 @@ START_TEST(pool_inside_memory_is_the_hypervisors)
 }
 END_TEST
 
+START_TEST(pinned_ranges_never_go_back)
+{
+	u64 a = 0x80000000ull + 8 * MiB;
+
+	/* Only the hypervisor's own pages can be pinned. */
+	ck_assert_int_eq(s2_pin(&fx.pgt, a, 64 * KiB), -EPERM);
+	ck_assert_int_eq(s2_donate(&fx.pgt, a, 64 * KiB, PKVM_OWNER_HYP), 0);
+	ck_assert_int_eq(s2_pin(&fx.pgt, a, 64 * KiB), 0);
+	ck_assert_int_eq(s2_reclaim(&fx.pgt, a + 60 * KiB, 4 * KiB, PKVM_OWNER_HYP), -EPERM);
+	ck_assert_uint_eq(owner(a + 60 * KiB), PKVM_OWNER_HYP);
+	/* The pool is pinned from init, even as a carve-out. */
+	ck_assert_uint_eq(fx.pgt.nr_pinned, 2);
+	ck_assert_uint_eq(fx.pgt.pinned[0].base, POOL_PA);
+	for (u32 i = 2; i < S2_MAX_PINNED; i++) {
+		ck_assert_int_eq(s2_donate(&fx.pgt, a + i * MiB, 4 * KiB, PKVM_OWNER_HYP), 0);
+		ck_assert_int_eq(s2_pin(&fx.pgt, a + i * MiB, 4 * KiB), 0);
+	}
+	ck_assert_int_eq(s2_donate(&fx.pgt, a + 20 * MiB, 4 * KiB, PKVM_OWNER_HYP), 0);
+	ck_assert_int_eq(s2_pin(&fx.pgt, a + 20 * MiB, 4 * KiB), -ENOSPC);
+	/* Unpinned hypervisor pages still come back. */
+	ck_assert_int_eq(s2_reclaim(&fx.pgt, a + 20 * MiB, 4 * KiB, PKVM_OWNER_HYP), 0);
+}
+END_TEST
+
 START_TEST(bad_configs_are_refused)
 {
 	struct s2_pgtable pgt;
@@ -454,6 +478,7 @@ int main(void)
 	tcase_add_test(tc, policy_change_splits_and_folds_back);
 	tcase_add_test(tc, share_is_recorded_and_folds_back);
 	tcase_add_test(tc, pool_inside_memory_is_the_hypervisors);
+	tcase_add_test(tc, pinned_ranges_never_go_back);
 	tcase_add_test(tc, bad_configs_are_refused);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tg, gather_merges_touching_and_bridged_ranges);
