@@ -60,6 +60,48 @@ u64 sim_virt_to_phys_slow(const void *va)
 	return ~0ull;
 }
 
+/* The whole of [pa, pa + size) inside one window, or NULL. */
+static void *window_span(u64 pa, u64 size)
+{
+	for (unsigned int i = 0; i < SIM_PHYS_WINDOWS; i++) {
+		struct sim_phys_window *w = &sim_phys_windows[i];
+
+		if (w->size && pa - w->pa < w->size && size <= w->size - (pa - w->pa))
+			return w->va + (pa - w->pa);
+	}
+	return NULL;
+}
+
+void *hyp_mmio_map(u64 pa, u64 size)
+{
+	return window_span(pa, size);
+}
+
+void *hyp_mem_map(u64 pa, u64 size)
+{
+	return window_span(pa, size);
+}
+
+int hyp_copy_from_host(void *dst, u64 pa, u64 size)
+{
+	void *src = window_span(pa, size);
+
+	if (!src)
+		return -EFAULT;
+	memcpy(dst, src, size);
+	return 0;
+}
+
+int hyp_copy_to_host(u64 pa, const void *src, u64 size)
+{
+	void *dst = window_span(pa, size);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, size);
+	return 0;
+}
+
 u64 hyp_now_ns(void)
 {
 	struct timespec ts;

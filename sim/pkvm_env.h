@@ -93,6 +93,11 @@ void hyp_writel(u32 v, volatile void *addr);
 u64 hyp_readq(const volatile void *addr);
 void hyp_writeq(u64 v, volatile void *addr);
 
+void *hyp_mmio_map(u64 pa, u64 size);
+void *hyp_mem_map(u64 pa, u64 size);
+int hyp_copy_from_host(void *dst, u64 pa, u64 size);
+int hyp_copy_to_host(u64 pa, const void *src, u64 size);
+
 u64 hyp_now_ns(void);
 #define hyp_cpu_relax()	do { } while (0)
 

@@ -25,6 +25,14 @@
  *   locks     hyp_spinlock_t, hyp_spin_lock_init/lock/unlock
  *   mmio      hyp_readl/hyp_writel/hyp_readq/hyp_writeq (relaxed accessors;
  *             ordering is requested explicitly with the barriers above)
+ *             hyp_mmio_map(pa, size): the va of a device's registers, or
+ *             NULL when this environment cannot reach them
+ *   host mem  hyp_mem_map(pa, size): the va of memory the host hands over
+ *             (table pool, SMMU tables), or NULL when it is not memory
+ *             this environment can reach
+ *             hyp_copy_from_host(dst, pa, size), hyp_copy_to_host(pa, src,
+ *             size): 0 or -EFAULT when [pa, pa+size) is not memory this
+ *             environment can reach; ownership is the caller's check
  *   time      hyp_now_ns(): monotonic, for bounded waits only
  *   cpu       hyp_cpu_relax()
  */

@@ -17,6 +17,7 @@
 
 #include "s2_fixture.h"
 #include "s2_optimal.h"
+#include "refmodel.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -26,10 +27,6 @@
 #define WIN_HI 0xc0200000ull
 #define WIN_PAGES ((WIN_HI - WIN_LO) >> 12)
 
-#define REF_MEM 1u
-#define REF_SHARED 2u
-#define REF_POOL 4u
-
 /* Adjacent regions 1 and 2, unaligned edges, pool inside region 1. */
 static const struct s2_region regions[] = {
 	{ 0x40003000ull, 0x58000000ull - 0x5000 - 0x40003000ull },
@@ -38,23 +35,6 @@ static const struct s2_region regions[] = {
 };
 #define POOL_PA (0x6ff00000ull + 0x3000)
 #define POOL_PAGES 2048ull
-
-/* A range still donated to owner (or still shared, owner 0) as a whole. */
-struct record {
-	u64 addr, size;
-	u32 owner;
-};
-
-struct records {
-	struct record *r;
-	size_t nr, cap;
-};
-
-struct model {
-	u16 *owner;
-	u8 *flags;
-	struct records don, shr;
-};
 
 /* Flushes the engine asked for during the current operation. */
 struct flushes {
@@ -84,143 +64,13 @@ static long op_index;
 	ck_assert_msg(cond, "seed 0x%llx op %ld: %s", (unsigned long long)seed, \
 		      op_index, #cond)
 
-static bool in_window(u64 addr)
-{
-	return addr >= WIN_LO && addr < WIN_HI;
-}
-
 static size_t pg(u64 addr)
 {
 	return (addr - WIN_LO) >> 12;
 }
 
-static void model_init(struct model *m)
-{
-	m->owner = calloc(WIN_PAGES, sizeof(*m->owner));
-	m->flags = calloc(WIN_PAGES, 1);
-	m->don = (struct records){ 0 };
-	m->shr = (struct records){ 0 };
-	for (unsigned int i = 0; i < 3; i++)
-		for (u64 a = regions[i].base; a < regions[i].base + regions[i].size; a += 4096)
-			m->flags[pg(a)] = REF_MEM;
-	for (u64 a = POOL_PA; a < POOL_PA + POOL_PAGES * 4096; a += 4096) {
-		m->owner[pg(a)] = PKVM_OWNER_HYP;
-		m->flags[pg(a)] |= REF_POOL;
-	}
-}
-
-/* The documented rules, page by page, first offending page wins. */
-static int model_check(const struct model *m, enum s2_op op, u64 addr, u64 size,
-		       u32 owner)
-{
-	if ((op == S2_OP_DONATE || op == S2_OP_RECLAIM) &&
-	    (owner == PKVM_OWNER_HOST || owner > PKVM_OWNER_MAX))
-		return -EINVAL;
-	if (!size || (addr | size) & 0xfff || addr + size < addr)
-		return -EINVAL;
-	if (addr + size > 1ull << IAS)
-		return -ERANGE;
-	for (u64 a = addr; a < addr + size; a += 4096) {
-		size_t i = pg(a);
-		bool host;
-
-		if (!in_window(a) || !(m->flags[i] & REF_MEM))
-			return -ERANGE;
-		host = m->owner[i] == PKVM_OWNER_HOST;
-		switch (op) {
-		case S2_OP_DONATE:
-			if (!host)
-				return -EEXIST;
-			if (m->flags[i] & REF_SHARED)
-				return -EBUSY;
-			break;
-		case S2_OP_RECLAIM:
-			if (host)
-				return -EALREADY;
-			if (m->owner[i] != owner || (m->flags[i] & REF_POOL))
-				return -EPERM;
-			break;
-		case S2_OP_SHARE:
-			if (!host)
-				return -EPERM;
-			if (m->flags[i] & REF_SHARED)
-				return -EEXIST;
-			break;
-		case S2_OP_UNSHARE:
-			if (!host)
-				return -EPERM;
-			if (!(m->flags[i] & REF_SHARED))
-				return -ENOENT;
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static void records_add(struct records *rs, u64 addr, u64 size, u32 owner)
-{
-	ck_assert(GROW(rs->r, rs->nr, rs->cap) == 0);
-	rs->r[rs->nr++] = (struct record){ addr, size, owner };
-}
-
-static void model_apply(struct model *m, enum s2_op op, u64 addr, u64 size, u32 owner)
-{
-	for (u64 a = addr; a < addr + size; a += 4096) {
-		size_t i = pg(a);
-
-		switch (op) {
-		case S2_OP_DONATE:
-			m->owner[i] = (u16)owner;
-			break;
-		case S2_OP_RECLAIM:
-			m->owner[i] = PKVM_OWNER_HOST;
-			break;
-		case S2_OP_SHARE:
-			m->flags[i] |= REF_SHARED;
-			break;
-		case S2_OP_UNSHARE:
-			m->flags[i] &= (u8)~REF_SHARED;
-			break;
-		default:
-			break;
-		}
-	}
-	if (op == S2_OP_DONATE)
-		records_add(&m->don, addr, size, owner);
-	if (op == S2_OP_SHARE)
-		records_add(&m->shr, addr, size, 0);
-}
-
-/*
- * Keep the records exact: an operation on part of record k leaves what is
- * left of it on either side; a failed one means the record went stale.
- */
-static void records_forget(struct records *rs, size_t k, u64 addr, u64 size)
-{
-	struct record d = rs->r[k];
-
-	rs->r[k] = rs->r[--rs->nr];
-	if (!size)
-		return;
-	if (addr > d.addr)
-		records_add(rs, d.addr, addr - d.addr, d.owner);
-	if (addr + size < d.addr + d.size)
-		records_add(rs, addr + size, d.addr + d.size - addr - size, d.owner);
-}
-
-static u32 model_state(const struct model *m, size_t i)
-{
-	if (!(m->flags[i] & REF_MEM))
-		return 0;
-	if (m->owner[i] != PKVM_OWNER_HOST)
-		return OPT_OWNER(m->owner[i]);
-	return m->flags[i] & REF_SHARED ? OPT_HOST_SHARED : OPT_HOST;
-}
-
 struct compare {
-	const struct model *m;
+	const struct refmodel *m;
 	long pages;
 };
 
@@ -241,8 +91,7 @@ static int compare_leaf(const struct s2_leaf *l, void *arg)
 	lo = HYP_MAX(lo, WIN_LO);
 	hi = HYP_MIN(hi, WIN_HI);
 	for (u64 a = lo; a < hi; a += 4096) {
-		size_t i = pg(a);
-		u32 want = model_state(c->m, i);
+		u32 want = ref_state(c->m, a);
 		u32 got = !l->memory ? 0 : l->owner ? OPT_OWNER(l->owner) :
 			  l->shared ? OPT_HOST_SHARED : OPT_HOST;
 
@@ -256,23 +105,7 @@ static int compare_leaf(const struct s2_leaf *l, void *arg)
 	return 0;
 }
 
-static u64 model_optimal(const struct model *m, u32 max_level)
-{
-	struct opt_map map = { 0 };
-	u64 pages;
-
-	for (size_t i = 0; i < WIN_PAGES; i++) {
-		u32 st = model_state(m, i);
-
-		if (st)
-			opt_map_add(&map, WIN_LO + (i << 12), WIN_LO + ((i + 1) << 12), st);
-	}
-	pages = opt_minimal(&map, IAS, max_level).table_pages;
-	opt_map_free(&map);
-	return pages;
-}
-
-static void compare_all(struct s2_fixture *fx, const struct model *m, u32 max_level)
+static void compare_all(struct s2_fixture *fx, const struct refmodel *m, u32 max_level)
 {
 	struct compare c = { .m = m };
 	int ret = s2_for_each_leaf(&fx->pgt, 0, 1ull << IAS, compare_leaf, &c);
@@ -280,7 +113,7 @@ static void compare_all(struct s2_fixture *fx, const struct model *m, u32 max_le
 	fail_if_not(ret == 0);
 	fail_if_not(c.pages == (long)WIN_PAGES);
 	fail_if_not(fx->pgt.table_pages == s2_count_table_pages(&fx->pgt));
-	fail_if_not(fx->pgt.table_pages == model_optimal(m, max_level));
+	fail_if_not(fx->pgt.table_pages == ref_optimal(m, max_level));
 	/* Every pool page is a table in use or free: no leak, no double use. */
 	fail_if_not(fx->pgt.pool.nr_free + fx->pgt.table_pages == POOL_PAGES);
 }
@@ -295,24 +128,6 @@ static bool covered(const struct flushes *f, u64 a)
 	return false;
 }
 
-static u64 rand_below(u64 *st, u64 n)
-{
-	return s2_rand(st) % n;
-}
-
-static u64 pick_size(u64 *st)
-{
-	u64 r = rand_below(st, 1000);
-
-	if (r < 600)
-		return (1 + rand_below(st, 4)) << 12;
-	if (r < 880)
-		return (1 + rand_below(st, 512)) << 12;
-	if (r < 995)
-		return (1 + rand_below(st, 4)) * 2 * MiB;
-	return (1 + rand_below(st, 262144)) << 12;
-}
-
 static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 {
 	struct flushes fl;
@@ -324,90 +139,49 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	};
 	u32 max_level = policy == PKVM_SPLIT_PRESPLIT ? level : 1;
 	struct s2_fixture fx;
-	struct model m;
+	struct refmodel m;
 	u64 st = seed, initial_pages;
 	long batch = nr_ops / 100 ? nr_ops / 100 : 1, ok = 0;
 
 	fail_if_not(s2_fixture_init(&fx, &cfg) == 0);
-	model_init(&m);
+	fail_if_not(ref_init(&m, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
+	ref_pin(&m, POOL_PA, POOL_PAGES * 4096);
 	initial_pages = fx.pgt.table_pages;
 	compare_all(&fx, &m, max_level);
 
 	for (op_index = 0; op_index < nr_ops; op_index++) {
-		u64 r = rand_below(&st, 100), addr, size;
-		enum s2_op op;
-		u32 owner = 2 + (u32)rand_below(&st, 4);
-		struct records *rs;
-		long from;
+		struct ref_op o;
 		int want, got;
 
-		/* Undo more often than do, so the map keeps splitting and folding. */
-		op = r < 30 ? S2_OP_DONATE : r < 70 ? S2_OP_RECLAIM :
-		     r < 80 ? S2_OP_SHARE : S2_OP_UNSHARE;
-		rs = op == S2_OP_RECLAIM ? &m.don : op == S2_OP_UNSHARE ? &m.shr : NULL;
-		from = -1;
-		if (rs && rs->nr && rand_below(&st, 8)) {
-			/* Mostly undo (part of) an earlier donation or share. */
-			struct record d;
-			u64 pages, first;
-
-			from = (long)rand_below(&st, rs->nr);
-			d = rs->r[from];
-			pages = d.size >> 12;
-			first = rand_below(&st, pages);
-			addr = d.addr + (first << 12);
-			size = (1 + rand_below(&st, pages - first)) << 12;
-			owner = d.owner;
-			if (rand_below(&st, 2)) {
-				addr = d.addr;
-				size = d.size;
-			}
-		} else {
-			size = pick_size(&st);
-			addr = WIN_LO + (rand_below(&st, WIN_PAGES) << 12);
-			if (size >= 2 * MiB && rand_below(&st, 2))
-				addr = HYP_ALIGN_DOWN(addr, 2 * MiB);
-		}
-		switch (rand_below(&st, 200)) {	/* the hostile host */
-		case 0: addr |= 0x800; break;
-		case 1: size = 0; break;
-		case 2: size = ~0ull << 12; break;
-		case 3: owner = PKVM_OWNER_HOST; break;
-		case 4: owner = PKVM_OWNER_HYP; break;
-		case 5: addr = (1ull << IAS) - 4096; size = 8192; break;
-		default: break;
-		}
-
-		want = model_check(&m, op, addr, size, owner);
+		ref_gen(&m, &st, &o);
+		want = ref_check(&m, o.op, o.addr, o.size, o.owner);
 		memset(&fl, 0, sizeof(fl));
-		switch (op) {
-		case S2_OP_DONATE: got = s2_donate(&fx.pgt, addr, size, owner); break;
-		case S2_OP_RECLAIM: got = s2_reclaim(&fx.pgt, addr, size, owner); break;
-		case S2_OP_SHARE: got = s2_share(&fx.pgt, addr, size); break;
-		default: got = s2_unshare(&fx.pgt, addr, size); break;
+		switch (o.op) {
+		case S2_OP_DONATE: got = s2_donate(&fx.pgt, o.addr, o.size, o.owner); break;
+		case S2_OP_RECLAIM: got = s2_reclaim(&fx.pgt, o.addr, o.size, o.owner); break;
+		case S2_OP_SHARE: got = s2_share(&fx.pgt, o.addr, o.size); break;
+		default: got = s2_unshare(&fx.pgt, o.addr, o.size); break;
 		}
 		if (got != want)
 			fprintf(stderr, "op %d addr 0x%llx size 0x%llx owner %u: got %d want %d\n",
-				op, (unsigned long long)addr, (unsigned long long)size,
-				owner, got, want);
+				o.op, (unsigned long long)o.addr, (unsigned long long)o.size,
+				o.owner, got, want);
 		fail_if_not(got == want);
-		if (from >= 0)
-			records_forget(rs, (size_t)from, got ? 0 : addr, got ? 0 : size);
+		ref_done(&m, &o, got);
 		if (got) {
 			fail_if_not(fl.calls == 0);
 			continue;
 		}
 		ok++;
 		/* Every page that left the host was invalidated in this op. */
-		if (op == S2_OP_DONATE)
-			for (u64 a = addr; a < addr + size; a += 4096)
+		if (o.op == S2_OP_DONATE)
+			for (u64 a = o.addr; a < o.addr + o.size; a += 4096)
 				fail_if_not(covered(&fl, a));
 		if (policy == PKVM_SPLIT_HITLESS) {
 			/* One CMD_SYNC, one range per contiguous change. */
 			fail_if_not(fl.calls <= 1);
 			fail_if_not(fl.nr_ranges <= 1);
 		}
-		model_apply(&m, op, addr, size, owner);
 		if ((op_index + 1) % batch == 0)
 			compare_all(&fx, &m, max_level);
 	}
@@ -421,11 +195,13 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 
 		if (m.flags[i] & REF_SHARED) {
 			fail_if_not(s2_unshare(&fx.pgt, a, 4096) == 0);
-			m.flags[i] &= (u8)~REF_SHARED;
+			ref_apply(&m, S2_OP_UNSHARE, a, 4096, 0);
 		}
-		if (m.owner[i] != PKVM_OWNER_HOST && !(m.flags[i] & REF_POOL)) {
-			fail_if_not(s2_reclaim(&fx.pgt, a, 4096, m.owner[i]) == 0);
-			m.owner[i] = PKVM_OWNER_HOST;
+		if (m.owner[i] != PKVM_OWNER_HOST && !(m.flags[i] & REF_PINNED)) {
+			u32 owner = m.owner[i];
+
+			fail_if_not(s2_reclaim(&fx.pgt, a, 4096, owner) == 0);
+			ref_apply(&m, S2_OP_RECLAIM, a, 4096, owner);
 		}
 	}
 	compare_all(&fx, &m, max_level);
@@ -435,10 +211,7 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	       (unsigned long long)fx.pgt.stats.folds,
 	       (unsigned long long)fx.pgt.stats.bbm_breaks);
 	s2_fixture_fini(&fx);
-	free(m.owner);
-	free(m.flags);
-	free(m.don.r);
-	free(m.shr.r);
+	ref_fini(&m);
 }
 
 static long nr_ops(void)

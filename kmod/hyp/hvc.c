@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hypercall dispatch: argument checks in front of the engine and the SMMU
+ * layer. Every check happens before the first change, so a refused call
+ * leaves everything as it was.
+ */
+#include "hvc.h"
+
+#define SMMU_REGS_SIZE	0x20000ull	/* register pages 0 and 1, 64 KiB each */
+
+/* The smallest input size (>= 32 bits) that covers every address below top. */
+static u32 ias_for(u64 top)
+{
+	u32 bits = 64 - (u32)__builtin_clzll(top - 1);
+
+	return HYP_MAX(bits, PKVM_S2_IAS_MIN);
+}
+
+/* Is [pa, pa + size) all memory (every page in some region)? */
+static bool inside_regions(const struct s2_region *r, u32 nr, u64 pa, u64 size)
+{
+	u64 covered = 0;
+
+	for (u32 i = 0; i < nr; i++) {
+		u64 s = HYP_MAX(pa, r[i].base), e = HYP_MIN(pa + size, r[i].base + r[i].size);
+
+		if (s < e)
+			covered += e - s;
+	}
+	return covered == size;
+}
+
+static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	struct s2_region regions[S2_MAX_REGIONS];
+	u64 nr = a[1], pool_pa = a[2], pool_pages = a[3], policy = a[4];
+	struct s2_config cfg = { 0 };
+	u64 top = 0, pool_size;
+	int ret;
+
+	if (hyp->ready)
+		return -EBUSY;
+	if (!nr || nr > S2_MAX_REGIONS || a[0] & 7)
+		return -EINVAL;
+	/* Copy first, check the copy: the host may rewrite its buffer meanwhile. */
+	ret = hyp_copy_from_host(regions, a[0], nr * sizeof(regions[0]));
+	if (ret)
+		return ret;
+	for (u32 i = 0; i < nr; i++) {
+		u64 end = regions[i].base + regions[i].size;
+
+		if (!regions[i].size || end < regions[i].base)
+			return -EINVAL;
+		top = HYP_MAX(top, end);
+	}
+	if (top > 1ull << PKVM_S2_IAS_MAX)
+		return -ERANGE;
+	if (!pool_pages || pool_pages > (1ull << (PKVM_S2_IAS_MAX - HYP_PAGE_SHIFT)) ||
+	    pool_pa & ~HYP_PAGE_MASK)
+		return -EINVAL;
+	pool_size = pool_pages << HYP_PAGE_SHIFT;
+	if (pool_pa + pool_size < pool_pa)
+		return -EINVAL;
+	/* The pool is host memory being given away: all of it must be memory. */
+	if (!inside_regions(regions, (u32)nr, pool_pa, pool_size))
+		return -EPERM;
+	if (!hyp_mem_map(pool_pa, pool_size))
+		return -EFAULT;
+	if (policy > PKVM_SPLIT_AUTO)
+		return -EINVAL;
+
+	cfg.ias = ias_for(top);
+	cfg.regions = regions;
+	cfg.nr_regions = (u32)nr;
+	cfg.pool_pa = pool_pa;
+	cfg.pool_pages = pool_pages;
+	/* Before any SMMU is known, nothing walks the table: hitless is moot. */
+	cfg.policy = policy == PKVM_SPLIT_AUTO ? PKVM_SPLIT_HITLESS : policy;
+	cfg.presplit_level = (u32)HYP_MIN(a[5], 0xffu);
+	cfg.tlb = &smmu_tlb_ops;
+	cfg.tlb_cookie = &hyp->dom;
+	hyp->dom.vmid = PKVM_IOMMU_VMID;
+	ret = s2_init(&hyp->pgt, &cfg);
+	if (ret)
+		return ret;
+	hyp->split_auto = policy == PKVM_SPLIT_AUTO;
+	hyp_mb();
+	hyp->ready = true;
+	return 0;
+}
+
+static enum pkvm_split_policy auto_policy(const struct pkvm_iommu_hyp *hyp)
+{
+	for (u32 i = 0; i < hyp->nr_smmus; i++)
+		if (smmu_split_policy_auto(&hyp->smmu[i].dev.feat) != PKVM_SPLIT_HITLESS)
+			return PKVM_SPLIT_BBM;
+	return PKVM_SPLIT_HITLESS;
+}
+
+static u64 l2_page_alloc(void *cookie)
+{
+	struct pkvm_iommu_smmu *s = cookie;
+	u64 end = s->mem_pa + (s->mem_pages << HYP_PAGE_SHIFT), pa = s->l2_next;
+
+	if (pa >= end)
+		return 0;
+	s->l2_next += HYP_PAGE_SIZE;
+	return pa;	/* zeroed when the SMMU was added */
+}
+
+static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	u64 regs_pa = a[0], mem_pa = a[1], mem_pages = a[2], mem_size;
+	struct pkvm_iommu_smmu *s = &hyp->smmu[hyp->nr_smmus];
+	struct smmu_dev_config cfg = { 0 };
+	struct smmu_features f;
+	u64 strtab_pa, strtab_bytes;
+	bool two_level;
+	u32 log2size, owner;
+	void *regs, *mem;
+	bool shared;
+	int ret;
+
+	if (hyp->nr_smmus == PKVM_IOMMU_MAX_SMMUS ||
+	    hyp->pgt.nr_pinned == S2_MAX_PINNED)
+		return -ENOSPC;
+	if (regs_pa & (SMMU_REGS_SIZE / 2 - 1) || regs_pa + SMMU_REGS_SIZE < regs_pa)
+		return -EINVAL;
+	for (u32 i = 0; i < hyp->nr_smmus; i++)
+		if (hyp->smmu[i].regs_pa == regs_pa)
+			return -EEXIST;
+	if (!mem_pages || mem_pa & ~HYP_PAGE_MASK ||
+	    mem_pages > (1ull << (PKVM_S2_IAS_MAX - HYP_PAGE_SHIFT)))
+		return -EINVAL;
+	mem_size = mem_pages << HYP_PAGE_SHIFT;
+	if (mem_pa + mem_size < mem_pa)
+		return -EINVAL;
+	/* Registers are a device, never memory the host could also map as RAM. */
+	if (s2_owner_of(&hyp->pgt, regs_pa, &owner, &shared) != -ERANGE ||
+	    s2_owner_of(&hyp->pgt, regs_pa + SMMU_REGS_SIZE - HYP_PAGE_SIZE,
+			&owner, &shared) != -ERANGE)
+		return -EPERM;
+	regs = hyp_mmio_map(regs_pa, SMMU_REGS_SIZE);
+	if (!regs)
+		return -ENXIO;
+	mem = hyp_mem_map(mem_pa, mem_size);
+	if (!mem)
+		return -EFAULT;
+	ret = smmu_probe(&f, regs, hyp->pgt.ias);
+	if (ret)
+		return ret;
+
+	/* Layout: command queue, event queue, stream table, level-2 pages. */
+	ret = smmu_strtab_geometry(&f, SMMU_STRTAB_AUTO, 0, &two_level, &log2size);
+	if (ret)
+		return ret;
+	strtab_bytes = smmu_strtab_bytes(two_level, log2size);
+	/* The SMMU aligns the table base down to the table's size. */
+	strtab_pa = mem_pa + 2 * HYP_PAGE_SIZE;
+	strtab_pa = (strtab_pa + strtab_bytes - 1) & ~(strtab_bytes - 1);
+	if (strtab_pa + HYP_MAX(strtab_bytes, HYP_PAGE_SIZE) > mem_pa + mem_size ||
+	    strtab_pa < mem_pa)
+		return -ENOMEM;
+
+	/* Take the memory away from the host's devices before using it. */
+	ret = s2_donate(&hyp->pgt, mem_pa, mem_size, PKVM_OWNER_HYP);
+	if (ret)
+		return ret;
+	hyp_memset(mem, 0, mem_size);
+
+	s->regs_pa = regs_pa;
+	s->mem_pa = mem_pa;
+	s->mem_pages = mem_pages;
+	s->l2_next = (strtab_pa + HYP_MAX(strtab_bytes, HYP_PAGE_SIZE) + HYP_PAGE_SIZE - 1) &
+		     HYP_PAGE_MASK;
+	cfg.regs = regs;
+	cfg.pa_bits = hyp->pgt.ias;
+	cfg.strtab_pa = strtab_pa;
+	cfg.strtab_size = strtab_bytes;
+	cfg.strtab_fmt = two_level ? SMMU_STRTAB_2LVL : SMMU_STRTAB_LINEAR;
+	cfg.cmdq_pa = mem_pa;
+	cfg.cmdq_log2 = PKVM_IOMMU_CMDQ_LOG2;
+	cfg.evtq_pa = mem_pa + HYP_PAGE_SIZE;
+	cfg.evtq_log2 = PKVM_IOMMU_EVTQ_LOG2;
+	cfg.l2_pages = (struct smmu_page_src){ l2_page_alloc, s };
+	ret = smmu_dev_init(&s->dev, &cfg);
+	if (!ret)
+		ret = smmu_tlb_domain_add(&hyp->dom, &s->dev);
+	if (ret) {
+		/* Nothing walks this memory: it can go back. */
+		s2_reclaim(&hyp->pgt, mem_pa, mem_size, PKVM_OWNER_HYP);
+		return ret;
+	}
+	/* Slots were checked above: this cannot fail. */
+	s2_pin(&hyp->pgt, mem_pa, mem_size);
+	smmu_tlb_set_threshold(&hyp->pgt, &hyp->dom);
+	hyp->nr_smmus++;
+	if (hyp->split_auto && auto_policy(hyp) != hyp->pgt.policy) {
+		ret = s2_set_split_policy(&hyp->pgt, auto_policy(hyp), 0);
+		if (ret)
+			return ret;
+	}
+	return hyp->nr_smmus - 1;
+}
+
+static struct smmu_dev *smmu_arg(struct pkvm_iommu_hyp *hyp, u64 idx)
+{
+	return idx < hyp->nr_smmus ? &hyp->smmu[idx].dev : NULL;
+}
+
+static s64 hvc_stream(struct pkvm_iommu_hyp *hyp, const u64 a[6], u64 policy)
+{
+	struct smmu_dev *d = smmu_arg(hyp, a[0]);
+	struct smmu_s2_params p;
+
+	if (!d)
+		return -ENODEV;
+	if (a[1] > 0xffffffffull)
+		return -ERANGE;
+	if (policy == PKVM_STREAM_BLOCK)
+		return smmu_stream_set(d, (u32)a[1], SMMU_POLICY_BLOCK, NULL);
+	if (policy != PKVM_STREAM_ISOLATE)
+		return -EINVAL;
+	smmu_s2_params_from_pgt(&p, &hyp->pgt, hyp->dom.vmid);
+	return smmu_stream_set(d, (u32)a[1], SMMU_POLICY_ISOLATE, &p);
+}
+
+static s64 hvc_split_policy(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	u64 policy = a[0];
+	int ret;
+
+	if (policy > PKVM_SPLIT_AUTO || a[1] > PKVM_LEVEL_4K)
+		return -EINVAL;
+	if (policy == PKVM_SPLIT_AUTO)
+		ret = s2_set_split_policy(&hyp->pgt, auto_policy(hyp), 0);
+	else
+		ret = s2_set_split_policy(&hyp->pgt, (enum pkvm_split_policy)policy,
+					  (u32)a[1]);
+	if (!ret)
+		hyp->split_auto = policy == PKVM_SPLIT_AUTO;
+	return ret;
+}
+
+static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
+{
+	const struct s2_pgtable *pgt = &hyp->pgt;
+	const struct s2_stats *st = &pgt->stats;
+
+	switch (id) {
+	case PKVM_IOMMU_STAT_DONATE: return (s64)st->ops[S2_OP_DONATE];
+	case PKVM_IOMMU_STAT_RECLAIM: return (s64)st->ops[S2_OP_RECLAIM];
+	case PKVM_IOMMU_STAT_SHARE: return (s64)st->ops[S2_OP_SHARE];
+	case PKVM_IOMMU_STAT_UNSHARE: return (s64)st->ops[S2_OP_UNSHARE];
+	case PKVM_IOMMU_STAT_ERRORS: return (s64)st->errors;
+	case PKVM_IOMMU_STAT_DESC_WRITES: return (s64)st->desc_writes;
+	case PKVM_IOMMU_STAT_TLBI_RANGES: return (s64)st->tlbi_ranges;
+	case PKVM_IOMMU_STAT_TLBI_FULL: return (s64)st->tlbi_full;
+	case PKVM_IOMMU_STAT_SYNCS: return (s64)st->flushes;
+	case PKVM_IOMMU_STAT_SPLITS: return (s64)st->splits;
+	case PKVM_IOMMU_STAT_FOLDS: return (s64)st->folds;
+	case PKVM_IOMMU_STAT_BBM_BREAKS: return (s64)st->bbm_breaks;
+	case PKVM_IOMMU_STAT_TABLE_PAGES: return (s64)pgt->table_pages;
+	case PKVM_IOMMU_STAT_POOL_FREE: return (s64)pgt->pool.nr_free;
+	case PKVM_IOMMU_STAT_MEM_PAGES: return (s64)pgt->mem_pages;
+	case PKVM_IOMMU_STAT_SPLIT_POLICY:
+		return hyp->split_auto ? PKVM_SPLIT_AUTO : pgt->policy;
+	default: return -EINVAL;
+	}
+}
+
+static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	struct smmu_dev *d = smmu_arg(hyp, a[0]);
+	struct pkvm_iommu_event out;
+	struct smmu_event ev;
+	bool overflow = false, shared;
+	u64 pa = a[1];
+	u32 owner;
+	int ret;
+
+	if (!d)
+		return -ENODEV;
+	/* The record goes into one page the host owns, whole. */
+	if (pa & 7 || (pa & ~HYP_PAGE_MASK) + sizeof(out) > HYP_PAGE_SIZE)
+		return -EINVAL;
+	ret = s2_owner_of(&hyp->pgt, pa, &owner, &shared);
+	if (ret)
+		return ret;
+	if (owner != PKVM_OWNER_HOST)
+		return -EPERM;
+	ret = smmu_evtq_pop(&d->evtq, &ev, &overflow);
+	if (ret <= 0 && !overflow)
+		return ret;
+	out.type = ret > 0 ? ev.type : 0;
+	out.sid = ret > 0 ? ev.sid : 0;
+	out.addr = ret > 0 ? ev.addr : 0;
+	out.flags = (ret > 0 && !ev.read ? 1 : 0) | (ret > 0 && ev.s2 ? 2 : 0) |
+		    (overflow ? 4 : 0);
+	ret = hyp_copy_to_host(pa, &out, sizeof(out));
+	return ret ? ret : 1;
+}
+
+void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp)
+{
+	hyp_memset(hyp, 0, sizeof(*hyp));
+	hyp_spin_lock_init(&hyp->lock);
+}
+
+static s64 dispatch(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
+{
+	if (fn == PKVM_IOMMU_HVC_INIT)
+		return hvc_init(hyp, a);
+	if (!hyp->ready)
+		return -ENODEV;
+	switch (fn) {
+	case PKVM_IOMMU_HVC_SMMU_ADD:
+		return hvc_smmu_add(hyp, a);
+	case PKVM_IOMMU_HVC_STREAM_ATTACH:
+		return hvc_stream(hyp, a, a[2]);
+	case PKVM_IOMMU_HVC_STREAM_DETACH:
+		return hvc_stream(hyp, a, PKVM_STREAM_BLOCK);
+	case PKVM_IOMMU_HVC_DONATE:
+	case PKVM_IOMMU_HVC_RECLAIM:
+		/* Checked before narrowing, or 0x10002 would pass as owner 2. */
+		if (a[2] > PKVM_OWNER_MAX)
+			return -EINVAL;
+		return fn == PKVM_IOMMU_HVC_DONATE ?
+		       s2_donate(&hyp->pgt, a[0], a[1], (u32)a[2]) :
+		       s2_reclaim(&hyp->pgt, a[0], a[1], (u32)a[2]);
+	case PKVM_IOMMU_HVC_SHARE:
+		return s2_share(&hyp->pgt, a[0], a[1]);
+	case PKVM_IOMMU_HVC_UNSHARE:
+		return s2_unshare(&hyp->pgt, a[0], a[1]);
+	case PKVM_IOMMU_HVC_SPLIT_POLICY:
+		return hvc_split_policy(hyp, a);
+	case PKVM_IOMMU_HVC_STATS_READ:
+		return hvc_stats_read(hyp, a[0]);
+	case PKVM_IOMMU_HVC_EVENT_POP:
+		return hvc_event_pop(hyp, a);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * One lock for every call: adding an SMMU changes the set the engine's
+ * flush walks, so ownership calls must not run beside it. Ownership calls
+ * are serialised by the engine's own lock anyway.
+ */
+s64 pkvm_iommu_hvc(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 args[6])
+{
+	s64 ret;
+
+	hyp_spin_lock(&hyp->lock);
+	ret = dispatch(hyp, fn, args);
+	hyp_spin_unlock(&hyp->lock);
+	return ret;
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Command encoders and the command queue.
+ *
+ * The queue is a ring of 2^log2size 16-byte entries in memory the SMMU
+ * reads. PROD (ours) and CONS (the SMMU's) are each an index plus a wrap
+ * bit just above it (IHI 0070 H.a, 3.5 Command and Event queues): equal
+ * index and equal wrap means empty, equal index and different wrap means
+ * full. One producer only: the callers serialise (smmu_dev's lock).
+ *
+ * Every wait is bounded by timeout_ns of hyp_now_ns(); a wedged SMMU is an
+ * error (-ETIMEDOUT) for the caller, never a hang at EL2.
+ */
+#ifndef PKVM_SMMU_CMDQ_H
+#define PKVM_SMMU_CMDQ_H
+
+#include "hyp_env.h"
+#include "smmu_regs.h"
+
+#define SMMU_CMDQ_ENT_BYTES		16u
+#define SMMU_CMDQ_TIMEOUT_NS		1000000000ull	/* as Linux: 1 s */
+
+struct smmu_cmd {
+	u64 w[2];
+};
+
+/* ---- encoders (4.3, 4.4, 4.7); pure, the words are the architecture's ---- */
+void smmu_cmd_cfgi_ste(struct smmu_cmd *c, u32 sid, bool leaf);
+void smmu_cmd_cfgi_all(struct smmu_cmd *c);
+/* One IPA (TG = 0): every entry for vmid that translates ipa. */
+void smmu_cmd_tlbi_s2_ipa(struct smmu_cmd *c, u16 vmid, u64 ipa, bool leaf);
+/*
+ * Range form (needs SMMU_IDR3.RIL): (num + 1) * 2^scale granules of size tg
+ * (SMMU_TLBI_TG_4K) from ipa; ttl 0 matches leaves of any level.
+ */
+void smmu_cmd_tlbi_s2_range(struct smmu_cmd *c, u16 vmid, u64 ipa, u32 num,
+			    u32 scale, u32 tg, u32 ttl, bool leaf);
+void smmu_cmd_tlbi_s12_vmall(struct smmu_cmd *c, u16 vmid);
+void smmu_cmd_tlbi_nsnh_all(struct smmu_cmd *c);
+void smmu_cmd_sync(struct smmu_cmd *c, u32 cs);
+
+/* ---- ring index arithmetic: an index with its wrap bit ---- */
+static inline u32 smmu_q_mask(u32 log2size)
+{
+	return (2u << log2size) - 1;	/* index bits + wrap bit */
+}
+
+static inline u32 smmu_q_idx(u32 log2size, u32 p)
+{
+	return p & ((1u << log2size) - 1);
+}
+
+static inline u32 smmu_q_inc(u32 log2size, u32 p)
+{
+	return (p + 1) & smmu_q_mask(log2size);
+}
+
+/* Entries written and not yet consumed. */
+static inline u32 smmu_q_used(u32 log2size, u32 prod, u32 cons)
+{
+	return (prod - cons) & smmu_q_mask(log2size);
+}
+
+static inline bool smmu_q_empty(u32 log2size, u32 prod, u32 cons)
+{
+	return ((prod ^ cons) & smmu_q_mask(log2size)) == 0;
+}
+
+static inline bool smmu_q_full(u32 log2size, u32 prod, u32 cons)
+{
+	return ((prod ^ cons) & smmu_q_mask(log2size)) == (1u << log2size);
+}
+
+/* ---- the queue ---- */
+struct smmu_cmdq {
+	u8 *regs;
+	u64 *ring;
+	u64 pa;
+	u32 log2size;
+	u32 prod;		/* next slot we write, with wrap */
+	u32 published;		/* last value written to SMMU_CMDQ_PROD */
+	u32 cons;		/* last CONS read, with wrap */
+	bool coherent;
+	u32 sync_cs;		/* SMMU_SYNC_CS_* used by smmu_cmdq_sync() */
+	u64 timeout_ns;
+	u32 last_err;		/* CONS.ERR of the last command error */
+	u64 nr_cmds;
+	u64 nr_syncs;
+	u64 nr_errors;
+	u64 nr_timeouts;
+};
+
+/*
+ * Ring at pa: 16 << log2size bytes, aligned to that size (the SMMU aligns
+ * the base down). -EINVAL when misaligned or log2size above SMMU_IDR1.CMDQS.
+ */
+int smmu_cmdq_init(struct smmu_cmdq *q, void *regs, u64 pa, u32 log2size,
+		   u32 max_log2size, bool coherent, bool sev);
+u64 smmu_cmdq_base_reg(const struct smmu_cmdq *q);
+
+/*
+ * Append one command. Published to the SMMU only when the ring is full (to
+ * make room) or by smmu_cmdq_sync(); so a batch costs one PROD write.
+ */
+int smmu_cmdq_add(struct smmu_cmdq *q, const struct smmu_cmd *c);
+
+/*
+ * Append CMD_SYNC, publish, and wait until the SMMU consumed it: every
+ * earlier command is then complete. -ETIMEDOUT past timeout_ns, -EIO on a
+ * command error (last_err holds CONS.ERR; the bad command is replaced by a
+ * CMD_SYNC and the error acknowledged, so the queue moves on) or when the
+ * SMMU reports service failure.
+ */
+int smmu_cmdq_sync(struct smmu_cmdq *q);
+
+#endif /* PKVM_SMMU_CMDQ_H */

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/* SMMUv3 bring-up and stream configuration (IHI 0070 H.a, 6.3, 3.21). */
+#include "smmu_dev.h"
+
+static int wait_reg(struct smmu_dev *d, u32 off, u32 mask, u32 want)
+{
+	u64 start = hyp_now_ns();
+
+	while ((hyp_readl(d->regs + off) & mask) != want) {
+		if (hyp_now_ns() - start > d->timeout_ns)
+			return -ETIMEDOUT;
+		hyp_cpu_relax();
+	}
+	return 0;
+}
+
+/* A CR0 change is in effect only once CR0ACK shows it (6.3 SMMU_CR0ACK). */
+static int write_cr0(struct smmu_dev *d, u32 v)
+{
+	hyp_writel(v, d->regs + SMMU_CR0);
+	return wait_reg(d, SMMU_CR0ACK, ~0u, v);
+}
+
+/* While SMMUEN is 0 traffic follows GBPA: make that abort, never bypass. */
+static int gbpa_abort(struct smmu_dev *d)
+{
+	u32 gbpa = hyp_readl(d->regs + SMMU_GBPA);
+
+	hyp_writel(gbpa | SMMU_GBPA_ABORT | SMMU_GBPA_UPDATE, d->regs + SMMU_GBPA);
+	return wait_reg(d, SMMU_GBPA, SMMU_GBPA_UPDATE, 0);
+}
+
+static u32 cr1_value(const struct smmu_features *f)
+{
+	u32 cache = f->coherent ? SMMU_CR1_CACHE_WB : SMMU_CR1_CACHE_NC;
+	u32 sh = f->coherent ? SMMU_SH_ISH : SMMU_SH_OSH;
+
+	return (u32)(HYP_FIELD_PREP(SMMU_CR1_QUEUE_IC, cache) |
+		     HYP_FIELD_PREP(SMMU_CR1_QUEUE_OC, cache) |
+		     HYP_FIELD_PREP(SMMU_CR1_QUEUE_SH, sh) |
+		     HYP_FIELD_PREP(SMMU_CR1_TABLE_IC, cache) |
+		     HYP_FIELD_PREP(SMMU_CR1_TABLE_OC, cache) |
+		     HYP_FIELD_PREP(SMMU_CR1_TABLE_SH, sh));
+}
+
+static int layout(struct smmu_dev *d, const struct smmu_dev_config *cfg)
+{
+	const struct smmu_features *f = &d->feat;
+	int ret;
+
+	ret = smmu_strtab_init(&d->strtab, f, cfg->strtab_fmt, cfg->sid_bits,
+			       cfg->strtab_pa, cfg->strtab_size);
+	if (ret)
+		return ret;
+	if (d->strtab.two_level && !cfg->l2_pages.alloc)
+		return -EINVAL;
+	ret = smmu_cmdq_init(&d->cmdq, d->regs, cfg->cmdq_pa, cfg->cmdq_log2,
+			     f->cmdqs, f->coherent, f->sev);
+	if (ret)
+		return ret;
+	d->cmdq.timeout_ns = d->timeout_ns;
+	return smmu_evtq_init(&d->evtq, d->regs, cfg->evtq_pa, cfg->evtq_log2,
+			      f->evtqs, f->coherent);
+}
+
+static int invalidate_all(struct smmu_dev *d)
+{
+	struct smmu_cmd c;
+	int ret;
+
+	/* Nothing cached before we owned the SMMU may survive into use. */
+	smmu_cmd_cfgi_all(&c);
+	ret = smmu_cmdq_add(&d->cmdq, &c);
+	if (ret)
+		return ret;
+	smmu_cmd_tlbi_nsnh_all(&c);
+	ret = smmu_cmdq_add(&d->cmdq, &c);
+	if (ret)
+		return ret;
+	return smmu_cmdq_sync(&d->cmdq);
+}
+
+int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg)
+{
+	u8 *r = cfg->regs;
+	u32 cr0;
+	int ret;
+
+	hyp_memset(d, 0, sizeof(*d));
+	hyp_spin_lock_init(&d->lock);
+	d->regs = r;
+	d->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : SMMU_CMDQ_TIMEOUT_NS;
+	d->l2_pages = cfg->l2_pages;
+
+	ret = smmu_probe(&d->feat, r, cfg->pa_bits);
+	if (ret)
+		return ret;
+	ret = layout(d, cfg);
+	if (ret)
+		return ret;
+
+	ret = gbpa_abort(d);
+	if (!ret)
+		ret = write_cr0(d, 0);
+	if (ret)
+		return ret;
+	/* Errors a previous owner left active would stop our command queue. */
+	hyp_writel(hyp_readl(r + SMMU_GERROR), r + SMMU_GERRORN);
+
+	hyp_writel(cr1_value(&d->feat), r + SMMU_CR1);
+	/*
+	 * PTM: our VMID is not the CPU's, broadcast TLBIs are not for us.
+	 * RECINVSID: a device on an uncovered StreamID is worth an event.
+	 */
+	hyp_writel(SMMU_CR2_PTM | SMMU_CR2_RECINVSID, r + SMMU_CR2);
+
+	hyp_writeq(smmu_strtab_base_reg(&d->strtab), r + SMMU_STRTAB_BASE);
+	hyp_writel(smmu_strtab_cfg_reg(&d->strtab), r + SMMU_STRTAB_BASE_CFG);
+	hyp_writeq(smmu_cmdq_base_reg(&d->cmdq), r + SMMU_CMDQ_BASE);
+	hyp_writel(0, r + SMMU_CMDQ_PROD);
+	hyp_writel(0, r + SMMU_CMDQ_CONS);
+	hyp_writeq(smmu_evtq_base_reg(&d->evtq), r + SMMU_EVTQ_BASE);
+	hyp_writel(0, r + SMMU_EVTQ_PROD);
+	hyp_writel(0, r + SMMU_EVTQ_CONS);
+	/* Tables and queue memory must be visible before the SMMU uses them. */
+	hyp_wmb_dev();
+
+	cr0 = SMMU_CR0_CMDQEN;
+	ret = write_cr0(d, cr0);
+	if (!ret)
+		ret = invalidate_all(d);
+	if (ret)
+		return ret;
+	cr0 |= SMMU_CR0_EVTQEN;
+	ret = write_cr0(d, cr0);
+	if (ret)
+		return ret;
+	hyp_writel(cfg->irq_ctrl, r + SMMU_IRQ_CTRL);
+	ret = wait_reg(d, SMMU_IRQ_CTRLACK, ~0u, cfg->irq_ctrl);
+	if (ret)
+		return ret;
+	return write_cr0(d, cr0 | SMMU_CR0_SMMUEN);
+}
+
+static int sync_ste(struct smmu_dev *d, u32 sid, bool leaf)
+{
+	struct smmu_cmd c;
+	int ret;
+
+	smmu_cmd_cfgi_ste(&c, sid, leaf);
+	ret = smmu_cmdq_add(&d->cmdq, &c);
+	return ret ? ret : smmu_cmdq_sync(&d->cmdq);
+}
+
+/* Does a live STE with this dword 0 read its other dwords? */
+static bool uses_rest(u64 dw0)
+{
+	return (dw0 & SMMU_STE_0_V) &&
+	       HYP_FIELD_GET(SMMU_STE_0_CONFIG, dw0) != SMMU_STE_CONFIG_ABORT;
+}
+
+/*
+ * Change a live STE without the SMMU ever seeing a torn mix of old and new
+ * (it may fetch at any time, 64 bits at a time; 3.21 structure update
+ * rules). Dword 0 holds V and Config, so:
+ *  - the rest unused now: write the rest, then dword 0, then CFGI+SYNC;
+ *  - new one is abort: write dword 0, CFGI+SYNC, then tidy the rest;
+ *  - both use the rest and it changes: break to abort first (DMA aborts
+ *    meanwhile, it never bypasses nor uses half a configuration).
+ */
+static int ste_update(struct smmu_dev *d, u32 sid, u64 *ste,
+		      const u64 new[SMMU_STE_DWORDS], bool leaf)
+{
+	const struct smmu_strtab *st = &d->strtab;
+	u64 abort[SMMU_STE_DWORDS];
+	bool rest_differs = false;
+	int ret;
+
+	for (u32 i = 1; i < SMMU_STE_DWORDS; i++)
+		rest_differs |= hyp_read_pte(&ste[i]) != new[i];
+	if (!rest_differs && hyp_read_pte(&ste[0]) == new[0] && leaf)
+		return 0;
+	d->nr_ste_writes++;
+
+	if (rest_differs && uses_rest(hyp_read_pte(&ste[0]))) {
+		if (!uses_rest(new[0])) {
+			smmu_ste_store(st, ste, new, 0, 1);
+			ret = sync_ste(d, sid, leaf);
+			smmu_ste_store(st, ste, new, 1, SMMU_STE_DWORDS);
+			return ret;
+		}
+		smmu_ste_block(abort);
+		smmu_ste_store(st, ste, abort, 0, 1);
+		ret = sync_ste(d, sid, leaf);
+		if (ret)
+			return ret;
+	}
+	smmu_ste_store(st, ste, new, 1, SMMU_STE_DWORDS);
+	hyp_wmb_dev();
+	smmu_ste_store(st, ste, new, 0, 1);
+	return sync_ste(d, sid, leaf);
+}
+
+int smmu_stream_set(struct smmu_dev *d, u32 sid, enum smmu_policy policy,
+		    const struct smmu_s2_params *s2)
+{
+	u64 new[SMMU_STE_DWORDS];
+	bool leaf = true;
+	u64 *ste;
+	int ret;
+
+	if ((u64)sid >> d->strtab.log2size)
+		return -ERANGE;
+	switch (policy) {
+	case SMMU_POLICY_BLOCK:
+		smmu_ste_block(new);
+		break;
+	case SMMU_POLICY_ISOLATE:
+		if (!s2)
+			return -EINVAL;
+		ret = smmu_ste_isolate(new, s2, &d->feat);
+		if (ret)
+			return ret;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	hyp_spin_lock(&d->lock);
+	ste = smmu_strtab_ste(&d->strtab, sid);
+	if (!ste) {
+		u64 l2 = d->l2_pages.alloc(d->l2_pages.cookie);
+
+		if (!l2 || !HYP_IS_ALIGNED(l2, HYP_PAGE_SIZE)) {
+			hyp_spin_unlock(&d->lock);
+			return -ENOMEM;
+		}
+		smmu_strtab_link_l2(&d->strtab, sid, l2);
+		ste = smmu_strtab_ste(&d->strtab, sid);
+		/* The new L1 descriptor is part of what the SMMU must re-read. */
+		leaf = false;
+	}
+	ret = ste_update(d, sid, ste, new, leaf);
+	hyp_spin_unlock(&d->lock);
+	return ret;
+}
+
+int smmu_dev_sync(struct smmu_dev *d)
+{
+	int ret;
+
+	hyp_spin_lock(&d->lock);
+	ret = smmu_cmdq_sync(&d->cmdq);
+	hyp_spin_unlock(&d->lock);
+	return ret;
+}
+
+enum pkvm_split_policy smmu_split_policy_auto(const struct smmu_features *f)
+{
+	/* BBML2: a block may be replaced by a table (and back) while live. */
+	return f->bbml >= 2 ? PKVM_SPLIT_HITLESS : PKVM_SPLIT_BBM;
+}
+
+enum pkvm_split_policy smmu_split_policy_auto_all(struct smmu_dev *const *devs,
+						  u32 nr)
+{
+	for (u32 i = 0; i < nr; i++)
+		if (smmu_split_policy_auto(&devs[i]->feat) != PKVM_SPLIT_HITLESS)
+			return PKVM_SPLIT_BBM;
+	return PKVM_SPLIT_HITLESS;
+}

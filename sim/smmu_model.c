@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SMMU model's programming interface: registers, command queue and
+ * event queue (IHI 0070 H.a, chapters 3.5, 4, 6, 7).
+ */
+#include "smmu_model_int.h"
+#include "sim_mmio.h"
+
+/* Command opcodes (4.1.1). */
+#define OP_PREFETCH_CONFIG	0x01u
+#define OP_PREFETCH_ADDR	0x02u
+#define OP_CFGI_STE		0x03u
+#define OP_CFGI_STE_RANGE	0x04u
+#define OP_CFGI_CD		0x05u
+#define OP_CFGI_CD_ALL		0x06u
+#define OP_TLBI_NH_ALL		0x10u
+#define OP_TLBI_NH_ASID		0x11u
+#define OP_TLBI_NH_VA		0x12u
+#define OP_TLBI_NH_VAA		0x13u
+#define OP_TLBI_EL2_ALL		0x20u
+#define OP_TLBI_EL2_ASID	0x21u
+#define OP_TLBI_EL2_VA		0x22u
+#define OP_TLBI_EL2_VAA		0x23u
+#define OP_TLBI_S12_VMALL	0x28u
+#define OP_TLBI_S2_IPA		0x2au
+#define OP_TLBI_NSNH_ALL	0x30u
+#define OP_CMD_SYNC		0x46u
+
+/* CMDQ_CONS.ERR codes (7.1). */
+#define CERROR_ILL		1u
+#define CERROR_ABT		2u
+
+void smmu_model_default_cfg(struct smmu_model_cfg *cfg)
+{
+	*cfg = (struct smmu_model_cfg){
+		.s1 = true,
+		.s2 = true,
+		.ttf = 2,
+		.two_level = true,
+		.coherent = true,
+		.ttendian = 0,
+		.vmid16 = true,
+		.sev = true,
+		.sidsize = 16,
+		.cmdqs = 19,
+		.evtqs = 19,
+		.ril = true,
+		.bbml = 2,
+		.gran4k = true,
+		.gran16k = false,
+		.gran64k = true,
+		.oas = 4,
+		.config_cache = true,
+		.walk_cache = true,
+	};
+}
+
+u32 model_oas_bits(u32 field)
+{
+	static const u32 bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+	return field < 7 ? bits[field] : 48;
+}
+
+u32 model_rd32(const struct smmu_model *m, u32 off)
+{
+	u32 v;
+
+	memcpy(&v, m->regs + off, sizeof(v));
+	return v;
+}
+
+u64 model_rd64(const struct smmu_model *m, u32 off)
+{
+	u64 v;
+
+	memcpy(&v, m->regs + off, sizeof(v));
+	return v;
+}
+
+static void wr32(struct smmu_model *m, u32 off, u32 v)
+{
+	memcpy(m->regs + off, &v, sizeof(v));
+}
+
+/* Registers the SMMU owns always read as the model's state. */
+static void mirror(struct smmu_model *m)
+{
+	static const u32 idr_off[6] = { MR_IDR0, MR_IDR1, MR_IDR2, MR_IDR3,
+					MR_IDR4, MR_IDR5 };
+
+	for (u32 i = 0; i < 6; i++)
+		wr32(m, idr_off[i], m->idr[i]);
+	wr32(m, MR_CR0ACK, m->cr0ack);
+	wr32(m, MR_IRQ_CTRLACK, m->irq_ctrlack);
+	wr32(m, MR_GERROR, m->gerror);
+	wr32(m, MR_GBPA, m->gbpa);
+	wr32(m, MR_CMDQ_CONS, m->cmdq_cons);
+	wr32(m, MR_EVTQ_PROD, m->evtq_prod);
+}
+
+static bool gerror_active(const struct smmu_model *m, u32 bit)
+{
+	return (m->gerror ^ model_rd32(m, MR_GERRORN)) & bit;
+}
+
+/* Base register of a queue: address [51:5], LOG2SIZE [4:0] capped at max. */
+static void queue_geometry(const struct smmu_model *m, u32 off, u32 max,
+			   u64 *base, u32 *log2size)
+{
+	u64 reg = model_rd64(m, off);
+
+	*base = reg & mmask(51, 5);
+	*log2size = (u32)mbits(reg, 4, 0);
+	if (*log2size > max)
+		*log2size = max;
+}
+
+void model_record(struct smmu_model *m, const u64 rec[4])
+{
+	u64 base;
+	u32 log2size, mask, prod, cons;
+	void *slot;
+
+	if (!(m->cr0ack & MB_EVTQEN)) {
+		m->stats.events_lost++;
+		return;
+	}
+	queue_geometry(m, MR_EVTQ_BASE, m->cfg.evtqs, &base, &log2size);
+	mask = (2u << log2size) - 1;
+	prod = m->evtq_prod & mask;
+	cons = model_rd32(m, MR_EVTQ_CONS);
+	if (((prod ^ cons) & mask) == (1u << log2size)) {
+		/* Full: flag the overflow once, until software acknowledges it. */
+		if (!((m->evtq_prod ^ cons) & (1u << 31)))
+			m->evtq_prod ^= 1u << 31;
+		m->stats.events_lost++;
+		return;
+	}
+	slot = sim_phys_to_virt_or_null(base + (u64)(prod & ((1u << log2size) - 1)) * 32);
+	if (!slot) {
+		if (!gerror_active(m, MB_EVTQ_ABT))
+			m->gerror ^= MB_EVTQ_ABT;
+		m->stats.events_lost++;
+		return;
+	}
+	memcpy(slot, rec, 32);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	m->evtq_prod = (m->evtq_prod & (1u << 31)) | ((prod + 1) & mask);
+	m->stats.events++;
+}
+
+/* CMD_TLBI_S2_IPA (4.4): one address (TG 0) or a range (TG != 0, RIL). */
+static u32 tlbi_s2_ipa(struct smmu_model *m, u64 w0, u64 w1)
+{
+	u16 vmid = (u16)mbits(w0, 47, 32);
+	bool leaf = w1 & 1;
+	u32 ttl = (u32)mbits(w1, 9, 8);
+	u32 tg = (u32)mbits(w1, 11, 10);
+	u64 addr = w1 & mmask(51, 12);
+	u64 lo = addr, hi = addr + 1;
+
+	if (!m->cfg.vmid16)
+		vmid &= 0xff;
+	if (tg) {
+		u64 num = mbits(w0, 16, 12) + 1;
+		u32 scale = (u32)mbits(w0, 24, 20);
+
+		/* The range fields are RES0 without IDR3.RIL. */
+		if (!m->cfg.ril)
+			return CERROR_ILL;
+		/* Only the 4 KiB granule's entries exist here; others match nothing. */
+		if (tg != 1)
+			return 0;
+		hi = addr + (num << (scale + 12));
+		if (hi < addr)
+			hi = ~0ull;
+	} else {
+		ttl = 0;
+	}
+	model_tlb_inval(m, false, vmid, lo, hi, ttl);
+	if (!leaf)
+		model_walk_inval(m, false, vmid, lo, hi);
+	return 0;
+}
+
+static void cmd_sync(struct smmu_model *m, u64 w0, u64 w1)
+{
+	/* CS == SIG_IRQ with an address: completion also writes MSIData there. */
+	if (mbits(w0, 13, 12) == 1) {
+		u64 addr = w1 & mmask(51, 2);
+		void *p = addr ? sim_phys_to_virt_or_null(addr) : NULL;
+
+		if (p) {
+			u32 data = (u32)mbits(w0, 63, 32);
+
+			memcpy(p, &data, sizeof(data));
+		}
+	}
+	m->stats.syncs++;
+}
+
+/* Execute one command; returns a CMDQ_CONS.ERR code, 0 for success. */
+static u32 exec(struct smmu_model *m, u64 w0, u64 w1)
+{
+	u32 op = (u32)mbits(w0, 7, 0);
+	u64 sid = mbits(w0, 63, 32);
+	u16 vmid = (u16)mbits(w0, 47, 32);
+	u32 err = 0;
+
+	if (!m->cfg.vmid16)
+		vmid &= 0xff;
+	switch (op) {
+	case OP_PREFETCH_CONFIG:
+	case OP_PREFETCH_ADDR:
+	case OP_CFGI_CD:
+	case OP_CFGI_CD_ALL:
+		break;	/* no context descriptors are cached */
+	case OP_CFGI_STE:
+		model_cfgc_inval(m, sid, sid);
+		break;
+	case OP_CFGI_STE_RANGE: {
+		/* 2^(Range+1) StreamIDs from sid aligned down; 31 means all. */
+		u32 range = (u32)mbits(w1, 4, 0);
+
+		if (range == 31) {
+			model_cfgc_inval(m, 0, ~0ull);
+		} else {
+			u64 n = 2ull << range;
+
+			model_cfgc_inval(m, sid & ~(n - 1), (sid & ~(n - 1)) + n - 1);
+		}
+		break;
+	}
+	case OP_TLBI_NH_ALL:
+	case OP_TLBI_NH_ASID:
+	case OP_TLBI_NH_VA:
+	case OP_TLBI_NH_VAA:
+	case OP_TLBI_EL2_ALL:
+	case OP_TLBI_EL2_ASID:
+	case OP_TLBI_EL2_VA:
+	case OP_TLBI_EL2_VAA:
+		break;	/* stage 1 entries are never cached here */
+	case OP_TLBI_S12_VMALL:
+		model_tlb_inval(m, false, vmid, 0, ~0ull, 0);
+		model_walk_inval(m, false, vmid, 0, ~0ull);
+		break;
+	case OP_TLBI_S2_IPA:
+		err = tlbi_s2_ipa(m, w0, w1);
+		break;
+	case OP_TLBI_NSNH_ALL:
+		model_tlb_inval(m, true, 0, 0, ~0ull, 0);
+		model_walk_inval(m, true, 0, 0, ~0ull);
+		break;
+	case OP_CMD_SYNC:
+		cmd_sync(m, w0, w1);
+		break;
+	default:
+		err = CERROR_ILL;
+		break;
+	}
+	if (!err)
+		m->stats.cmds[op]++;
+	return err;
+}
+
+/*
+ * Consume from CONS to PROD. A failing command stops the queue with CONS
+ * on it and CMDQ_ERR active in GERROR until software acknowledges (7.1).
+ */
+static void cmdq_step(struct smmu_model *m)
+{
+	u64 base;
+	u32 log2size, mask, prod;
+
+	if (!(m->cr0ack & MB_CMDQEN) || m->stall_cmdq ||
+	    gerror_active(m, MB_CMDQ_ERR))
+		return;
+	queue_geometry(m, MR_CMDQ_BASE, m->cfg.cmdqs, &base, &log2size);
+	mask = (2u << log2size) - 1;
+	prod = model_rd32(m, MR_CMDQ_PROD) & mask;
+	while ((m->cmdq_cons & mask) != prod) {
+		u32 cons = m->cmdq_cons & mask;
+		const u64 *slot = sim_phys_to_virt_or_null(
+			base + (u64)(cons & ((1u << log2size) - 1)) * 16);
+		u32 err = slot ? exec(m, slot[0], slot[1]) : CERROR_ABT;
+
+		if (err) {
+			m->cmdq_cons = cons | (err << 24);
+			m->gerror ^= MB_CMDQ_ERR;
+			m->stats.cmd_errors++;
+			return;
+		}
+		m->cmdq_cons = (m->cmdq_cons & ~mask) | ((cons + 1) & mask);
+	}
+}
+
+static void on_write(void *ctx, u64 off, unsigned int size)
+{
+	struct smmu_model *m = ctx;
+
+	(void)size;
+	pthread_mutex_lock(&m->lock);
+	switch (off) {
+	case MR_CR0:
+		if (!m->stall_cr0ack)
+			m->cr0ack = model_rd32(m, MR_CR0) & (MB_SMMUEN | MB_EVTQEN | MB_CMDQEN);
+		break;
+	case MR_GBPA:
+		/* Only a write with UPDATE set changes GBPA; it completes at once. */
+		if (model_rd32(m, MR_GBPA) & (1u << 31))
+			m->gbpa = model_rd32(m, MR_GBPA) & ~(1u << 31);
+		break;
+	case MR_IRQ_CTRL:
+		m->irq_ctrlack = model_rd32(m, MR_IRQ_CTRL);
+		break;
+	case MR_CMDQ_CONS:
+		/* Software may set CONS only while the queue is off. */
+		if (!(m->cr0ack & MB_CMDQEN))
+			m->cmdq_cons = model_rd32(m, MR_CMDQ_CONS);
+		break;
+	case MR_EVTQ_PROD:
+		if (!(m->cr0ack & MB_EVTQEN))
+			m->evtq_prod = model_rd32(m, MR_EVTQ_PROD);
+		break;
+	default:
+		break;
+	}
+	cmdq_step(m);
+	mirror(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void smmu_model_step(struct smmu_model *m)
+{
+	pthread_mutex_lock(&m->lock);
+	cmdq_step(m);
+	mirror(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+int smmu_model_init(struct smmu_model *m, void *regs,
+		    const struct smmu_model_cfg *cfg)
+{
+	const struct smmu_model_cfg *c = cfg;
+
+	memset(m, 0, sizeof(*m));
+	m->regs = regs;
+	m->cfg = *cfg;
+	memset(regs, 0, SMMU_MODEL_REGS_SIZE);
+	pthread_mutex_init(&m->lock, NULL);
+
+	/* 6.3 SMMU_IDR0, IDR1, IDR3, IDR5 */
+	m->idr[0] = (u32)c->s2 << 0 | (u32)c->s1 << 1 | (c->ttf & 3) << 2 |
+		    (u32)c->coherent << 4 | (u32)c->sev << 14 |
+		    (u32)c->vmid16 << 18 | (c->ttendian & 3) << 21 |
+		    (u32)c->two_level << 27;
+	m->idr[1] = (c->sidsize & 0x3f) | (c->evtqs & 0x1f) << 16 |
+		    (c->cmdqs & 0x1f) << 21;
+	m->idr[3] = (u32)c->ril << 10 | (c->bbml & 3) << 11;
+	m->idr[5] = (c->oas & 7) | (u32)c->gran4k << 4 | (u32)c->gran16k << 5 |
+		    (u32)c->gran64k << 6;
+	/* Out of reset, with SMMUEN 0, traffic bypasses unless GBPA says abort. */
+	m->gbpa = 0;
+	mirror(m);
+	return sim_mmio_register(regs, SMMU_MODEL_REGS_SIZE, on_write, m);
+}
+
+void smmu_model_fini(struct smmu_model *m)
+{
+	sim_mmio_unregister(m->regs);
+	pthread_mutex_destroy(&m->lock);
+}
+
+bool smmu_model_tlb_maps(struct smmu_model *m, u64 pa)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&m->lock);
+	for (u32 i = 0; i < SMMU_MODEL_TLB_ENTRIES && !hit; i++) {
+		const struct smmu_model_tlbe *e = &m->tlb[i];
+
+		hit = e->valid && pa - e->pa < e->size;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return hit;
+}
+
+int smmu_model_tlb_for_each(struct smmu_model *m, smmu_model_tlb_fn fn, void *arg)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (u32 i = 0; i < SMMU_MODEL_TLB_ENTRIES && !ret; i++)
+		if (m->tlb[i].valid)
+			ret = fn(&m->tlb[i], arg);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}

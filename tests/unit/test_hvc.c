@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hypercall entry as an untrusted host sees it: every malformed
+ * argument is refused with its documented error and changes nothing.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "hvc.h"
+#include "s2_snapshot.h"
+#include "testutil.h"
+
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+
+/* "Host memory" the tests can really touch: 4 MiB at 1 GiB + 2 MiB. */
+#define HOSTBUF_PA (GiB + 2 * MiB)
+#define HOSTBUF_SIZE (4 * MiB)
+#define REGIONS_PA HOSTBUF_PA
+#define POOL_PA (HOSTBUF_PA + MiB)
+#define POOL_PAGES 128
+
+static struct pkvm_iommu_hyp hyp;
+static void *hostbuf;
+
+static s64 call(u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	const u64 a[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return pkvm_iommu_hvc(&hyp, fn, a);
+}
+
+static void put_regions(const struct s2_region *r, unsigned int n)
+{
+	memcpy(hostbuf, r, n * sizeof(*r));
+}
+
+static const struct s2_region two[] = {
+	{ GiB, 3 * GiB },
+	{ 8 * GiB + 0x3000, GiB },
+};
+
+static void setup(void)
+{
+	ck_assert_int_eq(posix_memalign(&hostbuf, 4096, HOSTBUF_SIZE), 0);
+	memset(hostbuf, 0, HOSTBUF_SIZE);
+	ck_assert_int_eq(sim_phys_map(HOSTBUF_PA, HOSTBUF_SIZE, hostbuf), 0);
+	pkvm_iommu_hyp_setup(&hyp);
+	put_regions(two, 2);
+}
+
+static void teardown(void)
+{
+	sim_phys_unmap(HOSTBUF_PA);
+	free(hostbuf);
+}
+
+static s64 init_ok(void)
+{
+	return call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, POOL_PAGES,
+		    PKVM_SPLIT_AUTO, 0);
+}
+
+START_TEST(nothing_before_init)
+{
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, GiB, 4096, 2, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, 0, 0, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, 0x9000000, GiB, 16, 0, 0, 0), -ENODEV);
+}
+END_TEST
+
+START_TEST(init_refuses_bad_arguments)
+{
+	struct s2_region r[2];
+
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 0, POOL_PA, POOL_PAGES, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, S2_MAX_REGIONS + 1, POOL_PA,
+			      POOL_PAGES, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA + 4, 2, POOL_PA, POOL_PAGES, 0, 0), -EINVAL);
+	/* Regions array in memory the hypervisor cannot read. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, 64 * GiB, 2, POOL_PA, POOL_PAGES, 0, 0), -EFAULT);
+	/* Pool outside memory, pool not backed, pool unaligned, pool overflowing. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, 5 * GiB, POOL_PAGES, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, 2 * GiB, POOL_PAGES, 0, 0), -EFAULT);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA + 8, POOL_PAGES, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, ~0ull, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, POOL_PAGES, 4, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, POOL_PAGES,
+			      PKVM_SPLIT_PRESPLIT, 9), -EINVAL);
+	/* Regions: empty, wrapping, beyond 48 bits, overlapping. */
+	r[0] = (struct s2_region){ GiB, 0 };
+	put_regions(r, 1);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 1, POOL_PA, POOL_PAGES, 0, 0), -EINVAL);
+	r[0] = (struct s2_region){ GiB, ~0ull - GiB + 4096 };
+	put_regions(r, 1);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 1, POOL_PA, POOL_PAGES, 0, 0), -EINVAL);
+	r[0] = (struct s2_region){ GiB, 1ull << 48 };
+	put_regions(r, 1);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 1, POOL_PA, POOL_PAGES, 0, 0), -ERANGE);
+	r[0] = (struct s2_region){ GiB, 2 * GiB };
+	r[1] = (struct s2_region){ 2 * GiB, GiB };
+	put_regions(r, 2);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, POOL_PAGES, 0, 0), -EINVAL);
+	ck_assert(!hyp.ready);
+
+	put_regions(two, 2);
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(init_ok(), -EBUSY);
+	/* 9 GiB + 12 KiB of top address: 34 bits. */
+	ck_assert_uint_eq(hyp.pgt.ias, 34);
+}
+END_TEST
+
+START_TEST(ownership_calls_check_owner_before_narrowing)
+{
+	struct s2_snapshot before, after;
+
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &before), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 0x10002, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, 2 * GiB, 4096, ~0ull, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB + 1, 4096, 2, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, ~0ull & ~0xfffull, 2, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 6 * GiB, 4096, 2, 0, 0, 0), -ERANGE);
+	/* The pool is the hypervisor's, pinned: not even its owner id gets it back. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, POOL_PA, 4096, PKVM_OWNER_HYP, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SHARE, POOL_PA, 4096, 0, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&before);
+	s2_snapshot_free(&after);
+
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 2, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_DONATE, 0, 0, 0, 0, 0), 1);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_ERRORS, 0, 0, 0, 0, 0), 6);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, 2 * GiB, 4096, 2, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_TABLE_PAGES, 0, 0, 0, 0, 0),
+			 (s64)hyp.pgt.table_pages);
+}
+END_TEST
+
+START_TEST(other_calls_check_their_arguments)
+{
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_NR, 0, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_SPLIT_POLICY, 0, 0, 0, 0, 0),
+			 PKVM_SPLIT_AUTO);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_LAST + 1, 0, 0, 0, 0, 0, 0), -EOPNOTSUPP);
+	ck_assert_int_eq(call(0x84000000u, 0, 0, 0, 0, 0, 0), -EOPNOTSUPP);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, 5, PKVM_STREAM_ISOLATE, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_DETACH, 3, 5, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_EVENT_POP, 0, HOSTBUF_PA, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SPLIT_POLICY, 7, 0, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SPLIT_POLICY, PKVM_SPLIT_PRESPLIT, 4, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SPLIT_POLICY, PKVM_SPLIT_BBM, 0, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_SPLIT_POLICY, 0, 0, 0, 0, 0),
+			 PKVM_SPLIT_BBM);
+	/* SMMU registers that are memory, or unaligned, or not reachable. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, 2 * GiB, HOSTBUF_PA, 16, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, 0x9001000, HOSTBUF_PA, 16, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, 0x9000000, HOSTBUF_PA, 16, 0, 0, 0), -ENXIO);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, 0x9000000, HOSTBUF_PA, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, 0x9000000, HOSTBUF_PA + 1, 1, 0, 0, 0), -EINVAL);
+	ck_assert_uint_eq(hyp.nr_smmus, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("hvc");
+	TCase *tc = tcase_create("arguments");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, nothing_before_init);
+	tcase_add_test(tc, init_refuses_bad_arguments);
+	tcase_add_test(tc, ownership_calls_check_owner_before_narrowing);
+	tcase_add_test(tc, other_calls_check_their_arguments);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

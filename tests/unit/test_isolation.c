@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The isolation checker: the property test's random operations, now made
+ * through the hypercall entry, with a software SMMUv3 (sim/smmu_model.c)
+ * walking the table the hyp core keeps. After every completed operation,
+ * for every attached stream, DMA to pages the host no longer owns must
+ * fault and DMA to host pages must succeed (the operation's range and a
+ * sample of all memory), no TLB entry of the model may map a page the host
+ * does not own, and the operation took at most one CMD_SYNC.
+ *
+ * PKVM_ISOLATION_OPS sets the number of operations (default 200000),
+ * PKVM_SEED the seed.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hvc.h"
+#include "refmodel.h"
+#include "s2_fixture.h"
+#include "smmu_model.h"
+#include "testutil.h"
+
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+#define IAS 36
+#define WIN_LO 0x3ff00000ull
+#define WIN_HI 0xc0200000ull
+
+static const struct s2_region regions[] = {
+	{ 0x40003000ull, 0x58000000ull - 0x5000 - 0x40003000ull },
+	{ 0x60000000ull, 0x20000000ull },
+	{ 0x80000000ull, GiB + 0x7000 },
+};
+
+/* Host memory the hyp core really reads and writes, inside region 1. */
+#define HOSTBUF_PA 0x6f000000ull
+#define HOSTBUF_SIZE (16 * MiB)
+#define REGIONS_PA HOSTBUF_PA
+#define EVENT_PA (HOSTBUF_PA + 0x1000)
+#define POOL_PA (HOSTBUF_PA + MiB)
+#define POOL_PAGES 2048ull
+#define SMMU_MEM_PA (HOSTBUF_PA + 12 * MiB)
+#define SMMU_MEM_PAGES 64ull
+#define REGS_PA 0x09000000ull
+
+#define SID_A 1u
+#define SID_B 7u
+#define SID_BLOCKED 3u
+#define F_TRANSLATION 0x10u
+
+static struct pkvm_iommu_hyp hyp;
+static struct smmu_model model;
+static struct refmodel ref;
+static void *hostbuf, *regs;
+static u64 seed;
+static long op_index;
+
+#define fail_if_not(cond)                                                   \
+	ck_assert_msg(cond, "seed 0x%llx op %ld: %s", (unsigned long long)seed, \
+		      op_index, #cond)
+
+static s64 call(u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	const u64 a[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return pkvm_iommu_hvc(&hyp, fn, a);
+}
+
+static void bring_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml)
+{
+	struct smmu_model_cfg mc;
+
+	ck_assert_int_eq(posix_memalign(&hostbuf, 4096, HOSTBUF_SIZE), 0);
+	memset(hostbuf, 0, HOSTBUF_SIZE);
+	ck_assert_int_eq(sim_phys_map(HOSTBUF_PA, HOSTBUF_SIZE, hostbuf), 0);
+	ck_assert_int_eq(posix_memalign(&regs, 65536, SMMU_MODEL_REGS_SIZE), 0);
+	smmu_model_default_cfg(&mc);
+	mc.ril = ril;
+	mc.bbml = bbml;
+	ck_assert_int_eq(smmu_model_init(&model, regs, &mc), 0);
+	ck_assert_int_eq(sim_phys_map(REGS_PA, SMMU_MODEL_REGS_SIZE, regs), 0);
+
+	memcpy(hostbuf, regions, sizeof(regions));
+	pkvm_iommu_hyp_setup(&hyp);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 3, POOL_PA, POOL_PAGES,
+			      policy, level), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA,
+			      SMMU_MEM_PAGES, 0, 0, 0), 0);
+	/* A second add of the same SMMU is refused. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA,
+			      SMMU_MEM_PAGES, 0, 0, 0), -EEXIST);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_A, PKVM_STREAM_ISOLATE, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_B, PKVM_STREAM_ISOLATE, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_BLOCKED, PKVM_STREAM_BLOCK, 0, 0, 0), 0);
+
+	ck_assert_int_eq(ref_init(&ref, IAS, WIN_LO, WIN_HI, regions, 3), 0);
+	ref_pin(&ref, POOL_PA, POOL_PAGES * 4096);
+	ref_pin(&ref, SMMU_MEM_PA, SMMU_MEM_PAGES * 4096);
+}
+
+static void tear_down(void)
+{
+	ref_fini(&ref);
+	sim_phys_unmap(REGS_PA);
+	smmu_model_fini(&model);
+	sim_phys_unmap(HOSTBUF_PA);
+	free(regs);
+	free(hostbuf);
+}
+
+/* DMA from every isolating stream must agree with the model of ownership. */
+static void check_page(u64 pa, u64 *st)
+{
+	bool host = ref_host_range(&ref, pa, 4096);
+	bool write = s2_rand(st) & 1;
+	int a = smmu_model_dma(&model, SID_A, pa, 4096, write);
+	int b = smmu_model_dma(&model, SID_B, pa, 8, !write);
+
+	if (host != (a == 0))
+		fprintf(stderr, "page 0x%llx host %d: dma sid %u -> 0x%x\n",
+			(unsigned long long)pa, host, SID_A, a);
+	fail_if_not(host == (a == 0));
+	fail_if_not(host == (b == 0));
+	if (!host) {
+		fail_if_not(a == F_TRANSLATION);
+		fail_if_not(b == F_TRANSLATION);
+	}
+}
+
+static int tlb_entry_ok(const struct smmu_model_tlbe *e, void *arg)
+{
+	(void)arg;
+	if (!e->valid)
+		return 0;
+	/* Identity map: what the entry outputs is what it translates. */
+	if (e->pa != e->ipa || !ref_host_range(&ref, e->pa, e->size)) {
+		fprintf(stderr, "stale TLB entry: ipa 0x%llx size 0x%llx pa 0x%llx\n",
+			(unsigned long long)e->ipa, (unsigned long long)e->size,
+			(unsigned long long)e->pa);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every fault recorded must be one of ours: a stream we attached, a page not the host's. */
+static long drain_events(void)
+{
+	const struct pkvm_iommu_event *ev;
+	u64 out = EVENT_PA;
+	long n = 0;
+	s64 ret;
+
+	/* Random donations may take any page: write into one the host still owns. */
+	while (out < POOL_PA && !ref_host_range(&ref, out, 4096))
+		out += 4096;
+	if (out == POOL_PA) {
+		fail_if_not(call(PKVM_IOMMU_HVC_EVENT_POP, 0, EVENT_PA, 0, 0, 0, 0) == -EPERM);
+		return 0;
+	}
+	ev = (void *)((u8 *)hostbuf + (out - HOSTBUF_PA));
+	while ((ret = call(PKVM_IOMMU_HVC_EVENT_POP, 0, out, 0, 0, 0, 0)) == 1) {
+		fail_if_not(!(ev->flags & 4));	/* no overflow */
+		fail_if_not(ev->type == F_TRANSLATION);
+		fail_if_not(ev->sid == SID_A || ev->sid == SID_B);
+		fail_if_not(ev->flags & 2);	/* stage 2 */
+		fail_if_not(!ref_host_range(&ref, HYP_ALIGN_DOWN(ev->addr, 4096), 4096));
+		n++;
+	}
+	fail_if_not(ret == 0);
+	return n;
+}
+
+static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, long nr_ops)
+{
+	u64 st = seed, faults = 0;
+	long ok = 0;
+
+	bring_up(policy, level, ril, bbml);
+	for (op_index = 0; op_index < nr_ops; op_index++) {
+		static const u64 fn[] = {
+			[S2_OP_DONATE] = PKVM_IOMMU_HVC_DONATE,
+			[S2_OP_RECLAIM] = PKVM_IOMMU_HVC_RECLAIM,
+			[S2_OP_SHARE] = PKVM_IOMMU_HVC_SHARE,
+			[S2_OP_UNSHARE] = PKVM_IOMMU_HVC_UNSHARE,
+		};
+		u64 syncs = model.stats.syncs, breaks = hyp.pgt.stats.bbm_breaks;
+		struct ref_op o;
+		s64 want, got;
+
+		ref_gen(&ref, &st, &o);
+		want = ref_check(&ref, o.op, o.addr, o.size, o.owner);
+		got = call(fn[o.op], o.addr, o.size, o.owner, 0, 0, 0);
+		fail_if_not(got == want);
+		ref_done(&ref, &o, (int)got);
+		if (got) {
+			fail_if_not(model.stats.syncs == syncs);
+			continue;
+		}
+		ok++;
+		/* One CMD_SYNC per operation, plus one per break of bbm. */
+		fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks);
+
+		check_page(o.addr, &st);
+		check_page(o.addr + o.size - 4096, &st);
+		for (int i = 0; i < 6; i++)
+			check_page(o.addr + ((s2_rand(&st) % (o.size >> 12)) << 12), &st);
+		for (int i = 0; i < 8; i++)
+			check_page(WIN_LO + ((s2_rand(&st) % ref.pages) << 12), &st);
+		/* A blocked stream reaches nothing, host memory included. */
+		fail_if_not(smmu_model_dma(&model, SID_BLOCKED, 0x80000000ull, 64, true) != 0);
+		fail_if_not(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL) == 0);
+		faults += (u64)drain_events();
+		/* Never into a page the host gave away. */
+		if (!ref_host_range(&ref, EVENT_PA, 4096))
+			fail_if_not(call(PKVM_IOMMU_HVC_EVENT_POP, 0, EVENT_PA, 0, 0, 0, 0) == -EPERM);
+		if ((op_index + 1) % 10000 == 0)
+			fail_if_not(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
+	}
+	fail_if_not(ok > nr_ops / 4);
+	fail_if_not(faults > 0);
+	printf("isolation policy %d ril %d bbml %u: %ld ops, %ld ok, %llu faults seen, "
+	       "%llu syncs, %llu dma, %llu tlb hits\n", policy, ril, bbml, nr_ops, ok,
+	       (unsigned long long)faults, (unsigned long long)model.stats.syncs,
+	       (unsigned long long)model.stats.dma, (unsigned long long)model.stats.tlb_hits);
+	tear_down();
+}
+
+static long nr_ops(void)
+{
+	const char *s = getenv("PKVM_ISOLATION_OPS");
+
+	return s ? strtol(s, NULL, 0) : 200000;
+}
+
+START_TEST(hitless_with_range_invalidation)
+{
+	run(PKVM_SPLIT_AUTO, 0, true, 2, nr_ops());
+	/* auto on a BBML2 SMMU is hitless */
+}
+END_TEST
+
+START_TEST(bbm_without_range_invalidation)
+{
+	/* auto on an SMMU without BBML resolves to break-before-make */
+	run(PKVM_SPLIT_AUTO, 0, false, 0, nr_ops() / 4);
+}
+END_TEST
+
+START_TEST(presplit_pages_only)
+{
+	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, true, 0, nr_ops() / 4);
+}
+END_TEST
+
+static int skip_flush(void *cookie, const struct s2_gather *g)
+{
+	(void)cookie;
+	(void)g;
+	return 0;
+}
+
+static const struct s2_tlb_ops no_tlbi = { .flush = skip_flush };
+
+/* The checker must catch an engine that forgets to invalidate. */
+START_TEST(missing_invalidation_is_caught)
+{
+	u64 page = 0x80000000ull + 5 * MiB;
+
+	bring_up(PKVM_SPLIT_HITLESS, 0, true, 2);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, false), 0);
+	ck_assert(smmu_model_tlb_maps(&model, page));
+	hyp.pgt.tlb = &no_tlbi;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, page, 4096, 2, 0, 0, 0), 0);
+	ref_apply(&ref, S2_OP_DONATE, page, 4096, 2);
+	/* Stale: the donated page is still reachable, and the checker says so. */
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), 0);
+	ck_assert_int_ne(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL), 0);
+	/* With the invalidation the same change is safe. */
+	hyp.pgt.tlb = &smmu_tlb_ops;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, page, 4096, 2, 0, 0, 0), 0);
+	ref_apply(&ref, S2_OP_RECLAIM, page, 4096, 2);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, page, 4096, 2, 0, 0, 0), 0);
+	ref_apply(&ref, S2_OP_DONATE, page, 4096, 2);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), F_TRANSLATION);
+	ck_assert_int_eq(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL), 0);
+	tear_down();
+}
+END_TEST
+
+int main(void)
+{
+	const char *s = getenv("PKVM_SEED");
+	Suite *su = suite_create("isolation");
+	TCase *tc = tcase_create("hvc+model");
+
+	seed = s ? strtoull(s, NULL, 0) : 0x15011a7eull;
+	printf("isolation seed 0x%llx (replay with PKVM_SEED)\n", (unsigned long long)seed);
+	tcase_set_timeout(tc, 900);
+	tcase_add_test(tc, missing_invalidation_is_caught);
+	tcase_add_test(tc, hitless_with_range_invalidation);
+	tcase_add_test(tc, bbm_without_range_invalidation);
+	tcase_add_test(tc, presplit_pages_only);
+	suite_add_tcase(su, tc);
+	return run_suite(su);
+}
