@@ -5,7 +5,7 @@
 
 #include "smmu_model.h"
 
-/* Register offsets (IHI 0070 H.a, 6.2 register map). */
+/* Register offsets (IHI 0070 H.a, chapter 6). */
 #define MR_IDR0		0x00u
 #define MR_IDR1		0x04u
 #define MR_IDR2		0x08u

@@ -91,10 +91,8 @@ static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 
 static enum pkvm_split_policy auto_policy(const struct pkvm_iommu_hyp *hyp)
 {
-	for (u32 i = 0; i < hyp->nr_smmus; i++)
-		if (smmu_split_policy_auto(&hyp->smmu[i].dev.feat) != PKVM_SPLIT_HITLESS)
-			return PKVM_SPLIT_BBM;
-	return PKVM_SPLIT_HITLESS;
+	/* The domain holds exactly the SMMUs that walk the table. */
+	return smmu_split_policy_auto_all(hyp->dom.devs, hyp->dom.nr_devs);
 }
 
 static u64 l2_page_alloc(void *cookie)
@@ -186,13 +184,21 @@ static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	ret = smmu_dev_init(&s->dev, &cfg);
 	if (!ret)
 		ret = smmu_tlb_domain_add(&hyp->dom, &s->dev);
-	if (ret) {
-		/* Nothing walks this memory: it can go back. */
+	/*
+	 * Refusals come before the first register write: nothing walks the
+	 * memory and it can go back. After a timeout or a command error the
+	 * SMMU may still read its queues and tables, and a host writing a
+	 * CMD_SYNC into a live queue could make it write anywhere: the
+	 * memory stays the hypervisor's for good.
+	 */
+	if (ret && ret != -ETIMEDOUT && ret != -EIO && ret != -ENOSPC && ret != -EEXIST) {
 		s2_reclaim(&hyp->pgt, mem_pa, mem_size, PKVM_OWNER_HYP);
 		return ret;
 	}
 	/* Slots were checked above: this cannot fail. */
 	s2_pin(&hyp->pgt, mem_pa, mem_size);
+	if (ret)
+		return ret;
 	smmu_tlb_set_threshold(&hyp->pgt, &hyp->dom);
 	hyp->nr_smmus++;
 	if (hyp->split_auto && auto_policy(hyp) != hyp->pgt.policy) {
@@ -289,6 +295,9 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 		return ret;
 	if (owner != PKVM_OWNER_HOST)
 		return -EPERM;
+	/* Checked before the pop: a record once taken must not be lost. */
+	if (!hyp_mem_map(pa, sizeof(out)))
+		return -EFAULT;
 	ret = smmu_evtq_pop(&d->evtq, &ev, &overflow);
 	if (ret <= 0 && !overflow)
 		return ret;

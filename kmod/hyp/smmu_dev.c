@@ -80,28 +80,14 @@ static int invalidate_all(struct smmu_dev *d)
 	return smmu_cmdq_sync(&d->cmdq);
 }
 
-int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg)
+/* The architected sequence, on an SMMU that GBPA already makes abort. */
+static int bring_up(struct smmu_dev *d, const struct smmu_dev_config *cfg)
 {
-	u8 *r = cfg->regs;
+	u8 *r = d->regs;
 	u32 cr0;
 	int ret;
 
-	hyp_memset(d, 0, sizeof(*d));
-	hyp_spin_lock_init(&d->lock);
-	d->regs = r;
-	d->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : SMMU_CMDQ_TIMEOUT_NS;
-	d->l2_pages = cfg->l2_pages;
-
-	ret = smmu_probe(&d->feat, r, cfg->pa_bits);
-	if (ret)
-		return ret;
-	ret = layout(d, cfg);
-	if (ret)
-		return ret;
-
-	ret = gbpa_abort(d);
-	if (!ret)
-		ret = write_cr0(d, 0);
+	ret = write_cr0(d, 0);
 	if (ret)
 		return ret;
 	/* Errors a previous owner left active would stop our command queue. */
@@ -140,6 +126,36 @@ int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg)
 	if (ret)
 		return ret;
 	return write_cr0(d, cr0 | SMMU_CR0_SMMUEN);
+}
+
+int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg)
+{
+	int ret;
+
+	hyp_memset(d, 0, sizeof(*d));
+	hyp_spin_lock_init(&d->lock);
+	d->regs = cfg->regs;
+	d->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : SMMU_CMDQ_TIMEOUT_NS;
+	d->l2_pages = cfg->l2_pages;
+
+	/* Everything that can be refused is refused before the first write. */
+	ret = smmu_probe(&d->feat, cfg->regs, cfg->pa_bits);
+	if (ret)
+		return ret;
+	ret = layout(d, cfg);
+	if (ret)
+		return ret;
+
+	ret = gbpa_abort(d);
+	if (!ret)
+		ret = bring_up(d, cfg);
+	/*
+	 * Half brought up, the SMMU may read its queues: turn it off again so
+	 * the caller may reuse the memory, or say -ETIMEDOUT if it will not.
+	 */
+	if (ret && write_cr0(d, 0))
+		ret = -ETIMEDOUT;
+	return ret;
 }
 
 static int sync_ste(struct smmu_dev *d, u32 sid, bool leaf)

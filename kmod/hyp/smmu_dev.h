@@ -56,7 +56,10 @@ struct smmu_dev {
  * (-EINVAL, -ENOMEM as smmu_strtab_init()), then the architected bring-up:
  * GBPA abort, disable, CR1/CR2, table and queue bases, command queue on,
  * CMD_CFGI_ALL + CMD_TLBI_NSNH_ALL + CMD_SYNC, event queue on, SMMUEN.
- * Every CR0 write waits for CR0ACK, bounded: -ETIMEDOUT.
+ * Every CR0 write waits for CR0ACK, bounded: -ETIMEDOUT. A refusal
+ * touches no register. After any other failure the SMMU has been turned
+ * off again (CR0 = 0, GBPA abort) unless the result is -ETIMEDOUT, which
+ * means it may still read the memory it was given: keep that memory.
  */
 int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg);
 

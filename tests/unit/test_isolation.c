@@ -67,7 +67,7 @@ static s64 call(u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
 	return pkvm_iommu_hvc(&hyp, fn, a);
 }
 
-static void bring_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml)
+static void machine_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml)
 {
 	struct smmu_model_cfg mc;
 
@@ -85,6 +85,13 @@ static void bring_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbm
 	pkvm_iommu_hyp_setup(&hyp);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 3, POOL_PA, POOL_PAGES,
 			      policy, level), 0);
+	ck_assert_int_eq(ref_init(&ref, IAS, WIN_LO, WIN_HI, regions, 3), 0);
+	ref_pin(&ref, POOL_PA, POOL_PAGES * 4096);
+}
+
+static void bring_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml)
+{
+	machine_up(policy, level, ril, bbml);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA,
 			      SMMU_MEM_PAGES, 0, 0, 0), 0);
 	/* A second add of the same SMMU is refused. */
@@ -93,9 +100,6 @@ static void bring_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbm
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_A, PKVM_STREAM_ISOLATE, 0, 0, 0), 0);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_B, PKVM_STREAM_ISOLATE, 0, 0, 0), 0);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_BLOCKED, PKVM_STREAM_BLOCK, 0, 0, 0), 0);
-
-	ck_assert_int_eq(ref_init(&ref, IAS, WIN_LO, WIN_HI, regions, 3), 0);
-	ref_pin(&ref, POOL_PA, POOL_PAGES * 4096);
 	ref_pin(&ref, SMMU_MEM_PA, SMMU_MEM_PAGES * 4096);
 }
 
@@ -288,6 +292,34 @@ START_TEST(missing_invalidation_is_caught)
 }
 END_TEST
 
+/*
+ * An SMMU that stops answering mid bring-up may still read its queues: its
+ * memory must not go back to the host, where a device could rewrite them.
+ */
+START_TEST(timed_out_smmu_keeps_its_memory)
+{
+	u32 owner;
+	bool shared;
+
+	machine_up(PKVM_SPLIT_HITLESS, 0, true, 2);
+	model.stall_cr0ack = true;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA,
+			      SMMU_MEM_PAGES, 0, 0, 0), -ETIMEDOUT);
+	ck_assert_uint_eq(hyp.nr_smmus, 0);
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, SMMU_MEM_PA, &owner, &shared), 0);
+	ck_assert_uint_eq(owner, PKVM_OWNER_HYP);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, SMMU_MEM_PA, 4096, PKVM_OWNER_HYP, 0, 0, 0),
+			 -EPERM);
+	/* A refusal of the layout comes before the donation: nothing changes. */
+	model.stall_cr0ack = false;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA + 64 * 4096,
+			      1, 0, 0, 0), -ENOMEM);
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, SMMU_MEM_PA + 64 * 4096, &owner, &shared), 0);
+	ck_assert_uint_eq(owner, PKVM_OWNER_HOST);
+	tear_down();
+}
+END_TEST
+
 int main(void)
 {
 	const char *s = getenv("PKVM_SEED");
@@ -298,6 +330,7 @@ int main(void)
 	printf("isolation seed 0x%llx (replay with PKVM_SEED)\n", (unsigned long long)seed);
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, missing_invalidation_is_caught);
+	tcase_add_test(tc, timed_out_smmu_keeps_its_memory);
 	tcase_add_test(tc, hitless_with_range_invalidation);
 	tcase_add_test(tc, bbm_without_range_invalidation);
 	tcase_add_test(tc, presplit_pages_only);

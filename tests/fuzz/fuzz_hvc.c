@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target over the hypercall entry, as a hostile host would use
+ * it: every input is a sequence of calls with arguments built from its
+ * bytes. After every call the fuzzer asserts what the isolation checker
+ * asserts: the answer is the one the reference model predicts, DMA through
+ * the software SMMU reaches exactly the host's pages, no TLB entry maps a
+ * page the host does not own, and the table and pool stay consistent.
+ * A violated invariant aborts, which libFuzzer reports as a crash.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvc.h"
+#include "refmodel.h"
+#include "s2_fixture.h"
+#include "smmu_model.h"
+
+#define MiB (1ull << 20)
+#define WIN_LO 0x3ff00000ull
+#define WIN_HI 0x48100000ull
+#define HOSTBUF_PA 0x40200000ull
+#define HOSTBUF_SIZE (4 * MiB)
+#define REGIONS_PA HOSTBUF_PA
+#define EVENT_PA (HOSTBUF_PA + 0x1000)
+#define POOL_PA (HOSTBUF_PA + 0x10000)
+#define POOL_PAGES 256ull
+#define SMMU_MEM_PA (HOSTBUF_PA + 2 * MiB)
+#define SMMU_MEM_PAGES 64ull
+#define REGS_PA 0x09000000ull
+#define MAX_SIDS 8
+
+static const struct s2_region regions[] = {
+	{ 0x40003000ull, 0x43000000ull - 0x40003000ull },
+	{ 0x43000000ull, 0x48000000ull - 0x1000 - 0x43000000ull },
+};
+
+static struct pkvm_iommu_hyp hyp;
+static struct smmu_model model;
+static struct refmodel ref;
+static void *hostbuf, *regs;
+static u32 isolated[MAX_SIDS];
+static bool fuzzed_pool;	/* a small pool may run dry: -ENOMEM is then fine */
+static unsigned int nr_isolated;
+
+#define INVARIANT(cond)                                                      \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "fuzz_hvc: invariant broken: %s (%s:%d)\n", \
+				#cond, __FILE__, __LINE__);                  \
+			abort();                                             \
+		}                                                            \
+	} while (0)
+
+struct input {
+	const u8 *p;
+	size_t left;
+};
+
+static u64 take(struct input *in, unsigned int bytes)
+{
+	u64 v = 0;
+
+	for (unsigned int i = 0; i < bytes && in->left; i++, in->left--)
+		v |= (u64)*in->p++ << (8 * i);
+	return v;
+}
+
+static s64 call(u64 fn, const u64 a[6])
+{
+	return pkvm_iommu_hvc(&hyp, fn, a);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (posix_memalign(&hostbuf, 4096, HOSTBUF_SIZE) ||
+	    posix_memalign(&regs, 65536, SMMU_MODEL_REGS_SIZE))
+		abort();
+	if (sim_phys_map(HOSTBUF_PA, HOSTBUF_SIZE, hostbuf) ||
+	    sim_phys_map(REGS_PA, SMMU_MODEL_REGS_SIZE, regs))
+		abort();
+	return 0;
+}
+
+/* A fresh machine: standard init unless the input asks to fuzz it. */
+static bool bring_up(struct input *in)
+{
+	u64 mode = take(in, 1), a[6];
+	struct smmu_model_cfg mc;
+	s64 r;
+
+	/* Only the pages the host writes: the hyp core clears what it takes. */
+	memset(hostbuf, 0, 2 * 4096);
+	smmu_model_default_cfg(&mc);
+	mc.ril = mode & 2;
+	mc.bbml = mode & 4 ? 2 : 0;
+	if (smmu_model_init(&model, regs, &mc))
+		abort();
+	pkvm_iommu_hyp_setup(&hyp);
+	memcpy(hostbuf, regions, sizeof(regions));
+	if (ref_init(&ref, 32, WIN_LO, WIN_HI, regions, 2))
+		abort();
+	nr_isolated = 0;
+
+	a[0] = REGIONS_PA;
+	a[1] = 2;
+	a[2] = POOL_PA;
+	a[3] = POOL_PAGES;
+	a[4] = (mode >> 3) & 3;	/* hitless, bbm, presplit, auto */
+	a[5] = 1 + ((mode >> 5) & 3);
+	if (mode & 1) {
+		/* Fuzzed init: whatever happens must be a clean refusal or a real init. */
+		for (int i = 0; i < 6; i++)
+			a[i] = take(in, 1) & 1 ? a[i] : take(in, 8);
+	}
+	if (call(PKVM_IOMMU_HVC_INIT, a)) {
+		INVARIANT(!hyp.ready);
+		return false;
+	}
+	/*
+	 * Whatever succeeded must be a machine the model can describe: the
+	 * regions array and the pool can only be where memory is backed.
+	 */
+	INVARIANT(a[0] == REGIONS_PA && (a[1] == 1 || a[1] == 2));
+	INVARIANT(a[2] >= HOSTBUF_PA && a[2] + (a[3] << 12) <= HOSTBUF_PA + HOSTBUF_SIZE);
+	if (a[1] == 1) {
+		/* The backed window lies in region 0: one region is a machine too. */
+		ref_fini(&ref);
+		if (ref_init(&ref, 32, WIN_LO, WIN_HI, regions, 1))
+			abort();
+	}
+	ref_pin(&ref, a[2], a[3] << 12);
+	fuzzed_pool = a[2] != POOL_PA || a[3] != POOL_PAGES;
+	a[0] = REGS_PA;
+	a[1] = SMMU_MEM_PA;
+	a[2] = SMMU_MEM_PAGES;
+	r = call(PKVM_IOMMU_HVC_SMMU_ADD, a);
+	if (r) {
+		/* Only a fuzzed pool can overlap the SMMU's memory or be too small. */
+		INVARIANT(fuzzed_pool && (r == -EEXIST || r == -ENOMEM));
+		return true;
+	}
+	ref_pin(&ref, SMMU_MEM_PA, SMMU_MEM_PAGES * 4096);
+	a[0] = 0;
+	a[1] = 1;
+	a[2] = PKVM_STREAM_ISOLATE;
+	INVARIANT(call(PKVM_IOMMU_HVC_STREAM_ATTACH, a) == 0);
+	isolated[nr_isolated++] = 1;
+	return true;
+}
+
+static void tear_down(void)
+{
+	smmu_model_fini(&model);
+	ref_fini(&ref);
+}
+
+static void check_page(u64 pa)
+{
+	bool host = ref_host_range(&ref, pa, 4096);
+	u32 owner;
+	bool shared;
+
+	for (unsigned int i = 0; i < nr_isolated; i++) {
+		int r = smmu_model_dma(&model, isolated[i], pa, 4096, true);
+
+		INVARIANT(host == (r == 0));
+	}
+	if (s2_owner_of(&hyp.pgt, pa, &owner, &shared) == 0)
+		INVARIANT(ref_state(&ref, pa) != 0 &&
+			  (owner == PKVM_OWNER_HOST) == host);
+	else
+		INVARIANT(ref_state(&ref, pa) == 0);
+}
+
+static int tlb_entry_ok(const struct smmu_model_tlbe *e, void *arg)
+{
+	(void)arg;
+	return e->valid && (e->pa != e->ipa || !ref_host_range(&ref, e->pa, e->size));
+}
+
+static void drain_events(void)
+{
+	u64 a[6] = { 0, EVENT_PA };
+	s64 r;
+
+	if (!hyp.nr_smmus) {
+		INVARIANT(call(PKVM_IOMMU_HVC_EVENT_POP, a) == -ENODEV);
+		return;
+	}
+	if (!ref_host_range(&ref, EVENT_PA, 4096))
+		return;
+	while ((r = call(PKVM_IOMMU_HVC_EVENT_POP, a)) == 1)
+		;
+	INVARIANT(r == 0);
+}
+
+static u64 addr_arg(struct input *in)
+{
+	u64 kind = take(in, 1);
+
+	switch (kind & 3) {
+	case 0: return WIN_LO + (take(in, 2) << 12) % (WIN_HI - WIN_LO);
+	case 1: return WIN_LO + (take(in, 1) << 21) % (WIN_HI - WIN_LO);
+	case 2: return HOSTBUF_PA + (take(in, 2) << 12) % HOSTBUF_SIZE;
+	default: return take(in, 8);
+	}
+}
+
+static u64 size_arg(struct input *in)
+{
+	u64 kind = take(in, 1);
+
+	switch (kind & 3) {
+	case 0: return (take(in, 1) + 1) << 12;
+	case 1: return (take(in, 1) + 1) << 21;
+	case 2: return (take(in, 2) + 1) << 12;
+	default: return take(in, 8);
+	}
+}
+
+static void one_call(struct input *in)
+{
+	static const enum s2_op ops[] = { S2_OP_DONATE, S2_OP_RECLAIM, S2_OP_SHARE,
+					  S2_OP_UNSHARE };
+	u64 sel = take(in, 1), a[6] = { 0 };
+	s64 got;
+
+	if (sel < 160) {
+		/* Ownership calls, the hot path, most of the time. */
+		enum s2_op op = ops[sel & 3];
+		u64 fn = PKVM_IOMMU_HVC_DONATE + (sel & 3);
+		s64 want;
+
+		a[0] = addr_arg(in);
+		a[1] = size_arg(in);
+		a[2] = take(in, 1) & 0x80 ? take(in, 8) : 1 + take(in, 1) % 5;
+		want = a[2] > PKVM_OWNER_MAX && op <= S2_OP_RECLAIM ? -EINVAL :
+		       ref_check(&ref, op, a[0], a[1], (u32)a[2]);
+		got = call(fn, a);
+		/* The model knows no pool: running dry must change nothing (checked below). */
+		if (got == -ENOMEM && want == 0 && fuzzed_pool)
+			return;
+		INVARIANT(got == want);
+		if (!got) {
+			ref_apply(&ref, op, a[0], a[1], (u32)a[2]);
+			check_page(a[0]);
+			check_page(a[0] + a[1] - 4096);
+		}
+		return;
+	}
+	/* Anything else, including function ids that do not exist. */
+	for (int i = 0; i < 6; i++)
+		a[i] = take(in, 1) & 1 ? take(in, 1) : take(in, 8);
+	switch (sel % 8) {
+	case 0:
+		got = call(PKVM_IOMMU_HVC_STREAM_ATTACH, a);
+		if (!got && a[0] == 0 && a[2] == PKVM_STREAM_ISOLATE && nr_isolated < MAX_SIDS)
+			isolated[nr_isolated++] = (u32)a[1];
+		if (!got && a[2] == PKVM_STREAM_BLOCK)
+			for (unsigned int i = 0; i < nr_isolated; i++)
+				if (isolated[i] == a[1])
+					isolated[i--] = isolated[--nr_isolated];
+		break;
+	case 1:
+		got = call(PKVM_IOMMU_HVC_STREAM_DETACH, a);
+		if (!got)
+			for (unsigned int i = 0; i < nr_isolated; i++)
+				if (isolated[i] == a[1])
+					isolated[i--] = isolated[--nr_isolated];
+		break;
+	case 2:
+		got = call(PKVM_IOMMU_HVC_SPLIT_POLICY, a);
+		INVARIANT(got <= 0);
+		break;
+	case 3:
+		got = call(PKVM_IOMMU_HVC_STATS_READ, a);
+		INVARIANT(got >= 0 || got == -EINVAL);
+		break;
+	case 4:
+		got = call(PKVM_IOMMU_HVC_SMMU_ADD, a);
+		/* Only REGS_PA is a device here, and it is taken. */
+		INVARIANT(got < 0);
+		break;
+	case 5:
+		got = call(PKVM_IOMMU_HVC_INIT, a);
+		INVARIANT(got == -EBUSY);
+		break;
+	case 6:
+		a[1] = addr_arg(in);
+		got = call(PKVM_IOMMU_HVC_EVENT_POP, a);
+		INVARIANT(got == 0 || got == 1 || got < 0);
+		break;
+	default:
+		got = call(take(in, 4), a);
+		break;
+	}
+	(void)got;
+}
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct input in = { data, size };
+	u64 probe = 0x5eed;
+
+	if (!bring_up(&in)) {
+		tear_down();
+		return 0;
+	}
+	while (in.left) {
+		one_call(&in);
+		for (int i = 0; i < 4; i++)
+			check_page(WIN_LO + ((s2_rand(&probe) % ref.pages) << 12));
+		INVARIANT(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL) == 0);
+		INVARIANT(hyp.pgt.pool.nr_free + hyp.pgt.table_pages == hyp.pgt.pool.nr_pages);
+		drain_events();
+	}
+	INVARIANT(hyp.pgt.table_pages == s2_count_table_pages(&hyp.pgt));
+	INVARIANT(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
+	tear_down();
+	return 0;
+}
