@@ -6,11 +6,8 @@
 #ifndef _UAPI_LINUX_PKVM_IOMMU_H
 #define _UAPI_LINUX_PKVM_IOMMU_H
 
-#ifdef __KERNEL__
+#include <linux/ioctl.h>
 #include <linux/types.h>
-#else
-#include <stdint.h>
-#endif
 
 /*
  * Owner ids. The host is 0 so that a zeroed descriptor reads as "no memory"
@@ -67,5 +64,156 @@ enum pkvm_iommu_stat {
 #define PKVM_LEVEL_1G		1u
 #define PKVM_LEVEL_2M		2u
 #define PKVM_LEVEL_4K		3u
+
+/* ------------------------------------------------------------------ */
+/* Character device /dev/pkvm-iommu                                    */
+/* ------------------------------------------------------------------ */
+
+#define PKVM_IOMMU_ABI_VERSION	1
+#define PKVM_IOMMU_DEVICE	"/dev/pkvm-iommu"
+
+enum pkvm_iommu_backend {
+	PKVM_IOMMU_BACKEND_HOST = 1,	/* hyp core runs in the module at EL1 */
+	PKVM_IOMMU_BACKEND_PKVM = 2,	/* hyp core at EL2, reached by hypercalls */
+	PKVM_IOMMU_BACKEND_SIM = 3,	/* user-space simulation (daemon only) */
+};
+
+/*
+ * Every argument struct starts with its own size, so it can grow: the
+ * kernel accepts a larger struct whose extra bytes are zero, and a smaller
+ * one down to the first version's size (PKVM_IOMMU_*_SIZE_VER0). Unknown
+ * flags are -EINVAL.
+ */
+
+/* PKVM_IOMMU_IOC_INFO: what this device is. */
+struct pkvm_iommu_info {
+	__u32 size;
+	__u32 abi_version;
+	__u32 backend;		/* enum pkvm_iommu_backend */
+	__u32 nr_smmus;
+	__u32 split_policy;	/* enum pkvm_split_policy in force */
+	__u32 ias;		/* input bits of the shadow stage 2 */
+	__u64 mem_bytes;	/* memory the shadow maps, all owners */
+	__u64 generation;	/* bumped by every ownership change */
+};
+#define PKVM_IOMMU_INFO_SIZE_VER0	40
+
+/* Decoded SMMU features (bits of pkvm_iommu_smmu_info.features). */
+#define PKVM_IOMMU_FEAT_S1		(1u << 0)
+#define PKVM_IOMMU_FEAT_S2		(1u << 1)
+#define PKVM_IOMMU_FEAT_2LVL_STRTAB	(1u << 2)
+#define PKVM_IOMMU_FEAT_COHERENT	(1u << 3)
+#define PKVM_IOMMU_FEAT_RIL		(1u << 4)
+#define PKVM_IOMMU_FEAT_VMID16		(1u << 5)
+#define PKVM_IOMMU_FEAT_GRAN4K		(1u << 6)
+
+/* PKVM_IOMMU_IOC_SMMU_INFO: one SMMU, raw and decoded. */
+struct pkvm_iommu_smmu_info {
+	__u32 size;
+	__u32 index;		/* in: which SMMU */
+	__u64 base;		/* physical address of its registers */
+	__u32 idr[6];		/* SMMU_IDR0..5 as read */
+	__u32 features;		/* PKVM_IOMMU_FEAT_* */
+	__u32 sidsize;		/* StreamID bits */
+	__u32 oas;		/* output address bits */
+	__u32 bbml;		/* break-before-make level 0..2 */
+	__u64 events;		/* event records read */
+	__u64 overflows;	/* times the event queue overflowed */
+};
+#define PKVM_IOMMU_SMMU_INFO_SIZE_VER0	72
+
+/* PKVM_IOMMU_IOC_STREAM_GET / _SET: the policy of one stream. */
+struct pkvm_iommu_stream {
+	__u32 size;
+	__u32 smmu;
+	__u32 sid;
+	__u32 policy;		/* enum pkvm_stream_policy */
+};
+#define PKVM_IOMMU_STREAM_SIZE_VER0	16
+
+/* PKVM_IOMMU_IOC_SPLIT_POLICY: set how live blocks are split. */
+struct pkvm_iommu_split {
+	__u32 size;
+	__u32 policy;		/* enum pkvm_split_policy */
+	__u32 level;		/* PRESPLIT: largest block level, 1..3 */
+	__u32 reserved;		/* must be 0 */
+};
+#define PKVM_IOMMU_SPLIT_SIZE_VER0	16
+
+/* PKVM_IOMMU_IOC_STATS: every counter of enum pkvm_iommu_stat. */
+struct pkvm_iommu_stats {
+	__u32 size;
+	__u32 nr;		/* out: counters filled */
+	__u64 counter[PKVM_IOMMU_STAT_NR];
+};
+#define PKVM_IOMMU_STATS_SIZE_VER0	(8 + 8 * 16)
+
+/*
+ * PKVM_IOMMU_IOC_DONATE / _RECLAIM / _SHARE / _UNSHARE: ownership of a
+ * physical range. In host mode these stand where pKVM's own donations
+ * would be (tests and bring-up); owner is ignored by share/unshare.
+ */
+struct pkvm_iommu_range {
+	__u32 size;
+	__u32 flags;		/* none defined: must be 0 */
+	__u64 addr;
+	__u64 len;
+	__u32 owner;
+	__u32 reserved;		/* must be 0 */
+};
+#define PKVM_IOMMU_RANGE_SIZE_VER0	32
+
+#define PKVM_IOMMU_IOC_MAGIC	0xb7
+#define PKVM_IOMMU_IOC_INFO		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x00, struct pkvm_iommu_info)
+#define PKVM_IOMMU_IOC_SMMU_INFO	_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x01, struct pkvm_iommu_smmu_info)
+#define PKVM_IOMMU_IOC_STREAM_GET	_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x02, struct pkvm_iommu_stream)
+#define PKVM_IOMMU_IOC_STREAM_SET	_IOW(PKVM_IOMMU_IOC_MAGIC, 0x03, struct pkvm_iommu_stream)
+#define PKVM_IOMMU_IOC_SPLIT_POLICY	_IOW(PKVM_IOMMU_IOC_MAGIC, 0x04, struct pkvm_iommu_split)
+#define PKVM_IOMMU_IOC_STATS		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x05, struct pkvm_iommu_stats)
+#define PKVM_IOMMU_IOC_DONATE		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x06, struct pkvm_iommu_range)
+#define PKVM_IOMMU_IOC_RECLAIM		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x07, struct pkvm_iommu_range)
+#define PKVM_IOMMU_IOC_SHARE		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x08, struct pkvm_iommu_range)
+#define PKVM_IOMMU_IOC_UNSHARE		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x09, struct pkvm_iommu_range)
+
+/* ------------------------------------------------------------------ */
+/* Generic netlink family "pkvm_iommu"                                 */
+/* ------------------------------------------------------------------ */
+
+#define PKVM_IOMMU_GENL_NAME		"pkvm_iommu"
+#define PKVM_IOMMU_GENL_VERSION		1
+#define PKVM_IOMMU_GENL_MCGRP_EVENTS	"events"
+
+enum pkvm_iommu_genl_cmd {
+	PKVM_IOMMU_CMD_UNSPEC,
+	PKVM_IOMMU_CMD_LEDGER_GET,	/* dump: one message per non-host run */
+	PKVM_IOMMU_CMD_STATS_GET,	/* doit: PKVM_IOMMU_A_STATS */
+	/* events, multicast on "events", each with PKVM_IOMMU_A_GENERATION */
+	PKVM_IOMMU_CMD_EVT_DONATE,
+	PKVM_IOMMU_CMD_EVT_RECLAIM,
+	PKVM_IOMMU_CMD_EVT_SHARE,
+	PKVM_IOMMU_CMD_EVT_UNSHARE,
+	PKVM_IOMMU_CMD_EVT_FAULT,
+	PKVM_IOMMU_CMD_EVT_POLICY,	/* stream or split policy changed */
+	__PKVM_IOMMU_CMD_MAX,
+};
+#define PKVM_IOMMU_CMD_MAX (__PKVM_IOMMU_CMD_MAX - 1)
+
+enum pkvm_iommu_genl_attr {
+	PKVM_IOMMU_A_UNSPEC,
+	PKVM_IOMMU_A_GENERATION,	/* u64: ownership generation */
+	PKVM_IOMMU_A_ADDR,		/* u64: physical address */
+	PKVM_IOMMU_A_LEN,		/* u64: bytes */
+	PKVM_IOMMU_A_OWNER,		/* u32 */
+	PKVM_IOMMU_A_SHARED,		/* flag: run is host-owned and shared */
+	PKVM_IOMMU_A_SMMU,		/* u32: SMMU index */
+	PKVM_IOMMU_A_SID,		/* u32: StreamID */
+	PKVM_IOMMU_A_FAULT_TYPE,	/* u32: SMMU event number */
+	PKVM_IOMMU_A_FAULT_FLAGS,	/* u32: bit 0 write, bit 1 stage 2, bit 2 lost events */
+	PKVM_IOMMU_A_POLICY,		/* u32: stream policy, or split policy */
+	PKVM_IOMMU_A_STATS,		/* binary: u64[PKVM_IOMMU_STAT_NR] */
+	PKVM_IOMMU_A_PAD,
+	__PKVM_IOMMU_A_MAX,
+};
+#define PKVM_IOMMU_A_MAX (__PKVM_IOMMU_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_PKVM_IOMMU_H */

@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# Shared helpers for the VM test bench; sourced, never executed.
+
+# One cache root for everything the bench downloads or builds, so a `rm -rf`
+# of it is a complete reset and nothing leaks into /etc or the repo.
+VM_CACHE=${PKVM_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pkvm-iommu/vm}
+# shellcheck disable=SC2034 # used by the sourcing scripts
+VM_DEBS=$VM_CACHE/debs
+VM_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+VM_MIRROR=${PKVM_VM_MIRROR:-http://deb.debian.org/debian}
+# shellcheck disable=SC2034
+VM_CROSS=aarch64-linux-gnu-
+
+vm_log() { printf '[vm] %s\n' "$*" >&2; }
+vm_die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: deps.sh is the only script that needs it, and it
+# must still work for a developer who is not root but has sudo.
+vm_as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		vm_die "need root (or sudo) to run: $*"
+	fi
+}
+
+# vm_papt_init NAME ARCH SUITE...
+# Sets up a private apt configuration under $VM_CACHE/apt/NAME and fills the
+# array PAPT with the options that select it. The host's sources, pins and
+# dpkg status are all masked, so that looking at trixie or backports here can
+# never change what the host's own apt would install.
+vm_papt_init() {
+	local name=$1 arch=$2 suite
+	shift 2
+	local root=$VM_CACHE/apt/$name
+	mkdir -p "$root/state/lists/partial" "$root/cache/archives/partial" \
+		"$root/prefs.d"
+	[ -e "$root/status" ] || : >"$root/status"
+	{
+		for suite in "$@"; do
+			printf 'deb [arch=%s signed-by=%s] %s %s main\n' \
+				"$arch" "$VM_KEYRING" "$VM_MIRROR" "$suite"
+		done
+	} >"$root/sources.list.new"
+	# Rewriting the list unconditionally would make apt think the sources
+	# changed; only replace it when it really did.
+	if cmp -s "$root/sources.list.new" "$root/sources.list"; then
+		rm -f "$root/sources.list.new"
+	else
+		mv "$root/sources.list.new" "$root/sources.list"
+		rm -f "$root/state/lists/"*_Release "$root/state/lists/"*_InRelease
+	fi
+	PAPT_ROOT=$root
+	PAPT=(
+		-o "Dir::Etc::sourcelist=$root/sources.list"
+		-o "Dir::Etc::sourceparts=-"
+		-o "Dir::Etc::preferences=$root/prefs.d/none"
+		-o "Dir::Etc::preferencesparts=$root/prefs.d"
+		-o "Dir::State=$root/state"
+		-o "Dir::State::status=$root/status"
+		-o "Dir::Cache=$root/cache"
+		-o "APT::Architecture=$arch"
+		-o "APT::Architectures=$arch"
+		# apt drops privileges to _apt, which cannot write into a cache
+		# under root's home; the sandbox buys nothing for a download.
+		-o "APT::Sandbox::User=$(id -un)"
+		-q
+	)
+}
+
+# Refreshes the private indexes at most once a day (PKVM_VM_REFRESH=1 forces):
+# a cached run should not depend on the mirror being reachable.
+vm_papt_update() {
+	local stamp=$PAPT_ROOT/updated
+	if [ "${PKVM_VM_REFRESH:-0}" != 1 ] && [ -e "$stamp" ] &&
+		[ -n "$(find "$stamp" -mmin -1440)" ] &&
+		[ "$stamp" -nt "$PAPT_ROOT/sources.list" ]; then
+		return 0
+	fi
+	vm_log "apt-get update ($(basename "$PAPT_ROOT"))"
+	apt-get "${PAPT[@]}" -qq update >/dev/null || vm_die "apt-get update failed"
+	touch "$stamp"
+}
+
+# Prints the candidate version of a package in the private config, or
+# nothing if there is none.
+vm_papt_candidate() {
+	apt-cache "${PAPT[@]}" policy "$1" 2>/dev/null |
+		awk '/^  Candidate:/ { if ($2 != "(none)") print $2; exit }'
+}
+
+# Prints the name of PKG's .deb at version VER in the current directory, or
+# fails if there is none.
+vm_deb_file() {
+	local f
+	# apt names files with the epoch colon escaped as %3a.
+	for f in "${1%%:*}_${2/:/%3a}_"*.deb; do
+		[ -e "$f" ] && printf '%s\n' "$f" && return 0
+	done
+	return 1
+}
+
+# Downloads PKG at its candidate version into the current directory unless
+# that exact file is already there; prints the file name.
+vm_papt_download() {
+	local pkg=$1 ver
+	ver=$(vm_papt_candidate "$pkg")
+	[ -n "$ver" ] || vm_die "no candidate for $pkg in $(basename "$PAPT_ROOT")"
+	if ! vm_deb_file "$pkg" "$ver"; then
+		apt-get "${PAPT[@]}" -qq download "$pkg=$ver" >/dev/null ||
+			vm_die "apt-get download $pkg=$ver failed"
+		vm_deb_file "$pkg" "$ver" || vm_die "apt-get download left no file for $pkg"
+	fi
+}
