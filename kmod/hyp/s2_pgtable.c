@@ -49,7 +49,7 @@ static u64 leaf_need(const struct s2_pgtable *pgt, u32 level, u64 lo,
 
 /* ---- descriptor stores, counted, with cache cleaning when needed ---- */
 
-static void set_pte(struct s2_pgtable *pgt, u64 *ptep, u64 v)
+static void write_desc(struct s2_pgtable *pgt, u64 *ptep, u64 v)
 {
 	hyp_write_pte(ptep, v);
 	if (pgt->noncoherent_walk)
@@ -95,7 +95,7 @@ static int bbm_break(struct s2_pgtable *pgt, u64 *ptep, u64 addr, u32 level,
 	struct s2_gather brk;
 
 	s2_gather_init(&brk, pgt->full_threshold);
-	set_pte(pgt, ptep, s2_desc_invalid(PKVM_OWNER_HOST));
+	write_desc(pgt, ptep, s2_desc_invalid(PKVM_OWNER_HOST));
 	s2_gather_add(&brk, addr, addr + s2_level_size(level), granule);
 	brk.walk = true;
 	pgt->stats.bbm_breaks++;
@@ -114,7 +114,7 @@ static int install_table(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr,
 	hyp_wmb_dev();
 	if (s2_desc_valid(old) && pgt->bbm)
 		ret = bbm_break(pgt, ptep, addr, level, s2_level_size(level));
-	set_pte(pgt, ptep, s2_desc_table(table_pa));
+	write_desc(pgt, ptep, s2_desc_table(table_pa));
 	return ret;
 }
 
@@ -240,7 +240,7 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	if (!covered || (op_makes_valid(od->op) && !can_block(pgt, ctx->level)))
 		return split(pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
 	new = target_desc(od, ctx->addr, ctx->level);
-	set_pte(pgt, ctx->ptep, new);
+	write_desc(pgt, ctx->ptep, new);
 	/*
 	 * Only a translation that existed can be cached: the SMMU holds no
 	 * TLB entry for an invalid descriptor (as the Arm ARM guarantees for
@@ -288,12 +288,12 @@ static bool fold(struct s2_pgtable *pgt, u64 *ptep, u64 tdesc, u64 addr,
 		ret = bbm_break(pgt, ptep, addr, level, child);
 		if (ret && !*err)
 			*err = ret;
-		set_pte(pgt, ptep, new);
+		write_desc(pgt, ptep, new);
 		/* The break's sync made the table unreachable already. */
 		if (!ret)
 			s2_pool_free(&pgt->pool, table_pa);
 	} else {
-		set_pte(pgt, ptep, new);
+		write_desc(pgt, ptep, new);
 		/*
 		 * Valid children may sit in the TLB as smaller entries: drop
 		 * them and the walk-cache entry with the table's whole span.
