@@ -30,7 +30,8 @@ static void poll_events(struct work_struct *work)
 			mutex_unlock(&pkvm->lock);
 			if (ev.flags & 4)
 				pr_warn_ratelimited("pkvm_iommu: SMMU %u event queue overflowed\n", i);
-			if (ev.type)
+			/* Lost records are news too: listeners learn faults went missing. */
+			if (ev.type || (ev.flags & 4))
 				pkvm_iommu_genl_fault_event(i, &ev);
 			mutex_lock(&pkvm->lock);
 		}
