@@ -188,11 +188,15 @@ static long ioc_range(void __user *uarg, u64 fn, u8 event)
 		return -EINVAL;
 	mutex_lock(&pkvm->lock);
 	ret = pkvm_iommu_call(fn, k.addr, k.len, k.owner, 0, 0, 0);
-	if (!ret)
+	/*
+	 * Sent under the lock: listeners must see generations in order, or a
+	 * ledger takes N+1 before N for a lost event and resyncs for nothing.
+	 */
+	if (!ret) {
 		gen = ++pkvm->generation;
-	mutex_unlock(&pkvm->lock);
-	if (!ret)
 		pkvm_iommu_genl_range_event(event, gen, k.addr, k.len, k.owner);
+	}
+	mutex_unlock(&pkvm->lock);
 	return ret;
 }
 
