@@ -8,12 +8,21 @@
 
 #define SMMU_REGS_SIZE	0x20000ull	/* register pages 0 and 1, 64 KiB each */
 
-/* The smallest input size (>= 32 bits) that covers every address below top. */
+/*
+ * The smallest input size (>= 32 bits) that covers every address below top
+ * with a single root table. Concatenated roots are valid (Arm ARM D8.2) and
+ * the engine handles them, but QEMU 10.0's SMMUv3 walks them wrongly (it
+ * drops the table index and reads the first table for every address), and
+ * one root page needs no aligned run from the pool. The price: one more
+ * level to walk when the top lies in 2^32..2^34 or 2^40..2^43.
+ */
 static u32 ias_for(u64 top)
 {
-	u32 bits = 64 - (u32)__builtin_clzll(top - 1);
+	u32 bits = HYP_MAX(64 - (u32)__builtin_clzll(top - 1), PKVM_S2_IAS_MIN);
 
-	return HYP_MAX(bits, PKVM_S2_IAS_MIN);
+	while (s2_root_pages(bits) > 1)
+		bits++;
+	return bits;
 }
 
 /* Is [pa, pa + size) all memory (every page in some region)? */

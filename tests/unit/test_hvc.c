@@ -107,8 +107,13 @@ START_TEST(init_refuses_bad_arguments)
 	put_regions(two, 2);
 	ck_assert_int_eq(init_ok(), 0);
 	ck_assert_int_eq(init_ok(), -EBUSY);
-	/* 9 GiB + 12 KiB of top address: 34 bits. */
-	ck_assert_uint_eq(hyp.pgt.ias, 34);
+	/*
+	 * 9 GiB + 12 KiB of top address needs 34 bits, which would start at
+	 * level 2 with 16 concatenated tables: 35 bits start at level 1 with
+	 * one table of 32 entries.
+	 */
+	ck_assert_uint_eq(hyp.pgt.ias, 35);
+	ck_assert_uint_eq(hyp.pgt.root_pages, 1);
 }
 END_TEST
 

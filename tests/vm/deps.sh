@@ -2,16 +2,30 @@
 # shellcheck source-path=SCRIPTDIR
 # Installs the host tools the bench needs. Quiet and quick when everything is
 # already there, so run.sh can call it every time.
+#
+# usage: deps.sh [-c]
+#   -c   check only: list what is missing, exit 1 if anything is
+# exit 77: QEMU >= 10 is offered neither by the host's apt nor by its
+#          release's backports, so this host cannot run the bench
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
+check_only=0
+while getopts c opt; do
+	case $opt in
+	c) check_only=1 ;;
+	*) vm_die "usage: $0 [-c]" ;;
+	esac
+done
+
 # kmod: modules_install needs depmod to write modules.dep, which busybox
 # modprobe in the guest relies on. gcc/libc6-dev: kconfig and other host
-# programs of the kernel build.
-pkgs=(gcc libc6-dev gcc-aarch64-linux-gnu make bc flex bison libssl-dev
-	libelf-dev cpio xz-utils gzip kmod coreutils)
+# programs of the kernel build. libc6-dev-arm64-cross: libc.a for the static
+# guest test program (build-guest.sh).
+pkgs=(gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross make bc flex
+	bison libssl-dev libelf-dev cpio xz-utils gzip kmod coreutils)
 # bookworm's QEMU 7.2 has no stage-2 SMMUv3 (arm-smmuv3.stage arrived in
 # 8.1); 10 is the version the bench is validated with.
 qemu_min=10
@@ -32,6 +46,12 @@ missing=()
 for p in "${pkgs[@]}"; do
 	installed "$p" || missing+=("$p")
 done
+if [ "$check_only" = 1 ]; then
+	qemu_ok || missing+=("qemu-system-arm>=$qemu_min")
+	[ "${#missing[@]}" -eq 0 ] && exit 0
+	vm_log "missing: ${missing[*]}"
+	exit 1
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
 	vm_log "installing ${missing[*]}"
 	vm_as_root env DEBIAN_FRONTEND=noninteractive \
@@ -56,6 +76,12 @@ if ! qemu_ok; then
 		arch=$(dpkg --print-architecture)
 		vm_papt_init "deps-$codename" "$arch" "$codename-backports"
 		vm_papt_update
+		bp_cand=$(vm_papt_candidate qemu-system-arm)
+		bp_cand=${bp_cand#*:}
+		if ! [ "${bp_cand%%.*}" -ge "$qemu_min" ] 2>/dev/null; then
+			vm_log "no qemu-system-arm >= $qemu_min for this host: apt offers '${host_cand:-none}', $codename-backports '${bp_cand:-none}'"
+			exit 77
+		fi
 		dir=$VM_CACHE/host-debs
 		mkdir -p "$dir"
 		cd "$dir"

@@ -53,7 +53,10 @@ stage "initramfs ready"
 # gic-version=3 for an ITS, as on the hardware pKVM targets. edu's default
 # 28-bit DMA mask would keep the kernel's DMA inside low memory; the full mask
 # lets tests reach any page.
-machine=virt,iommu=smmuv3,gic-version=3
+# The machine type is pinned to virt-9.1: from 9.2 on, virt sets the SMMU's
+# stage property to "nested" itself (S1P and S2P both advertised), which
+# overrides -global arm-smmuv3.stage=2; 9.1 and older leave it to -global.
+machine=virt-9.1,iommu=smmuv3,gic-version=3
 append="console=ttyAMA0 panic=-1 oops=panic"
 if [ "$pkvm" = 1 ]; then
 	# virtualization=on starts the kernel at EL2, which pKVM needs to
@@ -74,6 +77,12 @@ qemu=(qemu-system-aarch64
 	# QEMU exit; oops=panic makes an oops end the run instead of hanging.
 	-append "$append"
 	-device "edu,bus=pcie.0,dma_mask=0xffffffffffffffff")
+# Extra QEMU options for debugging, e.g. PKVM_VM_QEMU_ARGS='-d guest_errors
+# -trace smmuv3_*' (QEMU's own messages then land in the console log).
+if [ -n "${PKVM_VM_QEMU_ARGS:-}" ]; then
+	read -r -a extra <<<"$PKVM_VM_QEMU_ARGS"
+	qemu+=("${extra[@]}")
+fi
 
 stage "booting (timeout ${timeout_s}s, log $log)"
 rc=0
@@ -117,7 +126,7 @@ if [ -n "$leaks" ]; then
 	[ "${leaks%% *}" -eq 0 ] || problems+=("kmemleak: $leaks")
 fi
 
-grep -E '^(PASS|FAIL): |^[0-9]+ passed, [0-9]+ failed$|^pkvm-vm: ' "$clean" >&2 || true
+grep -E '^(PASS|FAIL): |^(not )?ok - |^[0-9]+ passed, [0-9]+ failed$|^pkvm-vm: ' "$clean" >&2 || true
 if [ "${#problems[@]}" -gt 0 ]; then
 	for p in "${problems[@]}"; do
 		vm_log "FAILED: $p"
