@@ -133,6 +133,8 @@ static bool bring_up(struct input *in)
 		if (ref_init(&ref, 32, WIN_LO, WIN_HI, regions, 1))
 			abort();
 	}
+	/* The hyp core chooses the input size; the model's optimum must use it. */
+	ref.ias = hyp.pgt.ias;
 	ref_pin(&ref, a[2], a[3] << 12);
 	fuzzed_pool = a[2] != POOL_PA || a[3] != POOL_PAGES;
 	a[0] = REGS_PA;

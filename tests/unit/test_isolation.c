@@ -23,7 +23,6 @@
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
-#define IAS 36
 #define WIN_LO 0x3ff00000ull
 #define WIN_HI 0xc0200000ull
 
@@ -85,7 +84,7 @@ static void machine_up(enum pkvm_split_policy policy, u32 level, bool ril, u32 b
 	pkvm_iommu_hyp_setup(&hyp);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 3, POOL_PA, POOL_PAGES,
 			      policy, level), 0);
-	ck_assert_int_eq(ref_init(&ref, IAS, WIN_LO, WIN_HI, regions, 3), 0);
+	ck_assert_int_eq(ref_init(&ref, hyp.pgt.ias, WIN_LO, WIN_HI, regions, 3), 0);
 	ref_pin(&ref, POOL_PA, POOL_PAGES * 4096);
 }
 
