@@ -71,6 +71,21 @@ static inline bool smmu_q_full(u32 log2size, u32 prod, u32 cons)
 	return ((prod ^ cons) & smmu_q_mask(log2size)) == (1u << log2size);
 }
 
+/*
+ * A queue ring the SMMU can take: within the SMMU's size limit and the
+ * 19-bit LOG2SIZE field, at an address Q_BASE can hold, aligned to its size
+ * (at least 32 bytes). Shared by the command and event queues.
+ */
+static inline int smmu_q_check(u64 pa, u32 log2size, u32 max_log2size, u32 ent_bytes)
+{
+	u64 bytes = (u64)ent_bytes << log2size;
+
+	if (log2size > max_log2size || log2size > 19 || !pa ||
+	    !HYP_IS_ALIGNED(pa, HYP_MAX(bytes, 32ull)) || (pa & ~SMMU_Q_BASE_ADDR))
+		return -EINVAL;
+	return 0;
+}
+
 /* ---- the queue ---- */
 struct smmu_cmdq {
 	u8 *regs;

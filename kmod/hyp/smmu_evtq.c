@@ -73,8 +73,7 @@ int smmu_evtq_init(struct smmu_evtq *q, void *regs, u64 pa, u32 log2size,
 	u64 bytes = (u64)SMMU_EVTQ_ENT_BYTES << log2size;
 
 	hyp_memset(q, 0, sizeof(*q));
-	if (log2size > max_log2size || log2size > 19 || !pa ||
-	    !HYP_IS_ALIGNED(pa, HYP_MAX(bytes, 32ull)) || (pa & ~SMMU_Q_BASE_ADDR))
+	if (smmu_q_check(pa, log2size, max_log2size, SMMU_EVTQ_ENT_BYTES))
 		return -EINVAL;
 	q->regs = regs;
 	q->pa = pa;
