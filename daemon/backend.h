@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What pkvm-iommud talks to: the kernel module (/dev/pkvm-iommu and the
+ * pkvm_iommu netlink family) or the simulation (the hyp core and the
+ * software SMMU in process). Both speak the uapi structures, so the daemon
+ * above this line does not know which one it has.
+ *
+ * Errors are negative errno. Events are pulled: the daemon watches
+ * event_fd() in its sd-event loop and calls dispatch() when it is readable.
+ */
+#ifndef PKVM_DAEMON_BACKEND_H
+#define PKVM_DAEMON_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/pkvm_iommu.h>
+
+#include "ledger.h"
+
+enum backend_event_kind {
+	BACKEND_EV_DONATE,
+	BACKEND_EV_RECLAIM,
+	BACKEND_EV_SHARE,
+	BACKEND_EV_UNSHARE,
+	BACKEND_EV_FAULT,
+	BACKEND_EV_POLICY,
+};
+
+struct backend_event {
+	enum backend_event_kind kind;
+	uint64_t generation;	/* ownership generation it produced (or saw) */
+	uint64_t addr, len;	/* ownership events; addr also for faults */
+	uint32_t owner;
+	uint32_t smmu, sid;	/* faults and stream policy; all ones: split policy */
+	uint32_t fault_type;	/* SMMU event number */
+	uint32_t fault_flags;	/* bit 0 write, bit 1 stage 2, bit 2 records lost */
+	uint32_t policy;
+};
+
+typedef void (*backend_event_fn)(const struct backend_event *ev, void *userdata);
+
+struct backend;
+
+struct backend_ops {
+	const char *name;	/* "kernel" or "sim" */
+	enum pkvm_iommu_backend kind;
+	int (*info)(struct backend *b, struct pkvm_iommu_info *out);
+	int (*smmu_info)(struct backend *b, uint32_t index, struct pkvm_iommu_smmu_info *out);
+	int (*stream_get)(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t *policy);
+	int (*stream_set)(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t policy);
+	int (*split_policy)(struct backend *b, uint32_t policy, uint32_t level);
+	int (*stats)(struct backend *b, struct pkvm_iommu_stats *out);
+	/* op: LEDGER_DONATE .. LEDGER_UNSHARE (owner ignored for share/unshare) */
+	int (*range)(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
+		     uint32_t owner);
+	/*
+	 * A consistent snapshot of every run that is not plain host memory,
+	 * with the generation it reflects; *runs is malloc'ed, caller frees.
+	 */
+	int (*ledger_dump)(struct backend *b, struct ledger_run **runs, size_t *n,
+			   uint64_t *generation);
+	/* Readable while events wait; the daemon adds it to its event loop. */
+	int (*event_fd)(struct backend *b);
+	/*
+	 * Deliver every waiting event to fn, oldest first. Returns the number
+	 * delivered, or -ENOBUFS when events were lost since the last call
+	 * (after delivering what survived): the caller then resyncs by dump.
+	 */
+	int (*dispatch)(struct backend *b, backend_event_fn fn, void *userdata);
+	void (*free)(struct backend *b);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+};
+
+#endif /* PKVM_DAEMON_BACKEND_H */

@@ -1,0 +1,876 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The simulation backend (see backend_sim.h): a simulated machine brought
+ * up through the hyp core's hypercall entry exactly as the module does it,
+ * with a software SMMUv3 behind its register page. What the module adds on
+ * top of the hyp core (generation counter, stream policy table, argument
+ * checks of the ioctls, events) is done here the same way, so the daemon
+ * sees the same answers from either backend.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "hvc.h"
+#include "smmu_model.h"
+
+#include "backend_sim.h"
+
+#define KiB (1ull << 10)
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define PAGE 4096ull
+
+#define DEF_POOL_PAGES		2048u
+#define DEF_SMMU_BASE		0x09000000ull
+#define DEF_SEED		0x5eed0fa11ull
+/* Backing buffer at the start of region 0: */
+#define OFF_REGIONS		0ull		/* INIT's region array */
+#define OFF_EVENT_FIRST		PAGE		/* EVENT_POP pages, 1 .. 255 */
+#define OFF_EVENT_END		MiB
+#define OFF_POOL		MiB
+#define SMMU_MEM_PAGES		64ull
+
+/* Workload areas, inside the arena (the largest free stretch of memory). */
+#define ARENA_MIN		(512 * MiB)
+#define CHURN_CLUSTERS		16u
+#define CHURN_CLUSTER_PAGES	256u
+#define CHURN_SLOTS		(CHURN_CLUSTERS * CHURN_CLUSTER_PAGES)
+#define CHURN_DMA_EVERY		64u
+#define BOOT_OFF		(256 * MiB)
+#define BOOT_GUESTS		4u
+#define BOOT_GUEST_SPAN		(64 * MiB)
+#define BOOT_RANGES		4u
+#define BOOT_SHARES		8u
+/* donate ranges, share pages, one DMA, unshare pages, reclaim ranges */
+#define BOOT_ACTIONS		(BOOT_RANGES + BOOT_SHARES + 1 + BOOT_SHARES + BOOT_RANGES)
+
+static const struct { u64 off, len; } boot_ranges[BOOT_RANGES] = {
+	{ 0, 16 * MiB },
+	{ 32 * MiB, 2 * MiB },
+	{ 40 * MiB + 64 * KiB, 256 * KiB },
+	{ 48 * MiB + 4 * KiB, 8 * KiB },
+};
+#define BOOT_SHARE_OFF		(56 * MiB)
+
+struct stream_entry {
+	u32 sid;
+	u32 policy;
+};
+
+struct sim_backend {
+	struct backend base;
+	struct backend_sim_options opts;
+	struct pkvm_iommu_hyp *hyp;
+	struct smmu_model model;
+	bool model_up, regs_mapped, buf_mapped;
+	void *hostbuf, *regs;
+	u64 buf_pa, buf_size;
+	u64 pool_pa, smmu_mem_pa;
+	u64 event_pa;
+	u32 smmu;		/* index SMMU_ADD returned */
+	u64 generation;
+
+	struct stream_entry *streams;
+	size_t nr_streams, cap_streams;
+
+	/* bounded event queue, signalled through efd */
+	struct backend_event *q;
+	u32 q_cap, q_head, q_count;
+	bool q_lost;
+	int efd;
+
+	/* workloads */
+	u64 rng;
+	u64 arena, arena_size;
+	u64 churn_pa[CHURN_SLOTS];
+	u16 churn_owner[CHURN_SLOTS];
+	u32 boot_guest, boot_pos;
+	u32 dma_rr;
+};
+
+static bool sim_busy;
+
+static struct sim_backend *to_sim(struct backend *b)
+{
+	return (struct sim_backend *)b;
+}
+
+static s64 call(struct sim_backend *s, u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
+		u64 a5)
+{
+	const u64 a[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return pkvm_iommu_hvc(s->hyp, fn, a);
+}
+
+static s64 stat_read(struct sim_backend *s, u32 id)
+{
+	return call(s, PKVM_IOMMU_HVC_STATS_READ, id, 0, 0, 0, 0, 0);
+}
+
+static u64 rnd(struct sim_backend *s)
+{
+	/* splitmix64 */
+	u64 z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* ---- event queue ---- */
+
+static void signal_efd(struct sim_backend *s)
+{
+	u64 one = 1;
+
+	/* Only fails when the counter is saturated: readable anyway. */
+	if (write(s->efd, &one, sizeof(one)) < 0) {
+		/* nothing to do */
+	}
+}
+
+static void queue_event(struct sim_backend *s, const struct backend_event *ev)
+{
+	if (s->q_count == s->q_cap) {
+		s->q_lost = true;
+		return;
+	}
+	s->q[(s->q_head + s->q_count) % s->q_cap] = *ev;
+	if (s->q_count++ == 0)
+		signal_efd(s);
+}
+
+static int sim_event_fd(struct backend *b)
+{
+	return to_sim(b)->efd;
+}
+
+static int sim_dispatch(struct backend *b, backend_event_fn fn, void *userdata)
+{
+	struct sim_backend *s = to_sim(b);
+	u32 n = s->q_count, done = 0;
+	bool lost = s->q_lost;
+	u64 v;
+
+	/* Reset readiness first: what fn adds signals again. */
+	if (read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	s->q_lost = false;
+	/* What fn queues meanwhile waits for the next call. */
+	while (done < n && s->q_count) {
+		struct backend_event ev = s->q[s->q_head];
+
+		s->q_head = (s->q_head + 1) % s->q_cap;
+		s->q_count--;
+		done++;
+		fn(&ev, userdata);
+	}
+	if (s->q_count || s->q_lost)
+		signal_efd(s);
+	if (lost)
+		return -ENOBUFS;
+	return (int)HYP_MIN(done, (u32)0x7fffffff);
+}
+
+/* ---- faults ---- */
+
+/* A page of the backing buffer the host still owns, for EVENT_POP. */
+static int pick_event_page(struct sim_backend *s)
+{
+	for (u64 off = OFF_EVENT_FIRST; off < OFF_EVENT_END; off += PAGE) {
+		u32 owner;
+		bool shared;
+
+		if (!s2_owner_of(&s->hyp->pgt, s->buf_pa + off, &owner, &shared) &&
+		    owner == PKVM_OWNER_HOST) {
+			s->event_pa = s->buf_pa + off;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void drain_faults(struct sim_backend *s)
+{
+	for (int tries = 0; tries < 2;) {
+		const struct pkvm_iommu_event *rec;
+		struct backend_event ev = { 0 };
+		s64 ret = call(s, PKVM_IOMMU_HVC_EVENT_POP, s->smmu, s->event_pa, 0, 0, 0, 0);
+
+		if (ret == -EPERM) {
+			/* Someone donated our event page: take another. */
+			if (pick_event_page(s))
+				return;
+			tries++;
+			continue;
+		}
+		if (ret != 1)
+			return;
+		rec = (const void *)((u8 *)s->hostbuf + (s->event_pa - s->buf_pa));
+		/* As the module: an empty record with lost events is news too. */
+		if (!rec->type && !(rec->flags & 4))
+			continue;
+		ev.kind = BACKEND_EV_FAULT;
+		ev.generation = s->generation;
+		ev.smmu = s->smmu;
+		ev.sid = (u32)rec->sid;
+		ev.addr = rec->addr;
+		ev.fault_type = (u32)rec->type;
+		ev.fault_flags = (u32)rec->flags;
+		queue_event(s, &ev);
+	}
+}
+
+int backend_sim_dma(struct backend *b, uint32_t sid, uint64_t addr, uint64_t len, bool write)
+{
+	struct sim_backend *s = to_sim(b);
+	int ret = smmu_model_dma(&s->model, sid, addr, len, write);
+
+	drain_faults(s);
+	return ret;
+}
+
+/* ---- backend_ops ---- */
+
+static int sim_info(struct backend *b, struct pkvm_iommu_info *out)
+{
+	struct sim_backend *s = to_sim(b);
+
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->abi_version = PKVM_IOMMU_ABI_VERSION;
+	out->backend = PKVM_IOMMU_BACKEND_SIM;
+	out->nr_smmus = s->hyp->nr_smmus;
+	out->split_policy = (u32)stat_read(s, PKVM_IOMMU_STAT_SPLIT_POLICY);
+	out->ias = s->hyp->pgt.ias;
+	out->mem_bytes = (u64)stat_read(s, PKVM_IOMMU_STAT_MEM_PAGES) << HYP_PAGE_SHIFT;
+	out->generation = s->generation;
+	return 0;
+}
+
+static int sim_smmu_info(struct backend *b, uint32_t index, struct pkvm_iommu_smmu_info *out)
+{
+	struct sim_backend *s = to_sim(b);
+	const struct pkvm_iommu_smmu *sm;
+	const struct smmu_features *f;
+
+	if (index >= s->hyp->nr_smmus)
+		return -ENODEV;
+	sm = &s->hyp->smmu[index];
+	f = &sm->dev.feat;
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->index = index;
+	out->base = sm->regs_pa;
+	out->idr[0] = f->idr0;
+	out->idr[1] = f->idr1;
+	out->idr[3] = f->idr3;
+	out->idr[5] = f->idr5;
+	out->features = (f->s1 ? PKVM_IOMMU_FEAT_S1 : 0) | (f->s2 ? PKVM_IOMMU_FEAT_S2 : 0) |
+			(f->two_level ? PKVM_IOMMU_FEAT_2LVL_STRTAB : 0) |
+			(f->coherent ? PKVM_IOMMU_FEAT_COHERENT : 0) |
+			(f->ril ? PKVM_IOMMU_FEAT_RIL : 0) |
+			(f->vmid16 ? PKVM_IOMMU_FEAT_VMID16 : 0) |
+			(f->gran4k ? PKVM_IOMMU_FEAT_GRAN4K : 0);
+	out->sidsize = f->sidsize;
+	out->oas = f->oas_bits;
+	out->bbml = f->bbml;
+	out->events = sm->dev.evtq.nr_events;
+	out->overflows = sm->dev.evtq.nr_overflows;
+	return 0;
+}
+
+static struct stream_entry *stream_find(struct sim_backend *s, u32 sid)
+{
+	size_t lo = 0, hi = s->nr_streams;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->streams[mid].sid == sid)
+			return &s->streams[mid];
+		if (s->streams[mid].sid < sid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int stream_store(struct sim_backend *s, u32 sid, u32 policy)
+{
+	struct stream_entry *e = stream_find(s, sid);
+	size_t i;
+
+	if (e) {
+		e->policy = policy;
+		return 0;
+	}
+	if (s->nr_streams == s->cap_streams) {
+		size_t cap = s->cap_streams ? s->cap_streams * 2 : 16;
+		void *p = realloc(s->streams, cap * sizeof(*s->streams));
+
+		if (!p)
+			return -ENOMEM;
+		s->streams = p;
+		s->cap_streams = cap;
+	}
+	for (i = s->nr_streams; i > 0 && s->streams[i - 1].sid > sid; i--)
+		s->streams[i] = s->streams[i - 1];
+	s->streams[i] = (struct stream_entry){ sid, policy };
+	s->nr_streams++;
+	return 0;
+}
+
+static int stream_check(struct sim_backend *s, u32 smmu, u32 sid)
+{
+	u32 sidsize;
+
+	if (smmu >= s->hyp->nr_smmus)
+		return -ENODEV;
+	sidsize = s->hyp->smmu[smmu].dev.feat.sidsize;
+	if (sidsize < 32 && sid >= 1u << sidsize)
+		return -ERANGE;
+	return 0;
+}
+
+static int sim_stream_get(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t *policy)
+{
+	struct sim_backend *s = to_sim(b);
+	const struct stream_entry *e;
+	int ret = stream_check(s, smmu, sid);
+
+	if (ret)
+		return ret;
+	e = stream_find(s, sid);
+	*policy = e ? e->policy : PKVM_STREAM_BLOCK;
+	return 0;
+}
+
+static int sim_stream_set(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t policy)
+{
+	struct sim_backend *s = to_sim(b);
+	struct backend_event ev = { 0 };
+	int ret = stream_check(s, smmu, sid);
+	s64 r;
+
+	if (ret)
+		return ret;
+	if (policy != PKVM_STREAM_BLOCK && policy != PKVM_STREAM_ISOLATE)
+		return -EINVAL;
+	/* Room first (an explicit block is the default), so a success of the
+	 * hypercall is always recorded. */
+	if (!stream_find(s, sid)) {
+		ret = stream_store(s, sid, PKVM_STREAM_BLOCK);
+		if (ret)
+			return ret;
+	}
+	r = call(s, PKVM_IOMMU_HVC_STREAM_ATTACH, smmu, sid, policy, 0, 0, 0);
+	if (r)
+		return (int)r;
+	stream_store(s, sid, policy);
+	ev.kind = BACKEND_EV_POLICY;
+	ev.generation = s->generation;
+	ev.smmu = smmu;
+	ev.sid = sid;
+	ev.policy = policy;
+	queue_event(s, &ev);
+	return 0;
+}
+
+static int sim_split_policy(struct backend *b, uint32_t policy, uint32_t level)
+{
+	struct sim_backend *s = to_sim(b);
+	struct backend_event ev = { 0 };
+	s64 r = call(s, PKVM_IOMMU_HVC_SPLIT_POLICY, policy, level, 0, 0, 0, 0);
+
+	if (r)
+		return (int)r;
+	ev.kind = BACKEND_EV_POLICY;
+	ev.generation = s->generation;
+	ev.smmu = ~0u;
+	ev.sid = ~0u;
+	ev.policy = policy;
+	queue_event(s, &ev);
+	return 0;
+}
+
+static int sim_stats(struct backend *b, struct pkvm_iommu_stats *out)
+{
+	struct sim_backend *s = to_sim(b);
+
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->nr = PKVM_IOMMU_STAT_NR;
+	for (u32 i = 0; i < PKVM_IOMMU_STAT_NR; i++)
+		out->counter[i] = (u64)stat_read(s, i);
+	return 0;
+}
+
+static int sim_range(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
+		     uint32_t owner)
+{
+	static const u64 fn[] = {
+		[LEDGER_DONATE] = PKVM_IOMMU_HVC_DONATE,
+		[LEDGER_RECLAIM] = PKVM_IOMMU_HVC_RECLAIM,
+		[LEDGER_SHARE] = PKVM_IOMMU_HVC_SHARE,
+		[LEDGER_UNSHARE] = PKVM_IOMMU_HVC_UNSHARE,
+	};
+	static const enum backend_event_kind kind[] = {
+		[LEDGER_DONATE] = BACKEND_EV_DONATE,
+		[LEDGER_RECLAIM] = BACKEND_EV_RECLAIM,
+		[LEDGER_SHARE] = BACKEND_EV_SHARE,
+		[LEDGER_UNSHARE] = BACKEND_EV_UNSHARE,
+	};
+	struct sim_backend *s = to_sim(b);
+	struct backend_event ev = { 0 };
+	s64 r;
+
+	if ((unsigned int)op > LEDGER_UNSHARE)
+		return -EINVAL;
+	r = call(s, fn[op], addr, len, owner, 0, 0, 0);
+	if (r)
+		return (int)r;
+	ev.kind = kind[op];
+	ev.generation = ++s->generation;
+	ev.addr = addr;
+	ev.len = len;
+	ev.owner = owner;
+	queue_event(s, &ev);
+	return 0;
+}
+
+struct dump_cursor {
+	struct ledger_run *runs;
+	size_t nr, cap;
+	u64 start, end;
+	u32 owner;
+	bool shared, memory, open;
+	int err;
+};
+
+static int put_run(struct dump_cursor *c)
+{
+	if (!c->memory || (c->owner == PKVM_OWNER_HOST && !c->shared))
+		return 0;
+	if (c->nr == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		void *p = realloc(c->runs, cap * sizeof(*c->runs));
+
+		if (!p)
+			return -ENOMEM;
+		c->runs = p;
+		c->cap = cap;
+	}
+	c->runs[c->nr++] = (struct ledger_run){ .addr = c->start, .len = c->end - c->start,
+		.owner = c->owner, .shared = c->shared };
+	return 0;
+}
+
+static int dump_leaf(const struct s2_leaf *l, void *arg)
+{
+	struct dump_cursor *c = arg;
+	int ret;
+
+	if (c->open && c->end == l->addr && c->memory == l->memory &&
+	    c->owner == l->owner && c->shared == l->shared) {
+		c->end += l->size;
+		return 0;
+	}
+	if (c->open) {
+		ret = put_run(c);
+		if (ret)
+			return ret;
+	}
+	c->start = l->addr;
+	c->end = l->addr + l->size;
+	c->owner = l->owner;
+	c->shared = l->shared;
+	c->memory = l->memory;
+	c->open = true;
+	return 0;
+}
+
+static int sim_ledger_dump(struct backend *b, struct ledger_run **runs, size_t *n,
+			   uint64_t *generation)
+{
+	struct sim_backend *s = to_sim(b);
+	struct dump_cursor c = { 0 };
+	u64 top = 1ull << s->hyp->pgt.ias;
+	int ret = s2_for_each_leaf(&s->hyp->pgt, 0, top, dump_leaf, &c);
+
+	if (!ret && c.open)
+		ret = put_run(&c);
+	if (ret) {
+		free(c.runs);
+		return ret;
+	}
+	*runs = c.runs;
+	*n = c.nr;
+	*generation = s->generation;
+	return 0;
+}
+
+static void sim_free(struct backend *b)
+{
+	struct sim_backend *s = to_sim(b);
+
+	if (!s)
+		return;
+	if (s->regs_mapped)
+		sim_phys_unmap(s->opts.smmu_base);
+	if (s->model_up)
+		smmu_model_fini(&s->model);
+	if (s->buf_mapped)
+		sim_phys_unmap(s->buf_pa);
+	if (s->efd >= 0)
+		close(s->efd);
+	free(s->regs);
+	free(s->hostbuf);
+	free(s->hyp);
+	free(s->q);
+	free(s->streams);
+	free(s);
+	sim_busy = false;
+}
+
+static const struct backend_ops sim_ops = {
+	.name = "sim",
+	.kind = PKVM_IOMMU_BACKEND_SIM,
+	.info = sim_info,
+	.smmu_info = sim_smmu_info,
+	.stream_get = sim_stream_get,
+	.stream_set = sim_stream_set,
+	.split_policy = sim_split_policy,
+	.stats = sim_stats,
+	.range = sim_range,
+	.ledger_dump = sim_ledger_dump,
+	.event_fd = sim_event_fd,
+	.dispatch = sim_dispatch,
+	.free = sim_free,
+};
+
+/* ---- workloads ---- */
+
+static bool isolated_sid(struct sim_backend *s, u32 *sid)
+{
+	for (size_t k = 0; k < s->nr_streams; k++) {
+		const struct stream_entry *e = &s->streams[(s->dma_rr + k) % s->nr_streams];
+
+		if (e->policy == PKVM_STREAM_ISOLATE) {
+			s->dma_rr = (u32)((s->dma_rr + k + 1) % s->nr_streams);
+			*sid = e->sid;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void churn_refresh(struct sim_backend *s, u32 i)
+{
+	u32 owner = PKVM_OWNER_HOST;
+	bool shared;
+
+	if (s2_owner_of(&s->hyp->pgt, s->churn_pa[i], &owner, &shared))
+		owner = PKVM_OWNER_HOST;
+	s->churn_owner[i] = (u16)owner;
+}
+
+static int churn_step(struct sim_backend *s)
+{
+	u64 r = rnd(s);
+	u32 i = (u32)((r >> 8) % CHURN_SLOTS), sid;
+	int ret;
+
+	if (r % CHURN_DMA_EVERY == 0 && isolated_sid(s, &sid)) {
+		/* A device that still uses a page the host gave away. */
+		for (int k = 0; k < 8; k++, i = (i + 97) % CHURN_SLOTS) {
+			if (s->churn_owner[i] != PKVM_OWNER_HOST) {
+				backend_sim_dma(&s->base, sid, s->churn_pa[i] + ((r >> 32) & 0xfc0),
+						64, (r >> 40) & 1);
+				break;
+			}
+		}
+		return 0;
+	}
+	if (s->churn_owner[i] == PKVM_OWNER_HOST) {
+		u32 owner = PKVM_OWNER_GUEST_FIRST + (u32)((r >> 24) % 4);
+
+		ret = sim_range(&s->base, LEDGER_DONATE, s->churn_pa[i], PAGE, owner);
+		if (!ret)
+			s->churn_owner[i] = (u16)owner;
+	} else {
+		ret = sim_range(&s->base, LEDGER_RECLAIM, s->churn_pa[i], PAGE,
+				s->churn_owner[i]);
+		if (!ret)
+			s->churn_owner[i] = PKVM_OWNER_HOST;
+	}
+	if (ret) {
+		churn_refresh(s, i);
+		return 0;
+	}
+	return 1;
+}
+
+static int boot_step(struct sim_backend *s)
+{
+	u64 area = s->arena + BOOT_OFF + s->boot_guest * BOOT_GUEST_SPAN;
+	u32 owner = PKVM_OWNER_GUEST_FIRST + s->boot_guest;
+	u32 a = s->boot_pos, sid;
+	int ret = -1;
+
+	if (++s->boot_pos == BOOT_ACTIONS) {
+		s->boot_pos = 0;
+		s->boot_guest = (s->boot_guest + 1) % BOOT_GUESTS;
+	}
+	if (a < BOOT_RANGES)
+		ret = sim_range(&s->base, LEDGER_DONATE, area + boot_ranges[a].off,
+				boot_ranges[a].len, owner);
+	else if ((a -= BOOT_RANGES) < BOOT_SHARES)
+		ret = sim_range(&s->base, LEDGER_SHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE,
+				PAGE, owner);
+	else if ((a -= BOOT_SHARES) < 1) {
+		/* The guest runs; a host device strays into its memory. */
+		if (isolated_sid(s, &sid))
+			backend_sim_dma(&s->base, sid, area + boot_ranges[1].off + 0x1000, 64, true);
+		return 0;
+	} else if ((a -= 1) < BOOT_SHARES)
+		ret = sim_range(&s->base, LEDGER_UNSHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE,
+				PAGE, owner);
+	else if ((a -= BOOT_SHARES) < BOOT_RANGES) {
+		a = BOOT_RANGES - 1 - a;
+		ret = sim_range(&s->base, LEDGER_RECLAIM, area + boot_ranges[a].off,
+				boot_ranges[a].len, owner);
+	}
+	return ret ? 0 : 1;
+}
+
+int backend_sim_step(struct backend *b, enum backend_sim_workload w, unsigned int n)
+{
+	struct sim_backend *s = to_sim(b);
+	int (*step)(struct sim_backend *s);
+	int done = 0;
+
+	switch (w) {
+	case SIM_WORKLOAD_IDLE:
+		return 0;
+	case SIM_WORKLOAD_CHURN:
+		step = churn_step;
+		break;
+	case SIM_WORKLOAD_BOOT:
+		step = boot_step;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (s->arena_size < ARENA_MIN)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < n; i++)
+		if (step(s) > 0 && done < 0x7fffffff)
+			done++;
+	return done;
+}
+
+int backend_sim_workload_parse(const char *str, enum backend_sim_workload *w)
+{
+	if (!strcmp(str, "idle"))
+		*w = SIM_WORKLOAD_IDLE;
+	else if (!strcmp(str, "churn"))
+		*w = SIM_WORKLOAD_CHURN;
+	else if (!strcmp(str, "boot"))
+		*w = SIM_WORKLOAD_BOOT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- bring-up ---- */
+
+void backend_sim_default_options(struct backend_sim_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->regions[0] = (struct backend_sim_region){ 0x80000000ull, 2 * GiB };
+	o->regions[1] = (struct backend_sim_region){ 0x880000000ull, 2 * GiB };
+	o->nr_regions = 2;
+	o->pool_pages = DEF_POOL_PAGES;
+	o->split_policy = PKVM_SPLIT_AUTO;
+	o->ril = true;
+	o->bbml = 2;
+	o->smmu_base = DEF_SMMU_BASE;
+	o->queue_size = BACKEND_SIM_QUEUE_DEFAULT;
+	o->seed = DEF_SEED;
+}
+
+static int check_options(const struct backend_sim_options *o)
+{
+	if (!o->nr_regions || o->nr_regions > BACKEND_SIM_MAX_REGIONS ||
+	    o->nr_isolate > BACKEND_SIM_MAX_ISOLATE || o->bbml > 2 || o->sidsize > 32 ||
+	    o->smmu_base & (SMMU_MODEL_REGS_SIZE / 2 - 1))
+		return -EINVAL;
+	for (u32 i = 0; i < o->nr_regions; i++) {
+		const struct backend_sim_region *r = &o->regions[i];
+
+		if (!r->size || (r->base | r->size) & (PAGE - 1) || r->base + r->size < r->base)
+			return -EINVAL;
+		if (i && r->base < o->regions[i - 1].base + o->regions[i - 1].size)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The largest stretch of memory the backend's own buffer leaves free. */
+static void pick_arena(struct sim_backend *s)
+{
+	for (u32 i = 0; i < s->opts.nr_regions; i++) {
+		u64 base = s->opts.regions[i].base, end = base + s->opts.regions[i].size;
+
+		if (i == 0)
+			base += s->buf_size;
+		base = (base + 2 * MiB - 1) & ~(2 * MiB - 1);
+		if (base < end && end - base > s->arena_size) {
+			s->arena = base;
+			s->arena_size = end - base;
+		}
+	}
+	if (s->arena_size < ARENA_MIN)
+		return;
+	for (u32 c = 0; c < CHURN_CLUSTERS; c++) {
+		u64 cl = s->arena + c * 16 * MiB + (c % 8) * 2 * MiB;
+
+		for (u32 p = 0; p < CHURN_CLUSTER_PAGES; p++)
+			s->churn_pa[c * CHURN_CLUSTER_PAGES + p] = cl + p * PAGE;
+	}
+}
+
+int backend_sim_open(struct backend **out, const struct backend_sim_options *opts)
+{
+	struct s2_region regions[BACKEND_SIM_MAX_REGIONS];
+	struct smmu_model_cfg mc;
+	struct sim_backend *s;
+	s64 r;
+	int ret;
+
+	if (sim_busy)
+		return -EBUSY;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->efd = -1;
+	s->base.ops = &sim_ops;
+	if (opts)
+		s->opts = *opts;
+	else
+		backend_sim_default_options(&s->opts);
+	if (!s->opts.nr_regions) {
+		struct backend_sim_options d;
+
+		backend_sim_default_options(&d);
+		memcpy(s->opts.regions, d.regions, sizeof(d.regions));
+		s->opts.nr_regions = d.nr_regions;
+	}
+	if (!s->opts.pool_pages)
+		s->opts.pool_pages = DEF_POOL_PAGES;
+	if (!s->opts.smmu_base)
+		s->opts.smmu_base = DEF_SMMU_BASE;
+	if (!s->opts.queue_size)
+		s->opts.queue_size = BACKEND_SIM_QUEUE_DEFAULT;
+	if (!s->opts.seed)
+		s->opts.seed = DEF_SEED;
+	ret = check_options(&s->opts);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	sim_busy = true;
+
+	s->rng = s->opts.seed;
+	s->q_cap = s->opts.queue_size;
+	s->q = calloc(s->q_cap, sizeof(*s->q));
+	s->hyp = calloc(1, sizeof(*s->hyp));
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!s->q || !s->hyp || s->efd < 0) {
+		ret = s->efd < 0 ? -errno : -ENOMEM;
+		goto fail;
+	}
+
+	/* Backed memory at the start of region 0: argument pages, pool, SMMU. */
+	s->buf_pa = s->opts.regions[0].base;
+	s->pool_pa = s->buf_pa + OFF_POOL;
+	s->smmu_mem_pa = (s->pool_pa + (u64)s->opts.pool_pages * PAGE + MiB - 1) & ~(MiB - 1);
+	s->buf_size = s->smmu_mem_pa + SMMU_MEM_PAGES * PAGE - s->buf_pa;
+	if (s->buf_size > s->opts.regions[0].size) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (posix_memalign(&s->hostbuf, PAGE, s->buf_size) ||
+	    posix_memalign(&s->regs, 65536, SMMU_MODEL_REGS_SIZE)) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	memset(s->hostbuf, 0, s->buf_size);
+	/* First window: the hot path of every table walk looks there first. */
+	ret = sim_phys_map(s->buf_pa, s->buf_size, s->hostbuf);
+	if (ret)
+		goto fail;
+	s->buf_mapped = true;
+
+	smmu_model_default_cfg(&mc);
+	mc.ril = s->opts.ril;
+	mc.bbml = s->opts.bbml;
+	if (s->opts.sidsize)
+		mc.sidsize = s->opts.sidsize;
+	ret = smmu_model_init(&s->model, s->regs, &mc);
+	if (ret)
+		goto fail;
+	s->model_up = true;
+	ret = sim_phys_map(s->opts.smmu_base, SMMU_MODEL_REGS_SIZE, s->regs);
+	if (ret)
+		goto fail;
+	s->regs_mapped = true;
+
+	for (u32 i = 0; i < s->opts.nr_regions; i++)
+		regions[i] = (struct s2_region){ s->opts.regions[i].base, s->opts.regions[i].size };
+	memcpy((u8 *)s->hostbuf + OFF_REGIONS, regions, s->opts.nr_regions * sizeof(regions[0]));
+	pkvm_iommu_hyp_setup(s->hyp);
+	r = call(s, PKVM_IOMMU_HVC_INIT, s->buf_pa + OFF_REGIONS, s->opts.nr_regions,
+		 s->pool_pa, s->opts.pool_pages, s->opts.split_policy, s->opts.presplit_level);
+	if (r) {
+		ret = (int)r;
+		goto fail;
+	}
+	r = call(s, PKVM_IOMMU_HVC_SMMU_ADD, s->opts.smmu_base, s->smmu_mem_pa, SMMU_MEM_PAGES,
+		 0, 0, 0);
+	if (r < 0) {
+		ret = (int)r;
+		goto fail;
+	}
+	s->smmu = (u32)r;
+	ret = pick_event_page(s);
+	if (ret)
+		goto fail;
+	for (u32 i = 0; i < s->opts.nr_isolate; i++) {
+		ret = sim_stream_set(&s->base, s->smmu, s->opts.isolate_sids[i],
+				     PKVM_STREAM_ISOLATE);
+		if (ret)
+			goto fail;
+	}
+	/* Bring-up is not news: start with an empty queue. */
+	s->q_head = s->q_count = 0;
+	{
+		u64 v;
+
+		if (read(s->efd, &v, sizeof(v)) < 0) {
+			/* nothing was signalled */
+		}
+	}
+	pick_arena(s);
+	*out = &s->base;
+	return 0;
+fail:
+	sim_free(&s->base);
+	return ret;
+}
