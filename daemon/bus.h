@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal to the D-Bus side of pkvm-iommud (bus_*.c): one file per object
+ * kind, as systemd-resolved does it. The daemon core sees only the bus_*()
+ * functions of daemon.h.
+ */
+#ifndef PKVM_DAEMON_BUS_H
+#define PKVM_DAEMON_BUS_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <systemd/sd-bus.h>
+
+#include "daemon.h"
+
+#define BUS_ERROR_INVALID_POLICY	"org.pkvm.Iommu1.Error.InvalidPolicy"
+#define BUS_ERROR_NOT_IN_TEST_MODE	"org.pkvm.Iommu1.Error.NotInTestMode"
+#define BUS_SMMU_PREFIX			DAEMON_OBJECT_PATH "/smmu"
+
+struct bus_state {
+	sd_bus_slot *manager_slot;
+	sd_bus_slot *object_manager_slot;
+	sd_bus_slot *smmu_slot, *smmu_enum_slot;
+	sd_bus_slot *stream_slot, *stream_enum_slot;
+	sd_bus_slot *name_slot;
+	/* streams that have an object already (InterfacesAdded was sent) */
+	uint64_t *known;	/* (smmu << 32 | sid), unsorted */
+	size_t nr_known, cap_known;
+};
+
+static inline struct bus_state *bus_state(struct daemon *d)
+{
+	return d ? d->bus_state : NULL;
+}
+
+/* The bus is up and the objects are there: emitting makes sense. */
+static inline bool bus_ready(struct daemon *d)
+{
+	return d && d->bus && d->bus_state;
+}
+
+/* bus_manager.c */
+int bus_manager_add(struct daemon *d);
+
+/* bus_smmu.c */
+int bus_smmu_add(struct daemon *d);
+int bus_smmu_path(uint32_t index, char **ret);
+/* Canonical decimal u32 (no sign, no leading zero); *end after the digits. */
+int bus_parse_u32(const char *s, uint32_t *v, const char **end);
+
+/* bus_stream.c */
+int bus_stream_add(struct daemon *d);
+int bus_stream_path(uint32_t smmu, uint32_t sid, char **ret);
+
+/* bus_auth.c */
+/*
+ * 1 when the sender of m may change things (euid 0, or polkit says yes to
+ * DAEMON_POLKIT_ACTION); otherwise a negative errno with error set to
+ * AccessDenied, saying what to do.
+ */
+int bus_check_manage(struct daemon *d, sd_bus_message *m, sd_bus_error *error);
+
+/*
+ * Negative errno of a core call to a D-Bus error: -EINVAL InvalidArgs
+ * naming what (what may be NULL), -EPERM/-EACCES AccessDenied, else errno.
+ * Returns the negative value sd-bus handlers return.
+ */
+int bus_map_errno(sd_bus_error *error, int r, const char *what);
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+#define _cleanup_msg_ __attribute__((cleanup(sd_bus_message_unrefp)))
+#define _cleanup_bus_error_ __attribute__((cleanup(sd_bus_error_free)))
+
+#endif /* PKVM_DAEMON_BUS_H */

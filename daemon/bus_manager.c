@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Manager object of pkvm-iommud, /org/pkvm/Iommu1, interface
+ * org.pkvm.Iommu1.Manager: state as properties, counters, ledger and
+ * history in one call each, the changing methods (behind bus_auth.c), and
+ * the daemon's signals. Also bus_setup()/bus_teardown() and the core's
+ * emit hooks for Manager-level changes. Documented in org.pkvm.Iommu1(5).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "bus.h"
+
+#ifndef PKVM_IOMMU_VERSION
+#define PKVM_IOMMU_VERSION "0.1.0"
+#endif
+
+#define HISTORY_MAX (1u << 20)	/* GetHistory never returns more */
+
+static const char *op_name(enum ledger_op op)
+{
+	switch (op) {
+	case LEDGER_DONATE: return "donate";
+	case LEDGER_RECLAIM: return "reclaim";
+	case LEDGER_SHARE: return "share";
+	case LEDGER_UNSHARE: return "unshare";
+	case LEDGER_RESYNC: return "resync";
+	}
+	return "unknown";
+}
+
+static const char *event_name(enum backend_event_kind k)
+{
+	switch (k) {
+	case BACKEND_EV_DONATE: return "donate";
+	case BACKEND_EV_RECLAIM: return "reclaim";
+	case BACKEND_EV_SHARE: return "share";
+	case BACKEND_EV_UNSHARE: return "unshare";
+	case BACKEND_EV_FAULT: return "fault";
+	case BACKEND_EV_POLICY: return "policy";
+	}
+	return "unknown";
+}
+
+static const char *str_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* ---- properties ---- */
+
+static int prop_backend(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "s", d->backend->ops->name);
+}
+
+static int prop_abi_version(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	struct pkvm_iommu_info info = { .size = sizeof(info) };
+	int r = d->backend->ops->info(d->backend, &info);
+
+	if (r < 0)
+		return bus_map_errno(error, r, "backend info");
+	return sd_bus_message_append(reply, "u", info.abi_version);
+}
+
+static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", PKVM_IOMMU_VERSION);
+}
+
+static int prop_generation(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "t", ledger_generation(d->ledger));
+}
+
+static int prop_split_policy(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "s", str_or_empty(policy_split_name(d->policy.split.mode)));
+}
+
+static int prop_default_action(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "s",
+				     str_or_empty(policy_action_name(d->policy.default_action)));
+}
+
+static int prop_donated(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "t", ledger_donated_pages(d->ledger));
+}
+
+static int prop_shared(sd_bus *bus, const char *path, const char *iface, const char *prop,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "t", ledger_shared_pages(d->ledger));
+}
+
+/* ledger_for_each_owner() stops at non-zero: 0 to go on. */
+static int append_owner(uint32_t owner, uint64_t pages, void *arg)
+{
+	int r = sd_bus_message_append(arg, "(ut)", owner, pages);
+
+	return r < 0 ? r : 0;
+}
+
+static int prop_ledger_totals(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "(ut)");
+	if (r < 0)
+		return r;
+	r = ledger_for_each_owner(d->ledger, append_owner, reply);
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
+static int prop_iommufd_status(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "s", d->iommufd_status);
+}
+
+static int prop_string_ptr(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	/* userdata is d + offset of a char * member (SD_BUS_PROPERTY offset) */
+	return sd_bus_message_append(reply, "s", str_or_empty(*(char **)userdata));
+}
+
+static int prop_test_mode(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	/* "b" is an int on the wire side of sd-bus, not a C bool: no offset. */
+	return sd_bus_message_append(reply, "b", (int)d->test_mode);
+}
+
+/* ---- reading methods ---- */
+
+/* daemon_for_each_counter() stops at non-zero: 0 to go on. */
+static int append_counter(const char *name, uint64_t value, void *arg)
+{
+	int r = sd_bus_message_append(arg, "{st}", name, value);
+
+	return r < 0 ? r : 0;
+}
+
+static int method_get_counters(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	struct daemon *d = userdata;
+	int r;
+
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "{st}");
+	if (r < 0)
+		return r;
+	r = daemon_for_each_counter(d, append_counter, reply);
+	if (r < 0)
+		return bus_map_errno(error, r, "backend counters");
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_latency(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	struct daemon *d = userdata;
+	int r;
+
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(tt)");
+	if (r < 0)
+		return r;
+	for (unsigned int i = 0; i < DAEMON_LATENCY_BUCKETS; i++) {
+		/* The last bucket takes everything slower. */
+		uint64_t upper = i + 1 < DAEMON_LATENCY_BUCKETS ? 1ull << (i + 10) : UINT64_MAX;
+
+		r = sd_bus_message_append(reply, "(tt)", upper, d->ctr.latency[i]);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_ledger(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	_cleanup_free_ struct ledger_run *runs = NULL;
+	struct daemon *d = userdata;
+	size_t n;
+	int r;
+
+	n = ledger_runs(d->ledger, NULL, 0);
+	runs = calloc(n ? n : 1, sizeof(*runs));
+	if (!runs)
+		return -ENOMEM;
+	n = ledger_runs(d->ledger, runs, n);
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(ttub)");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = sd_bus_message_append(reply, "(ttub)", runs[i].addr, runs[i].len,
+					  runs[i].owner, (int)runs[i].shared);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Is the ledger exactly what the backend holds now? Anyone may ask. */
+static int method_check_ledger(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	uint64_t runs, gen;
+	bool in_sync;
+	int r = daemon_check_ledger(d, &in_sync, &runs, &gen);
+
+	if (r < 0)
+		return bus_map_errno(error, r, "ledger dump");
+	return sd_bus_reply_method_return(m, "btt", in_sync, runs, gen);
+}
+
+static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	_cleanup_free_ struct ledger_record *rec = NULL;
+	struct daemon *d = userdata;
+	size_t cap = LEDGER_HISTORY_DEFAULT, n;
+	int r;
+
+	/* The ring's size is the ledger's business: grow until it all fits. */
+	for (;;) {
+		struct ledger_record *p = realloc(rec, cap * sizeof(*rec));
+
+		if (!p)
+			return -ENOMEM;
+		rec = p;
+		n = ledger_history(d->ledger, rec, cap);
+		if (n < cap || cap >= HISTORY_MAX)
+			break;
+		cap *= 2;
+	}
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(ttsttu)");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = sd_bus_message_append(reply, "(ttsttu)", rec[i].usec, rec[i].generation,
+					  op_name(rec[i].op), rec[i].addr, rec[i].len, rec[i].owner);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- changing methods ---- */
+
+static int method_set_stream_policy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *action;
+	uint32_t smmu, sid;
+	char what[96];
+	int r, a;
+
+	r = sd_bus_message_read(m, "uus", &smmu, &sid, &action);
+	if (r < 0)
+		return r;
+	r = bus_check_manage(d, m, error);
+	if (r < 0)
+		return r;
+	if (smmu >= d->nr_smmus)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "smmu %" PRIu32 ": no such SMMU (there are %" PRIu32 ")",
+					 smmu, d->nr_smmus);
+	a = policy_action_from_name(action);
+	if (a < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "action \"%s\": expected \"isolate\" or \"block\"", action);
+	r = daemon_set_stream_policy(d, smmu, sid, (uint32_t)a);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "sid %" PRIu32 " of smmu %" PRIu32
+			 ": outside the stream table", sid, smmu);
+		return bus_map_errno(error, r, r == -EINVAL ? what : "set stream policy");
+	}
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_split_policy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *mode;
+	uint32_t level;
+	int r, s;
+
+	r = sd_bus_message_read(m, "su", &mode, &level);
+	if (r < 0)
+		return r;
+	r = bus_check_manage(d, m, error);
+	if (r < 0)
+		return r;
+	s = policy_split_from_name(mode);
+	if (s < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "mode \"%s\": expected \"auto\", \"hitless\", \"bbm\" or \"presplit\"",
+					 mode);
+	r = daemon_set_split_policy(d, (uint32_t)s, level);
+	if (r < 0)
+		return bus_map_errno(error, r, r == -EINVAL ?
+				     "level: \"presplit\" takes 1..3, other modes take 0" :
+				     "set split policy");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_free_ char *msg = NULL;
+	_cleanup_free_ struct policy_errors *errs = NULL;
+	struct daemon *d = userdata;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	r = bus_check_manage(d, m, error);
+	if (r < 0)
+		return r;
+	errs = calloc(1, sizeof(*errs));
+	if (!errs)
+		return -ENOMEM;
+	r = daemon_reload_policy(d, errs);
+	if (r >= 0)
+		return sd_bus_reply_method_return(m, NULL);
+
+	f = open_memstream(&msg, &len);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "%s: ", str_or_empty(d->policy_path));
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(f, "%s%s", i ? "; " : "", errs->msg[i]);
+	if (errs->dropped)
+		fprintf(f, "; and %zu more", errs->dropped);
+	if (!errs->n)
+		fprintf(f, "%s", strerror(-r));
+	fprintf(f, " (the previous policy stays in force)");
+	if (fclose(f))
+		return -ENOMEM;
+	return sd_bus_error_set(error, BUS_ERROR_INVALID_POLICY, msg);
+}
+
+static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
+		    enum ledger_op op, bool has_owner)
+{
+	uint64_t addr, len;
+	uint32_t owner = 0;
+	char what[128];
+	int r;
+
+	r = has_owner ? sd_bus_message_read(m, "ttu", &addr, &len, &owner) :
+			sd_bus_message_read(m, "tt", &addr, &len);
+	if (r < 0)
+		return r;
+	r = bus_check_manage(d, m, error);
+	if (r < 0)
+		return r;
+	if (!d->test_mode)
+		return sd_bus_error_set(error, BUS_ERROR_NOT_IN_TEST_MODE,
+					"ownership changes over D-Bus need the daemon in test mode "
+					"(pkvm-iommud --test-mode, or the sim backend)");
+	r = daemon_range(d, op, addr, len, owner);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "%s of 0x%" PRIx64 "+0x%" PRIx64 "%s", op_name(op),
+			 addr, len, r == -EINVAL ?
+			 " (addr/len: not page aligned, outside memory or empty)" : "");
+		return bus_map_errno(error, r, what);
+	}
+	/* Take the events now, so the signals come before the reply. */
+	r = daemon_ingest(d);
+	if (r < 0)
+		syslog(LOG_WARNING, "ingest after %s: %s", op_name(op), strerror(-r));
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_donate(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return do_range(m, userdata, error, LEDGER_DONATE, true);
+}
+
+static int method_reclaim(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return do_range(m, userdata, error, LEDGER_RECLAIM, true);
+}
+
+static int method_share(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return do_range(m, userdata, error, LEDGER_SHARE, false);
+}
+
+static int method_unshare(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return do_range(m, userdata, error, LEDGER_UNSHARE, false);
+}
+
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+#define CHANGE SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+
+/*
+ * Every method is SD_BUS_VTABLE_UNPRIVILEGED: sd-bus would otherwise refuse
+ * callers without CAP_SYS_ADMIN itself. Reads are for anyone; the changing
+ * methods ask bus_check_manage() (uid 0 or polkit).
+ */
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Backend", "s", prop_backend, 0, CONST),
+	SD_BUS_PROPERTY("AbiVersion", "u", prop_abi_version, 0, CONST),
+	SD_BUS_PROPERTY("Version", "s", prop_version, 0, CONST),
+	SD_BUS_PROPERTY("SmmuCount", "u", NULL, offsetof(struct daemon, nr_smmus), CONST),
+	SD_BUS_PROPERTY("Generation", "t", prop_generation, 0, CHANGE),
+	SD_BUS_PROPERTY("SplitPolicy", "s", prop_split_policy, 0, CHANGE),
+	SD_BUS_PROPERTY("PresplitLevel", "u", NULL, offsetof(struct daemon, policy.split.level), CHANGE),
+	SD_BUS_PROPERTY("DefaultStreamAction", "s", prop_default_action, 0, CHANGE),
+	SD_BUS_PROPERTY("DonatedPages", "t", prop_donated, 0, CHANGE),
+	SD_BUS_PROPERTY("SharedPages", "t", prop_shared, 0, CHANGE),
+	SD_BUS_PROPERTY("LedgerTotals", "a(ut)", prop_ledger_totals, 0, CHANGE),
+	SD_BUS_PROPERTY("IommufdStatus", "s", prop_iommufd_status, 0, 0),
+	SD_BUS_PROPERTY("PolicyPath", "s", prop_string_ptr, offsetof(struct daemon, policy_path), CONST),
+	SD_BUS_PROPERTY("StateDirectory", "s", prop_string_ptr, offsetof(struct daemon, state_dir), CONST),
+	SD_BUS_PROPERTY("TestMode", "b", prop_test_mode, 0, CONST),
+
+	SD_BUS_METHOD_WITH_ARGS("GetCounters", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a{st}", counters), method_get_counters,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetLatencyHistogram", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a(tt)", buckets), method_get_latency,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetLedger", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a(ttub)", runs), method_get_ledger,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CheckLedger", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("b", in_sync, "t", runs, "t", generation),
+				method_check_ledger, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a(ttsttu)", records), method_get_history,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetStreamPolicy",
+				SD_BUS_ARGS("u", smmu, "u", sid, "s", action), SD_BUS_NO_RESULT,
+				method_set_stream_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetSplitPolicy", SD_BUS_ARGS("s", mode, "u", level),
+				SD_BUS_NO_RESULT, method_set_split_policy,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("ReloadPolicy", NULL, NULL, method_reload_policy,
+		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Donate", SD_BUS_ARGS("t", addr, "t", len, "u", owner),
+				SD_BUS_NO_RESULT, method_donate, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reclaim", SD_BUS_ARGS("t", addr, "t", len, "u", owner),
+				SD_BUS_NO_RESULT, method_reclaim, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Share", SD_BUS_ARGS("t", addr, "t", len),
+				SD_BUS_NO_RESULT, method_share, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Unshare", SD_BUS_ARGS("t", addr, "t", len),
+				SD_BUS_NO_RESULT, method_unshare, SD_BUS_VTABLE_UNPRIVILEGED),
+
+	SD_BUS_SIGNAL_WITH_ARGS("DonationEvents", SD_BUS_ARGS("a(sttut)", events), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("Fault", SD_BUS_ARGS("u", smmu, "u", sid, "t", addr,
+						     "u", type, "u", flags), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("StreamQuarantined", SD_BUS_ARGS("u", smmu, "u", sid,
+								 "t", faults), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("Resynced", SD_BUS_ARGS("t", generation, "t", lost_pages), 0),
+	SD_BUS_VTABLE_END,
+};
+
+/*
+ * sd-bus does not mix plain and fallback vtables on one node, and the SMMU
+ * and stream vtables are fallbacks at this path: so is the Manager, found
+ * only at the path itself.
+ */
+static int manager_find(sd_bus *bus, const char *path, const char *iface, void *userdata,
+			void **found, sd_bus_error *error)
+{
+	if (strcmp(path, DAEMON_OBJECT_PATH))
+		return 0;
+	*found = userdata;
+	return 1;
+}
+
+int bus_manager_add(struct daemon *d)
+{
+	struct bus_state *st = d->bus_state;
+
+	return sd_bus_add_fallback_vtable(d->bus, &st->manager_slot, DAEMON_OBJECT_PATH,
+					  DAEMON_IFACE_MANAGER, manager_vtable, manager_find, d);
+}
+
+/* ---- setup ---- */
+
+static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct daemon *d = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (!e)
+		return 0;
+	syslog(LOG_ERR, "cannot own %s: %s", DAEMON_BUS_NAME, e->message ? e->message : e->name);
+	/* Without its name the daemon serves nobody. */
+	if (d->event)
+		sd_event_exit(d->event, -sd_bus_message_get_errno(m));
+	return 0;
+}
+
+void bus_teardown(struct daemon *d)
+{
+	struct bus_state *st = d ? d->bus_state : NULL;
+
+	if (!st)
+		return;
+	d->bus_state = NULL;
+	sd_bus_slot_unref(st->name_slot);
+	sd_bus_slot_unref(st->stream_enum_slot);
+	sd_bus_slot_unref(st->stream_slot);
+	sd_bus_slot_unref(st->smmu_enum_slot);
+	sd_bus_slot_unref(st->smmu_slot);
+	sd_bus_slot_unref(st->object_manager_slot);
+	sd_bus_slot_unref(st->manager_slot);
+	free(st->known);
+	free(st);
+}
+
+int bus_setup(struct daemon *d)
+{
+	struct bus_state *st;
+	int r;
+
+	if (!d->bus)
+		return -EINVAL;
+	if (d->bus_state)
+		return -EALREADY;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	d->bus_state = st;
+	if (d->event && !sd_bus_get_event(d->bus)) {
+		r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+		if (r < 0)
+			goto fail;
+	}
+	r = bus_manager_add(d);
+	if (r < 0)
+		goto fail;
+	r = sd_bus_add_object_manager(d->bus, &st->object_manager_slot, DAEMON_OBJECT_PATH);
+	if (r < 0)
+		goto fail;
+	r = bus_smmu_add(d);
+	if (r < 0)
+		goto fail;
+	r = bus_stream_add(d);
+	if (r < 0)
+		goto fail;
+	r = sd_bus_request_name_async(d->bus, &st->name_slot, DAEMON_BUS_NAME, 0, on_name, d);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	syslog(LOG_ERR, "D-Bus objects: %s", strerror(-r));
+	bus_teardown(d);
+	return r;
+}
+
+/* ---- hooks of the core ---- */
+
+void bus_emit_changed(struct daemon *d, const char *property)
+{
+	if (!bus_ready(d) || !property)
+		return;
+	sd_bus_emit_properties_changed(d->bus, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER,
+				       property, NULL);
+}
+
+void bus_emit_donations(struct daemon *d, const struct backend_event *ev, size_t n)
+{
+	_cleanup_msg_ sd_bus_message *m = NULL;
+	int r;
+
+	if (!bus_ready(d) || !n)
+		return;
+	r = sd_bus_message_new_signal(d->bus, &m, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER,
+				      "DonationEvents");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "(sttut)");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_append(m, "(sttut)", event_name(ev[i].kind), ev[i].addr,
+					  ev[i].len, ev[i].owner, ev[i].generation);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_send(d->bus, m, NULL);
+	if (r < 0)
+		syslog(LOG_WARNING, "DonationEvents signal: %s", strerror(-r));
+}
+
+void bus_emit_fault(struct daemon *d, const struct backend_event *ev)
+{
+	if (!bus_ready(d) || !ev)
+		return;
+	sd_bus_emit_signal(d->bus, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER, "Fault", "uutuu",
+			   ev->smmu, ev->sid, ev->addr, ev->fault_type, ev->fault_flags);
+}
+
+void bus_emit_quarantine(struct daemon *d, const struct stream_state *s)
+{
+	if (!bus_ready(d) || !s)
+		return;
+	sd_bus_emit_signal(d->bus, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER,
+			   "StreamQuarantined", "uut", s->smmu, s->sid, s->faults);
+}
+
+void bus_emit_resync(struct daemon *d, uint64_t generation, uint64_t lost_pages)
+{
+	if (!bus_ready(d))
+		return;
+	sd_bus_emit_signal(d->bus, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER, "Resynced", "tt",
+			   generation, lost_pages);
+}

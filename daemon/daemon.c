@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pkvm-iommud's core: backend events into the ledger (with resync after a
+ * loss), policy applied all-or-nothing, runtime changes persisted, fault
+ * rate limits and quarantine. D-Bus lives in bus_*.c; this file only calls
+ * its bus_emit_*() hooks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "daemon.h"
+
+#define BATCH_MAX 256	/* ownership events per DonationEvents signal */
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- streams ---- */
+
+struct stream_state *daemon_stream(struct daemon *d, uint32_t smmu, uint32_t sid, bool create)
+{
+	for (size_t i = 0; i < d->nr_streams; i++)
+		if (d->streams[i].smmu == smmu && d->streams[i].sid == sid)
+			return &d->streams[i];
+	if (!create)
+		return NULL;
+	if (d->nr_streams == d->cap_streams) {
+		size_t cap = d->cap_streams ? d->cap_streams * 2 : 16;
+		struct stream_state *s = realloc(d->streams, cap * sizeof(*s));
+
+		if (!s)
+			return NULL;
+		d->streams = s;
+		d->cap_streams = cap;
+	}
+	d->streams[d->nr_streams] = (struct stream_state){
+		.smmu = smmu, .sid = sid, .policy = PKVM_STREAM_BLOCK,
+		.source = STREAM_SRC_DEFAULT,
+	};
+	return &d->streams[d->nr_streams++];
+}
+
+/* ---- events ---- */
+
+struct ingest {
+	struct daemon *d;
+	struct backend_event batch[BATCH_MAX];
+	size_t nr;
+	bool resync;
+};
+
+static enum ledger_op ledger_op_of(enum backend_event_kind k)
+{
+	switch (k) {
+	case BACKEND_EV_DONATE: return LEDGER_DONATE;
+	case BACKEND_EV_RECLAIM: return LEDGER_RECLAIM;
+	case BACKEND_EV_SHARE: return LEDGER_SHARE;
+	default: return LEDGER_UNSHARE;
+	}
+}
+
+static void flush_batch(struct ingest *in)
+{
+	if (!in->nr)
+		return;
+	bus_emit_donations(in->d, in->batch, in->nr);
+	in->nr = 0;
+}
+
+/*
+ * N faults within T seconds switch an isolating stream to block: a device
+ * that keeps hitting donated memory is misbehaving or compromised, and its
+ * fault storm would drown every other record.
+ */
+static void count_fault(struct daemon *d, const struct backend_event *ev)
+{
+	const __typeof__(d->policy.fault_limit) *lim = &d->policy.fault_limit;
+	struct stream_state *s = daemon_stream(d, ev->smmu, ev->sid, true);
+	uint64_t now = now_usec();
+
+	d->ctr.faults++;
+	bus_emit_fault(d, ev);
+	if (!s)
+		return;
+	s->faults++;
+	if (now - s->window_start_usec > (uint64_t)lim->seconds * 1000000u) {
+		s->window_start_usec = now;
+		s->window_faults = 0;
+	}
+	s->window_faults++;
+	if (lim->quarantine && !s->quarantined && s->policy == PKVM_STREAM_ISOLATE &&
+	    s->window_faults >= lim->faults &&
+	    !d->backend->ops->stream_set(d->backend, s->smmu, s->sid, PKVM_STREAM_BLOCK)) {
+		s->policy = PKVM_STREAM_BLOCK;
+		s->quarantined = true;
+		s->source = STREAM_SRC_QUARANTINE;
+		d->ctr.quarantines++;
+		syslog(LOG_WARNING, "smmu %u stream %u: %u faults in %u s: quarantined (blocked)",
+		       s->smmu, s->sid, s->window_faults, lim->seconds);
+		bus_emit_quarantine(d, s);
+	}
+	bus_emit_stream_changed(d, s);
+}
+
+static void on_event(const struct backend_event *ev, void *userdata)
+{
+	struct ingest *in = userdata;
+	struct daemon *d = in->d;
+	int ret;
+
+	switch (ev->kind) {
+	case BACKEND_EV_DONATE:
+	case BACKEND_EV_RECLAIM:
+	case BACKEND_EV_SHARE:
+	case BACKEND_EV_UNSHARE:
+		ledger_set_time(d->ledger, now_usec());
+		ret = ledger_apply(d->ledger, ledger_op_of(ev->kind), ev->addr, ev->len,
+				   ev->owner, ev->generation);
+		if (ret == -EALREADY)
+			return;		/* already in the ledger from a dump */
+		if (ret) {
+			/* A gap or a contradiction: only a dump can tell the truth. */
+			in->resync = true;
+			return;
+		}
+		d->ctr.events_ingested++;
+		in->batch[in->nr++] = *ev;
+		if (in->nr == BATCH_MAX)
+			flush_batch(in);
+		return;
+	case BACKEND_EV_FAULT:
+		count_fault(d, ev);
+		return;
+	case BACKEND_EV_POLICY:
+		if (ev->smmu != ~0u) {
+			struct stream_state *s = daemon_stream(d, ev->smmu, ev->sid, true);
+
+			if (s && s->policy != ev->policy) {
+				s->policy = ev->policy;
+				bus_emit_stream_changed(d, s);
+			}
+		}
+		return;
+	}
+}
+
+static void ledger_changed(struct daemon *d)
+{
+	bus_emit_changed(d, "Generation");
+	bus_emit_changed(d, "DonatedPages");
+	bus_emit_changed(d, "SharedPages");
+	bus_emit_changed(d, "LedgerTotals");
+}
+
+int daemon_ingest(struct daemon *d)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+	int n;
+
+	if (!in)
+		return -ENOMEM;
+	in->d = d;
+	n = d->backend->ops->dispatch(d->backend, on_event, in);
+	flush_batch(in);
+	if (n == -ENOBUFS || in->resync) {
+		syslog(LOG_NOTICE, "%s: resynchronising the ledger",
+		       n == -ENOBUFS ? "events were lost" : "event stream contradicts the ledger");
+		n = daemon_resync(d);
+	} else if (n > 0) {
+		ledger_changed(d);
+	}
+	free(in);
+	return n < 0 ? n : 0;
+}
+
+int daemon_resync(struct daemon *d)
+{
+	struct ledger_run *runs = NULL;
+	struct ledger_diff diff;
+	uint64_t gen, lost;
+	size_t n = 0;
+	int ret;
+
+	ret = d->backend->ops->ledger_dump(d->backend, &runs, &n, &gen);
+	if (ret)
+		return ret;
+	ledger_set_time(d->ledger, now_usec());
+	ret = ledger_reconcile(d->ledger, runs, n, gen, &diff);
+	free(runs);
+	if (ret)
+		return ret;
+	lost = diff.donated_added + diff.donated_removed + diff.shared_added + diff.shared_removed;
+	d->ctr.resyncs++;
+	d->ctr.lost_pages += lost;
+	bus_emit_resync(d, gen, lost);
+	ledger_changed(d);
+	return 0;
+}
+
+/*
+ * Is the ledger what the backend says? Takes what is waiting first, so the
+ * answer is about now; *runs is the ledger's run count.
+ */
+int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,
+			uint64_t *generation)
+{
+	struct ledger_run *dump = NULL, *mine = NULL;
+	size_t n = 0, m;
+	uint64_t gen;
+	int ret = daemon_ingest(d);
+
+	if (ret)
+		return ret;
+	ret = d->backend->ops->ledger_dump(d->backend, &dump, &n, &gen);
+	if (ret)
+		return ret;
+	m = ledger_runs(d->ledger, NULL, 0);
+	mine = calloc(m ? m : 1, sizeof(*mine));
+	if (!mine) {
+		free(dump);
+		return -ENOMEM;
+	}
+	ledger_runs(d->ledger, mine, m);
+	*in_sync = gen == ledger_generation(d->ledger) && n == m;
+	/* Field by field: the struct has padding that memcmp would read. */
+	for (size_t i = 0; *in_sync && i < n; i++)
+		*in_sync = dump[i].addr == mine[i].addr && dump[i].len == mine[i].len &&
+			   dump[i].owner == mine[i].owner && dump[i].shared == mine[i].shared;
+	*runs = m;
+	*generation = gen;
+	free(dump);
+	free(mine);
+	return 0;
+}
+
+/* ---- policy ---- */
+
+/*
+ * PCI address to StreamID: the RID (bus << 8 | devfn), which is what an
+ * identity iommu-map gives (QEMU virt, most single-segment platforms).
+ * Returns -ENODEV when the device is not there.
+ */
+static int pci_sid(const char *bdf, uint32_t *sid)
+{
+	unsigned int dom, bus, dev, fn;
+	char path[128];
+	FILE *f;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return -ENODEV;
+	fclose(f);
+	*sid = bus << 8 | dev << 3 | fn;
+	return 0;
+}
+
+struct undo {
+	uint32_t smmu, sid, policy;
+};
+
+/* Every stream the policy names, resolved; what it does with streams it does not name. */
+int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
+{
+	struct pkvm_iommu_info info = { .size = sizeof(info) };
+	struct undo *undo = calloc(p->nr_streams + 1, sizeof(*undo));
+	size_t nr_undo = 0;
+	int ret;
+
+	if (!undo)
+		return -ENOMEM;
+	ret = d->backend->ops->info(d->backend, &info);
+	if (ret)
+		goto out;
+	ret = d->backend->ops->split_policy(d->backend, p->split.mode, p->split.level);
+	if (ret) {
+		syslog(LOG_ERR, "split policy %s: %s", policy_split_name(p->split.mode), strerror(-ret));
+		goto out;
+	}
+	for (size_t i = 0; i < p->nr_streams; i++) {
+		const struct pkvm_stream_rule *r = &p->streams[i];
+		uint32_t smmu = r->smmu, sid = r->sid, old;
+
+		if (r->kind == POLICY_RULE_PCI) {
+			smmu = 0;
+			if (pci_sid(r->pci, &sid)) {
+				syslog(LOG_NOTICE, "policy: PCI device %s not present: rule kept for later",
+				       r->pci);
+				continue;
+			}
+		}
+		ret = d->backend->ops->stream_get(d->backend, smmu, sid, &old);
+		if (!ret)
+			ret = d->backend->ops->stream_set(d->backend, smmu, sid, r->action);
+		if (ret) {
+			syslog(LOG_ERR, "policy: smmu %u stream %u: %s", smmu, sid, strerror(-ret));
+			goto rollback;
+		}
+		undo[nr_undo++] = (struct undo){ smmu, sid, old };
+	}
+	/* Nothing failed: record where each stream's policy came from. */
+	for (size_t i = 0; i < nr_undo; i++) {
+		struct stream_state *s = daemon_stream(d, undo[i].smmu, undo[i].sid, true);
+		bool runtime = false;
+
+		for (size_t j = 0; j < d->overrides.nr_streams; j++)
+			runtime |= d->overrides.streams[j].kind == POLICY_RULE_SID &&
+				   d->overrides.streams[j].smmu == undo[i].smmu &&
+				   d->overrides.streams[j].sid == undo[i].sid;
+		if (!s)
+			continue;
+		d->backend->ops->stream_get(d->backend, s->smmu, s->sid, &s->policy);
+		s->source = runtime ? STREAM_SRC_RUNTIME : STREAM_SRC_POLICY;
+		s->quarantined = false;
+		bus_emit_stream_changed(d, s);
+	}
+	ret = 0;
+	goto out;
+
+rollback:
+	while (nr_undo--)
+		d->backend->ops->stream_set(d->backend, undo[nr_undo].smmu, undo[nr_undo].sid,
+					    undo[nr_undo].policy);
+	d->backend->ops->split_policy(d->backend, d->policy.split.mode, d->policy.split.level);
+out:
+	free(undo);
+	return ret;
+}
+
+/* effective = file, then every runtime override over it */
+static int merge_overrides(struct daemon *d, struct pkvm_policy *eff)
+{
+	for (size_t i = 0; i < d->overrides.nr_streams; i++) {
+		const struct pkvm_stream_rule *r = &d->overrides.streams[i];
+		int ret = policy_set_stream(eff, r->smmu, r->sid, r->action);
+
+		if (ret)
+			return ret;
+	}
+	if (d->overrides.split.mode != PKVM_SPLIT_AUTO)
+		eff->split = d->overrides.split;
+	return 0;
+}
+
+static int persist_overrides(struct daemon *d)
+{
+	char path[4096];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, DAEMON_STATE_POLICY);
+	ret = policy_write_atomic(&d->overrides, path);
+	if (ret)
+		syslog(LOG_ERR, "%s: cannot persist runtime changes: %s", path, strerror(-ret));
+	return ret;
+}
+
+int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
+{
+	struct pkvm_policy eff = { 0 };
+	int ret;
+
+	policy_init_default(&eff);
+	ret = policy_load_file(d->policy_path, &eff, errs);
+	if (ret == -ENOENT) {
+		/* No file is a valid setup: the defaults. */
+		syslog(LOG_NOTICE, "%s: no policy file, using the defaults", d->policy_path);
+		policy_init_default(&eff);
+		ret = 0;
+	}
+	if (!ret)
+		ret = merge_overrides(d, &eff);
+	if (!ret)
+		ret = daemon_apply_policy(d, &eff);
+	if (ret) {
+		d->ctr.policy_errors++;
+		for (size_t i = 0; errs && i < errs->n; i++)
+			syslog(LOG_ERR, "%s: %s", d->policy_path, errs->msg[i]);
+		syslog(LOG_ERR, "%s: not applied (%s), the previous policy stays",
+		       d->policy_path, strerror(-ret));
+		policy_free(&eff);
+		return ret;
+	}
+	policy_free(&d->policy);
+	d->policy = eff;
+	d->ctr.policy_reloads++;
+	bus_emit_changed(d, "SplitPolicy");
+	bus_emit_changed(d, "PresplitLevel");
+	bus_emit_changed(d, "DefaultStreamAction");
+	return 0;
+}
+
+int daemon_set_stream_policy(struct daemon *d, uint32_t smmu, uint32_t sid, uint32_t policy)
+{
+	struct stream_state *s;
+	int ret;
+
+	if (policy != PKVM_STREAM_ISOLATE && policy != PKVM_STREAM_BLOCK)
+		return -EINVAL;
+	ret = d->backend->ops->stream_set(d->backend, smmu, sid, policy);
+	if (ret)
+		return ret;
+	s = daemon_stream(d, smmu, sid, true);
+	if (s) {
+		s->policy = policy;
+		s->source = STREAM_SRC_RUNTIME;
+		s->quarantined = false;
+		s->window_faults = 0;
+	}
+	ret = policy_set_stream(&d->overrides, smmu, sid, policy);
+	if (!ret)
+		ret = policy_set_stream(&d->policy, smmu, sid, policy);
+	if (!ret)
+		ret = persist_overrides(d);
+	if (s)
+		bus_emit_stream_changed(d, s);
+	return ret;
+}
+
+int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level)
+{
+	int ret;
+
+	if (mode > PKVM_SPLIT_AUTO || (mode == PKVM_SPLIT_PRESPLIT && (level < 1 || level > 3)) ||
+	    (mode != PKVM_SPLIT_PRESPLIT && level))
+		return -EINVAL;
+	ret = d->backend->ops->split_policy(d->backend, mode, level);
+	if (ret)
+		return ret;
+	d->policy.split.mode = mode;
+	d->policy.split.level = level;
+	d->overrides.split = d->policy.split;
+	ret = persist_overrides(d);
+	bus_emit_changed(d, "SplitPolicy");
+	bus_emit_changed(d, "PresplitLevel");
+	return ret;
+}
+
+int daemon_range(struct daemon *d, enum ledger_op op, uint64_t addr, uint64_t len, uint32_t owner)
+{
+	uint64_t t0, dt;
+	unsigned int b = 0;
+	int ret;
+
+	if (!d->test_mode)
+		return -EOPNOTSUPP;
+	t0 = now_ns();
+	ret = d->backend->ops->range(d->backend, op, addr, len, owner);
+	dt = now_ns() - t0;
+	while (b + 1 < DAEMON_LATENCY_BUCKETS && dt >= (1ull << (b + 10)))
+		b++;
+	d->ctr.latency[b]++;
+	return ret;
+}
+
+/* ---- counters ---- */
+
+static const char *const stat_names[PKVM_IOMMU_STAT_NR] = {
+	[PKVM_IOMMU_STAT_DONATE] = "donate",
+	[PKVM_IOMMU_STAT_RECLAIM] = "reclaim",
+	[PKVM_IOMMU_STAT_SHARE] = "share",
+	[PKVM_IOMMU_STAT_UNSHARE] = "unshare",
+	[PKVM_IOMMU_STAT_ERRORS] = "errors",
+	[PKVM_IOMMU_STAT_DESC_WRITES] = "desc_writes",
+	[PKVM_IOMMU_STAT_TLBI_RANGES] = "tlbi_ranges",
+	[PKVM_IOMMU_STAT_TLBI_FULL] = "tlbi_full",
+	[PKVM_IOMMU_STAT_SYNCS] = "syncs",
+	[PKVM_IOMMU_STAT_SPLITS] = "splits",
+	[PKVM_IOMMU_STAT_FOLDS] = "folds",
+	[PKVM_IOMMU_STAT_BBM_BREAKS] = "bbm_breaks",
+	[PKVM_IOMMU_STAT_TABLE_PAGES] = "table_pages",
+	[PKVM_IOMMU_STAT_POOL_FREE] = "pool_free",
+	[PKVM_IOMMU_STAT_MEM_PAGES] = "mem_pages",
+	[PKVM_IOMMU_STAT_SPLIT_POLICY] = NULL,	/* a property, not a counter */
+};
+
+int daemon_for_each_counter(struct daemon *d, daemon_counter_fn fn, void *arg)
+{
+	struct pkvm_iommu_stats st = { .size = sizeof(st) };
+	const struct { const char *name; uint64_t v; } own[] = {
+		{ "events_ingested", d->ctr.events_ingested },
+		{ "faults", d->ctr.faults },
+		{ "resyncs", d->ctr.resyncs },
+		{ "lost_pages", d->ctr.lost_pages },
+		{ "quarantines", d->ctr.quarantines },
+		{ "policy_reloads", d->ctr.policy_reloads },
+		{ "policy_errors", d->ctr.policy_errors },
+	};
+	int ret = d->backend->ops->stats(d->backend, &st);
+
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < PKVM_IOMMU_STAT_NR && i < st.nr; i++) {
+		if (stat_names[i] && (ret = fn(stat_names[i], st.counter[i], arg)))
+			return ret;
+	}
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if ((ret = fn(own[i].name, own[i].v, arg)))
+			return ret;
+	return 0;
+}

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pkvm-iommud: policy, donation tracking and statistics of pkvm-iommu over
+ * D-Bus (pkvm-iommud(8), org.pkvm.Iommu1(5)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+
+#include "backend_kernel.h"
+#include "daemon.h"
+
+#define VERSION "0.1.0"
+
+struct options {
+	const char *backend;
+	const char *workload;
+	const char *policy;
+	const char *state_dir;
+	const char *bus;
+	const char *device;
+	unsigned int sim_rate;
+	bool test_mode;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pkvm-iommud [OPTIONS]\n"
+		"pkvm-iommu daemon: policy, donation ledger and statistics over D-Bus.\n\n"
+		"  -b, --backend=kernel|sim    what to drive (default kernel: /dev/pkvm-iommu)\n"
+		"  -w, --sim-workload=idle|churn|boot\n"
+		"                              traffic the sim backend makes by itself (default idle)\n"
+		"      --sim-rate=N            workload operations per second (default 200)\n"
+		"  -p, --policy=FILE           policy file (default " DAEMON_DEFAULT_POLICY ")\n"
+		"  -s, --state-dir=DIR         runtime changes (default $STATE_DIRECTORY or\n"
+		"                              " DAEMON_DEFAULT_STATE ")\n"
+		"      --bus=system|session|ADDRESS\n"
+		"                              where to serve " DAEMON_BUS_NAME " (default system)\n"
+		"      --device=PATH           the kernel backend's device (default " PKVM_IOMMU_DEVICE ")\n"
+		"      --test-mode             allow Donate/Reclaim/Share/Unshare over D-Bus\n"
+		"  -h, --help                  this text\n"
+		"      --version               print the version\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option lo[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "sim-workload", required_argument, NULL, 'w' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "bus", required_argument, NULL, 'B' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "test-mode", no_argument, NULL, 'T' },
+		{ "sim-rate", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "b:w:p:s:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b': o->backend = optarg; break;
+		case 'w': o->workload = optarg; break;
+		case 'p': o->policy = optarg; break;
+		case 's': o->state_dir = optarg; break;
+		case 'B': o->bus = optarg; break;
+		case 'D': o->device = optarg; break;
+		case 'T': o->test_mode = true; break;
+		case 'R': {
+			char *end;
+
+			errno = 0;
+			o->sim_rate = (unsigned int)strtoul(optarg, &end, 0);
+			if (*end || end == optarg || errno || !o->sim_rate || o->sim_rate > 10000000) {
+				fprintf(stderr, "pkvm-iommud: --sim-rate: '%s' is not 1..10000000\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case 'h': usage(stdout); exit(0);
+		case 'V': puts("pkvm-iommud " VERSION); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pkvm-iommud: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (strcmp(o->backend, "kernel") && strcmp(o->backend, "sim")) {
+		fprintf(stderr, "pkvm-iommud: --backend: '%s' is not 'kernel' or 'sim'\n", o->backend);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int open_backend(struct daemon *d, const struct options *o)
+{
+	int ret;
+
+	if (!strcmp(o->backend, "sim")) {
+		struct backend_sim_options so;
+
+		if (backend_sim_workload_parse(o->workload, &d->workload)) {
+			fprintf(stderr, "pkvm-iommud: --sim-workload: '%s' is not idle, churn or boot\n",
+				o->workload);
+			return -EINVAL;
+		}
+		backend_sim_default_options(&so);
+		/* Workload DMA comes from an isolating stream, as on a real host. */
+		so.isolate_sids[0] = 8;
+		so.nr_isolate = 1;
+		ret = backend_sim_open(&d->backend, &so);
+		if (ret)
+			fprintf(stderr, "pkvm-iommud: simulation backend: %s\n", strerror(-ret));
+		return ret;
+	} else {
+		struct backend_kernel_options ko = { .device = o->device };
+		char err[256] = "";
+		const char *hint;
+
+		ko.errbuf = err;
+		ko.errbuf_len = sizeof(err);
+		ret = backend_kernel_open(&d->backend, &ko);
+		if (ret) {
+			hint = backend_kernel_strerror_hint(ret);
+			fprintf(stderr, "pkvm-iommud: kernel backend: %s%s%s\n",
+				err[0] ? err : strerror(-ret), *hint ? ": " : "", hint);
+		}
+		return ret;
+	}
+}
+
+static int on_backend(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	(void)s;
+	(void)fd;
+	(void)revents;
+	daemon_ingest(userdata);
+	return 0;
+}
+
+/* Ten ticks a second; each makes a tenth of the rate's operations. */
+static int on_workload(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	backend_sim_step(d->backend, d->workload, (d->sim_rate + 9) / 10);
+	return sd_event_source_set_time(s, usec + 100 * 1000);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct policy_errors errs = { 0 };
+
+	(void)s;
+	(void)si;
+	sd_notify(0, "RELOADING=1");
+	daemon_reload_policy(d, &errs);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+static int open_bus(struct daemon *d, const char *which)
+{
+	int ret;
+
+	if (!which || !strcmp(which, "system"))
+		return sd_bus_open_system(&d->bus);
+	if (!strcmp(which, "session"))
+		return sd_bus_open_user(&d->bus);
+	ret = sd_bus_new(&d->bus);
+	if (ret < 0)
+		return ret;
+	ret = sd_bus_set_address(d->bus, which);
+	if (ret >= 0)
+		ret = sd_bus_set_bus_client(d->bus, 1);
+	if (ret >= 0)
+		ret = sd_bus_start(d->bus);
+	return ret;
+}
+
+static int load_overrides(struct daemon *d)
+{
+	struct policy_errors errs = { 0 };
+	char path[4096];
+	int ret;
+
+	policy_init_default(&d->overrides);
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, DAEMON_STATE_POLICY);
+	ret = policy_load_file(path, &d->overrides, &errs);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret) {
+		/* Never start on half-understood state: say so, and stop. */
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "pkvm-iommud: %s: %s\n", path, errs.msg[i]);
+		return ret;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .backend = "kernel", .workload = "idle",
+			     .policy = DAEMON_DEFAULT_POLICY, .sim_rate = 200 };
+	struct pkvm_iommu_info info = { .size = sizeof(info) };
+	struct policy_errors errs = { 0 };
+	struct daemon d = { 0 };
+	char *state_env = getenv("STATE_DIRECTORY");
+	sigset_t mask;
+	int ret, fd;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	openlog("pkvm-iommud", LOG_PID | LOG_PERROR, LOG_DAEMON);
+	d.policy_path = strdup(o.policy);
+	if (o.state_dir)
+		d.state_dir = strdup(o.state_dir);
+	else if (state_env)
+		d.state_dir = strndup(state_env, strcspn(state_env, ":"));	/* the first one */
+	else
+		d.state_dir = strdup(DAEMON_DEFAULT_STATE);
+	d.test_mode = o.test_mode || !strcmp(o.backend, "sim");
+	d.sim_rate = o.sim_rate;
+	policy_init_default(&d.policy);
+	snprintf(d.iommufd_status, sizeof(d.iommufd_status), "not probed");
+
+	ret = open_backend(&d, &o);
+	if (ret)
+		return 1;
+	ret = d.backend->ops->info(d.backend, &info);
+	if (ret) {
+		fprintf(stderr, "pkvm-iommud: backend info: %s\n", strerror(-ret));
+		return 1;
+	}
+	d.nr_smmus = info.nr_smmus;
+	d.ledger = ledger_new();
+	if (!d.ledger || daemon_resync(&d)) {
+		fprintf(stderr, "pkvm-iommud: cannot read the ownership ledger\n");
+		return 1;
+	}
+	d.ctr.resyncs = 0;	/* the first dump is start-up, not a repair */
+	if (load_overrides(&d) || daemon_reload_policy(&d, &errs)) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "pkvm-iommud: %s: %s\n", d.policy_path, errs.msg[i]);
+		return 1;
+	}
+	d.ctr.policy_reloads = 0;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((ret = sd_event_default(&d.event)) < 0 ||
+	    (ret = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+	    (ret = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL)) < 0 ||
+	    (ret = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0 ||
+	    (ret = sd_event_set_watchdog(d.event, true)) < 0) {
+		fprintf(stderr, "pkvm-iommud: event loop: %s\n", strerror(-ret));
+		return 1;
+	}
+	fd = d.backend->ops->event_fd(d.backend);
+	if (fd >= 0 &&
+	    (ret = sd_event_add_io(d.event, &d.backend_src, fd, EPOLLIN, on_backend, &d)) < 0) {
+		fprintf(stderr, "pkvm-iommud: event source: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (!strcmp(o.backend, "sim") && d.workload != SIM_WORKLOAD_IDLE &&
+	    (ret = sd_event_add_time_relative(d.event, &d.workload_timer, CLOCK_MONOTONIC,
+					      100 * 1000, 0, on_workload, &d)) < 0) {
+		fprintf(stderr, "pkvm-iommud: workload timer: %s\n", strerror(-ret));
+		return 1;
+	}
+	if (d.workload_timer)
+		sd_event_source_set_enabled(d.workload_timer, SD_EVENT_ON);
+
+	ret = open_bus(&d, o.bus);
+	if (ret < 0) {
+		fprintf(stderr, "pkvm-iommud: D-Bus (%s): %s\n", o.bus ? o.bus : "system",
+			strerror(-ret));
+		return 1;
+	}
+	ret = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+	if (ret >= 0)
+		ret = bus_setup(&d);
+	if (ret < 0) {
+		fprintf(stderr, "pkvm-iommud: D-Bus objects: %s\n", strerror(-ret));
+		return 1;
+	}
+
+	sd_notifyf(0, "READY=1\nSTATUS=%s backend, %u SMMU(s), %llu pages donated, generation %llu",
+		   d.backend->ops->name, d.nr_smmus,
+		   (unsigned long long)ledger_donated_pages(d.ledger),
+		   (unsigned long long)ledger_generation(d.ledger));
+	syslog(LOG_INFO, "serving %s on the %s bus (%s backend)", DAEMON_BUS_NAME,
+	       o.bus ? o.bus : "system", d.backend->ops->name);
+	ret = sd_event_loop(d.event);
+	sd_notify(0, "STOPPING=1");
+
+	bus_teardown(&d);
+	sd_bus_flush_close_unref(d.bus);
+	sd_event_source_unref(d.backend_src);
+	sd_event_source_unref(d.workload_timer);
+	sd_event_unref(d.event);
+	d.backend->ops->free(d.backend);
+	ledger_free(d.ledger);
+	policy_free(&d.policy);
+	policy_free(&d.overrides);
+	free(d.streams);
+	free(d.policy_path);
+	free(d.state_dir);
+	return ret < 0 ? 1 : 0;
+}
