@@ -15,6 +15,7 @@
 
 #include "backend_kernel.h"
 #include "daemon.h"
+#include "iommufd.h"
 
 #define VERSION "0.1.0"
 
@@ -233,7 +234,6 @@ int main(int argc, char **argv)
 	d.test_mode = o.test_mode || !strcmp(o.backend, "sim");
 	d.sim_rate = o.sim_rate;
 	policy_init_default(&d.policy);
-	snprintf(d.iommufd_status, sizeof(d.iommufd_status), "not probed");
 
 	ret = open_backend(&d, &o);
 	if (ret)
@@ -244,6 +244,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.nr_smmus = info.nr_smmus;
+	if (!strcmp(o.backend, "kernel")) {
+		/*
+		 * Once, at start: binding a VFIO device to iommufd makes vfio-pci
+		 * enable (and may reset) it. The simulation never touches the
+		 * host's devices.
+		 */
+		struct iommufd_report *r = calloc(1, sizeof(*r));
+
+		if (r && iommufd_probe(r, NULL, NULL) >= 0)
+			iommufd_status(r, d.iommufd_status, sizeof(d.iommufd_status));
+		else
+			snprintf(d.iommufd_status, sizeof(d.iommufd_status),
+				 "error: %s", r ? "cannot probe /dev/iommu" : "out of memory");
+		free(r);
+		syslog(LOG_INFO, "iommufd: %s", d.iommufd_status);
+	} else {
+		snprintf(d.iommufd_status, sizeof(d.iommufd_status),
+			 "not probed: simulation backend");
+	}
 	d.ledger = ledger_new();
 	if (!d.ledger || daemon_resync(&d)) {
 		fprintf(stderr, "pkvm-iommud: cannot read the ownership ledger\n");

@@ -79,6 +79,8 @@ v=$("${B[@]}" get-property "${M[@]}" AbiVersion)
 [[ $v == "u 1" ]]; check prop-abi $? "AbiVersion = $v"
 v=$("${B[@]}" get-property "${M[@]}" SmmuCount)
 [[ $v == "u 1" ]]; check prop-smmus $? "SmmuCount = $v"
+v=$("${B[@]}" get-property "${M[@]}" IommufdStatus)
+[[ $v == 's "not probed: simulation backend"' ]]; check prop-iommufd $? "IommufdStatus = $v"
 v=$("${B[@]}" get-property "${M[@]}" SplitPolicy)
 [[ $v == 's "auto"' ]]; check prop-split $? "SplitPolicy = $v"
 v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream8 \
