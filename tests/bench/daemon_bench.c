@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pkvm-iommud-bench: how fast the daemon's ledger takes backend events
+ * (simulation backend, churn workload), and how long a D-Bus GetAll of the
+ * Manager takes against a running pkvm-iommud on a private bus.
+ *
+ *   pkvm-iommud-bench [--json] [--events N] [--calls N] [--daemon PATH]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend_sim.h"
+#include "ledger.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+struct ingest {
+	struct ledger *l;
+	uint64_t applied, refused;
+};
+
+static void apply(const struct backend_event *ev, void *arg)
+{
+	static const enum ledger_op op[] = {
+		[BACKEND_EV_DONATE] = LEDGER_DONATE, [BACKEND_EV_RECLAIM] = LEDGER_RECLAIM,
+		[BACKEND_EV_SHARE] = LEDGER_SHARE, [BACKEND_EV_UNSHARE] = LEDGER_UNSHARE,
+	};
+	struct ingest *in = arg;
+
+	if (ev->kind > BACKEND_EV_UNSHARE)
+		return;
+	if (ledger_apply(in->l, op[ev->kind], ev->addr, ev->len, ev->owner, ev->generation))
+		in->refused++;
+	else
+		in->applied++;
+}
+
+/* Events into the ledger: only dispatch + ledger_apply are timed. */
+static int bench_ingest(uint64_t target, double *seconds, uint64_t *events, double *sim_s)
+{
+	struct backend_sim_options o;
+	struct ingest in = { 0 };
+	struct backend *b;
+	struct ledger_run *runs = NULL;
+	uint64_t gen;
+	size_t n;
+	int ret;
+
+	backend_sim_default_options(&o);
+	o.queue_size = 1u << 20;
+	ret = backend_sim_open(&b, &o);
+	if (ret)
+		return ret;
+	in.l = ledger_new();
+	ret = b->ops->ledger_dump(b, &runs, &n, &gen);
+	if (!ret)
+		ret = ledger_reconcile(in.l, runs, n, gen, NULL);
+	free(runs);
+	*seconds = *sim_s = 0;
+	while (!ret && in.applied < target) {
+		double t0 = now(), t1;
+		int got;
+
+		backend_sim_step(b, SIM_WORKLOAD_CHURN, 100000);
+		t1 = now();
+		got = b->ops->dispatch(b, apply, &in);
+		*sim_s += t1 - t0;
+		*seconds += now() - t1;
+		if (got < 0)
+			ret = got;
+	}
+	*events = in.applied;
+	if (!ret && in.refused)
+		ret = -EBADMSG;	/* the ledger disagreed with the backend */
+	ledger_free(in.l);
+	b->ops->free(b);
+	return ret;
+}
+
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (!freopen(log, "a", stdout) || !freopen(log, "a", stderr))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* GetAll of the Manager against a real daemon; latencies sorted into lat[]. */
+static int bench_getall(const char *daemon, unsigned int calls, double *lat)
+{
+	char dir[] = "/tmp/pkvm-iommud-bench.XXXXXX", conf[256], addr[300], log[256];
+	char bus_arg[320];
+	pid_t bus_pid, d_pid;
+	sd_bus *bus = NULL;
+	FILE *f;
+	int ret = -ETIMEDOUT;
+
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(conf, sizeof(conf), "%s/bus.conf", dir);
+	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(addr, sizeof(addr), "unix:path=%s/bus", dir);
+	snprintf(bus_arg, sizeof(bus_arg), "--bus=%s", addr);
+	f = fopen(conf, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "<busconfig><type>session</type><listen>%s</listen><auth>EXTERNAL</auth>"
+		"<policy context=\"default\"><allow user=\"*\"/><allow own=\"*\"/>"
+		"<allow send_destination=\"*\"/><allow receive_sender=\"*\"/></policy>"
+		"</busconfig>\n", addr);
+	fclose(f);
+	{
+		char cfg_arg[300];
+		char *bargv[] = { "dbus-daemon", cfg_arg, "--nofork", "--nopidfile", NULL };
+
+		snprintf(cfg_arg, sizeof(cfg_arg), "--config-file=%s", conf);
+		bus_pid = spawn(bargv, log);
+	}
+	{
+		char state[300], policy[300];
+		char *dargv[] = { (char *)daemon, "--backend=sim", bus_arg, policy, state, NULL };
+
+		snprintf(state, sizeof(state), "--state-dir=%s", dir);
+		snprintf(policy, sizeof(policy), "--policy=%s/none.json", dir);
+		usleep(200000);
+		d_pid = spawn(dargv, log);
+	}
+	/* Wait for the daemon's name. */
+	for (int i = 0; i < 100 && ret; i++) {
+		usleep(100000);
+		if (!bus && (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, addr) < 0 ||
+			     sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0)) {
+			sd_bus_unref(bus);
+			bus = NULL;
+			continue;
+		}
+		if (bus && sd_bus_call_method(bus, "org.pkvm.Iommu1", "/org/pkvm/Iommu1",
+					      "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, "") >= 0)
+			ret = 0;
+	}
+	for (unsigned int i = 0; !ret && i < calls; i++) {
+		sd_bus_message *reply = NULL;
+		double t0 = now();
+
+		ret = sd_bus_call_method(bus, "org.pkvm.Iommu1", "/org/pkvm/Iommu1",
+					 "org.freedesktop.DBus.Properties", "GetAll", NULL,
+					 &reply, "s", "org.pkvm.Iommu1.Manager");
+		lat[i] = now() - t0;
+		sd_bus_message_unref(reply);
+		ret = ret < 0 ? ret : 0;
+	}
+	sd_bus_flush_close_unref(bus);
+	kill(d_pid, SIGTERM);
+	waitpid(d_pid, NULL, 0);
+	kill(bus_pid, SIGTERM);
+	waitpid(bus_pid, NULL, 0);
+	if (!ret)
+		qsort(lat, calls, sizeof(*lat), cmp_double);
+	else
+		fprintf(stderr, "pkvm-iommud-bench: GetAll: %s (log in %s)\n", strerror(-ret), log);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "calls", required_argument, NULL, 'c' },
+		{ "daemon", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t target = 1000000, events = 0;
+	unsigned int calls = 2000;
+	const char *daemon = "pkvm-iommud";
+	double secs, sim_s, *lat;
+	bool json = false;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "je:c:d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'e': target = strtoull(optarg, NULL, 0); break;
+		case 'c': calls = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'd': daemon = optarg; break;
+		case 'h':
+			printf("Usage: pkvm-iommud-bench [--json] [--events N] [--calls N] [--daemon PATH]\n"
+			       "Ledger ingest rate on the simulation backend, and D-Bus GetAll latency\n"
+			       "of pkvm-iommud on a private bus.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!target || !calls) {
+		fprintf(stderr, "pkvm-iommud-bench: --events and --calls must be positive\n");
+		return 2;
+	}
+	ret = bench_ingest(target, &secs, &events, &sim_s);
+	if (ret) {
+		fprintf(stderr, "pkvm-iommud-bench: ingest: %s\n", strerror(-ret));
+		return 1;
+	}
+	lat = calloc(calls, sizeof(*lat));
+	ret = bench_getall(daemon, calls, lat);
+	if (ret)
+		return 1;
+	if (json) {
+		printf("{\"workload\":\"ingest-sim\",\"ops\":%" PRIu64 ",\"seconds\":%.6f,"
+		       "\"ops_per_s\":%.0f,\"sim_ops_seconds\":%.6f}\n",
+		       events, secs, (double)events / secs, sim_s);
+		printf("{\"workload\":\"dbus-getall\",\"ops\":%u,\"p50_us\":%.1f,"
+		       "\"p99_us\":%.1f,\"max_us\":%.1f}\n", calls, lat[calls / 2] * 1e6,
+		       lat[calls * 99 / 100] * 1e6, lat[calls - 1] * 1e6);
+	} else {
+		printf("%-14s %10s %10s %12s\n", "workload", "ops", "seconds", "ops/s");
+		printf("%-14s %10" PRIu64 " %10.4f %12.0f\n", "ingest-sim", events, secs,
+		       (double)events / secs);
+		printf("%-14s %10s %10s %12s\n", "", "calls", "p50 us", "p99 us / max");
+		printf("%-14s %10u %10.1f %7.1f / %.1f\n", "dbus-getall", calls,
+		       lat[calls / 2] * 1e6, lat[calls * 99 / 100] * 1e6, lat[calls - 1] * 1e6);
+	}
+	free(lat);
+	return 0;
+}
