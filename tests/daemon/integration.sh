@@ -151,6 +151,12 @@ done
 ((${donations:-0} >= 1000000)); check burst-million $? "${donations:-0} donations made by the sim workload"
 v=$("${B[@]}" --timeout=30 call "${M[@]}" CheckLedger 2>&1)
 [[ $v == "btt true "* ]]; check burst-ledger-equals-dump $? "CheckLedger: $v"
+# The churn workload's DMA from stream 8 hits donated pages: past the default
+# fault limit (100 in 10 s) the stream is switched to block.
+v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream8 \
+	org.pkvm.Iommu1.Stream Quarantined Policy Source Faults 2>&1 | tr '\n' ' ')
+[[ $v == 'b true s "block" s "quarantine" t '* ]]
+check quarantine $? "stream 8 after the burst: $v"
 v=$("${B[@]}" call "${M[@]}" GetCounters 2>/dev/null)
 echo "# $(grep -o '"events_ingested" [0-9]*\|"resyncs" [0-9]*\|"lost_pages" [0-9]*' <<<"$v" | tr '\n' ' ')"
 
