@@ -151,6 +151,30 @@ static int prop_iommufd_status(sd_bus *bus, const char *path, const char *iface,
 	return sd_bus_message_append(reply, "s", d->iommufd_status);
 }
 
+/* (cdev, SMMU_IDR0..5, BBML, RIL, stage 2) of every device iommufd described. */
+static int prop_iommufd_devices(sd_bus *bus, const char *path, const char *iface,
+				const char *prop, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "(sauubb)");
+
+	for (size_t i = 0; r >= 0 && i < d->nr_iommufd_devs; i++) {
+		const struct daemon_iommufd_dev *v = &d->iommufd_devs[i];
+
+		r = sd_bus_message_open_container(reply, 'r', "sauubb");
+		if (r >= 0)
+			r = sd_bus_message_append(reply, "s", v->name);
+		if (r >= 0)
+			r = sd_bus_message_append_array(reply, 'u', v->idr, sizeof(v->idr));
+		if (r >= 0)
+			r = sd_bus_message_append(reply, "ubb", v->bbml, (int)v->ril, (int)v->stage2);
+		if (r >= 0)
+			r = sd_bus_message_close_container(reply);
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static int prop_string_ptr(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -475,6 +499,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("SharedPages", "t", prop_shared, 0, CHANGE),
 	SD_BUS_PROPERTY("LedgerTotals", "a(ut)", prop_ledger_totals, 0, CHANGE),
 	SD_BUS_PROPERTY("IommufdStatus", "s", prop_iommufd_status, 0, 0),
+	SD_BUS_PROPERTY("IommufdDevices", "a(sauubb)", prop_iommufd_devices, 0, 0),
 	SD_BUS_PROPERTY("PolicyPath", "s", prop_string_ptr, offsetof(struct daemon, policy_path), CONST),
 	SD_BUS_PROPERTY("StateDirectory", "s", prop_string_ptr, offsetof(struct daemon, state_dir), CONST),
 	SD_BUS_PROPERTY("TestMode", "b", prop_test_mode, 0, CONST),

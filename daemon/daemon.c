@@ -13,6 +13,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "daemon.h"
 
 #define BATCH_MAX 256	/* ownership events per DonationEvents signal */
@@ -162,8 +164,25 @@ static void on_event(const struct backend_event *ev, void *userdata)
 	}
 }
 
+/* systemctl status shows this line; at most once a second. */
+static void notify_status(struct daemon *d)
+{
+	static uint64_t last;
+	uint64_t now = now_usec();
+
+	if (now - last < 1000000)
+		return;
+	last = now;
+	sd_notifyf(0, "STATUS=%llu pages donated, %llu shared, generation %llu, %llu resyncs",
+		   (unsigned long long)ledger_donated_pages(d->ledger),
+		   (unsigned long long)ledger_shared_pages(d->ledger),
+		   (unsigned long long)ledger_generation(d->ledger),
+		   (unsigned long long)d->ctr.resyncs);
+}
+
 static void ledger_changed(struct daemon *d)
 {
+	notify_status(d);
 	bus_emit_changed(d, "Generation");
 	bus_emit_changed(d, "DonatedPages");
 	bus_emit_changed(d, "SharedPages");

@@ -66,6 +66,14 @@ struct daemon_counters {
 	uint64_t latency[DAEMON_LATENCY_BUCKETS];	/* bucket i: < 2^(i+10) ns */
 };
 
+/* One VFIO device as iommufd described its SMMU (IOMMU_GET_HW_INFO). */
+struct daemon_iommufd_dev {
+	char name[64];		/* cdev, e.g. "vfio0" */
+	uint32_t idr[6];	/* raw SMMU_IDR0..5 */
+	uint32_t bbml;
+	bool ril, stage2;
+};
+
 struct daemon {
 	sd_event *event;
 	sd_bus *bus;
@@ -86,6 +94,8 @@ struct daemon {
 	uint32_t nr_smmus;
 	struct daemon_counters ctr;
 	char iommufd_status[128];	/* "ok: N devices" or why not */
+	struct daemon_iommufd_dev *iommufd_devs;	/* devices that answered */
+	size_t nr_iommufd_devs;
 	enum backend_sim_workload workload;
 	unsigned int sim_rate;		/* workload operations per second */
 	sd_event_source *backend_src;

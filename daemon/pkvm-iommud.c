@@ -252,9 +252,23 @@ int main(int argc, char **argv)
 		 */
 		struct iommufd_report *r = calloc(1, sizeof(*r));
 
-		if (r && iommufd_probe(r, NULL, NULL) >= 0)
+		if (r && iommufd_probe(r, NULL, NULL) >= 0) {
 			iommufd_status(r, d.iommufd_status, sizeof(d.iommufd_status));
-		else
+			d.iommufd_devs = calloc(r->nr ? r->nr : 1, sizeof(*d.iommufd_devs));
+			for (size_t i = 0; d.iommufd_devs && i < r->nr; i++) {
+				const struct iommufd_device *v = &r->dev[i];
+				struct daemon_iommufd_dev *out = &d.iommufd_devs[d.nr_iommufd_devs];
+
+				if (v->err)
+					continue;
+				snprintf(out->name, sizeof(out->name), "%s", v->name);
+				memcpy(out->idr, v->idr, sizeof(out->idr));
+				out->bbml = v->smmu.bbml;
+				out->ril = v->smmu.ril;
+				out->stage2 = v->smmu.stage2;
+				d.nr_iommufd_devs++;
+			}
+		} else
 			snprintf(d.iommufd_status, sizeof(d.iommufd_status),
 				 "error: %s", r ? "cannot probe /dev/iommu" : "out of memory");
 		free(r);
@@ -337,6 +351,7 @@ int main(int argc, char **argv)
 	policy_free(&d.policy);
 	policy_free(&d.overrides);
 	free(d.streams);
+	free(d.iommufd_devs);
 	free(d.policy_path);
 	free(d.state_dir);
 	return ret < 0 ? 1 : 0;

@@ -276,7 +276,8 @@ START_TEST(manager_getall)
 		{ "SmmuCount", "u" }, { "Generation", "t" }, { "SplitPolicy", "s" },
 		{ "PresplitLevel", "u" }, { "DefaultStreamAction", "s" },
 		{ "DonatedPages", "t" }, { "SharedPages", "t" }, { "LedgerTotals", "a(ut)" },
-		{ "IommufdStatus", "s" }, { "PolicyPath", "s" }, { "StateDirectory", "s" },
+		{ "IommufdStatus", "s" }, { "IommufdDevices", "a(sauubb)" },
+		{ "PolicyPath", "s" }, { "StateDirectory", "s" },
 		{ "TestMode", "b" },
 	};
 	bool seen[sizeof(want) / sizeof(want[0])] = { 0 };
