@@ -57,6 +57,12 @@ struct stream_state *daemon_stream(struct daemon *d, uint32_t smmu, uint32_t sid
 		.smmu = smmu, .sid = sid, .policy = PKVM_STREAM_BLOCK,
 		.source = STREAM_SRC_DEFAULT,
 	};
+	/*
+	 * A stream first seen through a fault has whatever policy the backend
+	 * holds for it (set before the daemon started, or by default): ask,
+	 * or the quarantine would think an isolating stream already blocked.
+	 */
+	d->backend->ops->stream_get(d->backend, smmu, sid, &d->streams[d->nr_streams].policy);
 	return &d->streams[d->nr_streams++];
 }
 

@@ -282,7 +282,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pkvm-iommud: cannot read the ownership ledger\n");
 		return 1;
 	}
-	d.ctr.resyncs = 0;	/* the first dump is start-up, not a repair */
+	/* The first dump is start-up, not a repair. */
+	d.ctr.resyncs = 0;
+	d.ctr.lost_pages = 0;
 	if (load_overrides(&d) || daemon_reload_policy(&d, &errs)) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "pkvm-iommud: %s: %s\n", d.policy_path, errs.msg[i]);
