@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# integration.sh PKVM_IOMMUD: pkvm-iommud on the simulation backend, on a
+# integration.sh PKVM_IOMMUD [FAKE_POLKIT]: pkvm-iommud on the simulation backend, on a
 # private dbus-daemon, driven with busctl as a client would. Prints one
 # "ok - NAME" / "not ok - NAME" line per check and "N passed, N failed".
 set -uo pipefail
 daemon=$1
+fake_polkit=${2:-}
 work=$(mktemp -d /tmp/pkvm-iommud-it.XXXXXX)
 pass=0 fail=0
-dpid= bpid=
+dpid= bpid= ppid=
 
 cleanup() {
 	[[ -n $dpid ]] && kill -9 "$dpid" 2>/dev/null
+	[[ -n $ppid ]] && kill "$ppid" 2>/dev/null
 	[[ -n $bpid ]] && kill "$bpid" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$work"
@@ -101,6 +103,24 @@ v=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"${B[@]}" call "${M[@]}" SetSplitPolicy su bbm 0 2>&1)
 [[ $v == *"ccess denied"* || $v == *AccessDenied* ]]
 check refused-unprivileged $? "uid 65534: ${v:0:70}"
+# With polkit on the bus, its answer decides for callers that are not root.
+if [[ -n $fake_polkit ]]; then
+	"$fake_polkit" "$addr" 65534 >"$work/polkit.log" 2>&1 &
+	ppid=$!
+	for _ in $(seq 50); do grep -q ready "$work/polkit.log" && break; sleep 0.1; done
+	v=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"${B[@]}" call "${M[@]}" SetSplitPolicy su bbm 0 2>&1)
+	check polkit-allows $? "uid 65534 authorized by polkit: SetSplitPolicy bbm ${v:+($v)}"
+	grep -q "uid 65534 action org.pkvm.iommu1.manage -> yes" "$work/polkit.log"
+	check polkit-asked $? "$(grep -c fake-polkit: "$work/polkit.log") line(s) in the polkit log"
+	v=$(setpriv --reuid=1 --regid=1 --clear-groups \
+		"${B[@]}" call "${M[@]}" SetSplitPolicy su hitless 0 2>&1)
+	[[ $v == *"ccess denied"* ]]; check polkit-denies $? "uid 1 (not the allowed 65534): ${v:0:60}"
+	kill "$ppid"
+	wait "$ppid" 2>/dev/null
+	ppid=
+	"${B[@]}" call "${M[@]}" SetSplitPolicy su auto 0 >/dev/null 2>&1
+fi
 v=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"${B[@]}" get-property "${M[@]}" Backend 2>&1)
 [[ $v == 's "sim"' ]]; check read-unprivileged $? "uid 65534 reads Backend: $v"
