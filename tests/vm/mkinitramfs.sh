@@ -8,6 +8,9 @@
 #   MODROOT  an INSTALL_MOD_PATH from `make modules_install` (lib/modules/...)
 #   FILE     copied to /opt/pkvm/<basename>, mode kept; a later FILE with the
 #            same basename replaces an earlier one
+# env: PKVM_VM_SYSROOT  optional directory tree (e.g. Debian arm64 libraries
+#            and programs) merged into the root before the modules and FILEs,
+#            so dynamically linked guest programs find their ld.so and libs
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -69,6 +72,13 @@ echo "pkvm-vm: poweroff"
 poweroff -f
 EOT
 chmod 0755 "$root/init"
+
+if [ -n "${PKVM_VM_SYSROOT:-}" ]; then
+	[ -d "$PKVM_VM_SYSROOT" ] || vm_die "PKVM_VM_SYSROOT $PKVM_VM_SYSROOT is not a directory"
+	# -a keeps the library symlinks; our /bin, /lib, ... are real
+	# directories, so the tree's entries land inside them.
+	cp -a "$PKVM_VM_SYSROOT/." "$root/"
+fi
 
 if [ -n "$modroot" ]; then
 	[ -d "$modroot/lib/modules" ] || vm_die "$modroot/lib/modules missing"

@@ -12,7 +12,10 @@
 #   -t       boot timeout, default $PKVM_VM_TIMEOUT or 600
 #   FILE     extra files for the guest's /opt/pkvm/; a file named guest-test
 #            replaces the placeholder in guest/
-# env: PKVM_VM_CACHE (cache root), PKVM_VM_LOG (console log path)
+# env: PKVM_VM_CACHE (cache root), PKVM_VM_LOG (console log path),
+#      PKVM_VM_KERNEL_ENV (boot the kernel of this kernel.env instead of the
+#      bench's own, e.g. daemon/kernel.sh's), PKVM_VM_SYSROOT (a tree merged
+#      into the initramfs root, see mkinitramfs.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -39,6 +42,10 @@ stage() { vm_log "$1 ($((SECONDS - t0))s)"; }
 "$here/build-kernel.sh"
 # shellcheck source=/dev/null
 . "$VM_CACHE/kernel.env"
+if [ -n "${PKVM_VM_KERNEL_ENV:-}" ]; then
+	# shellcheck source=/dev/null
+	. "$PKVM_VM_KERNEL_ENV"
+fi
 stage "kernel $KRELEASE ready"
 
 rundir=$VM_CACHE/run

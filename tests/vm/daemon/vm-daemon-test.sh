@@ -1,0 +1,53 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR
+# The meson 'vm-daemon' test: pkvm-iommud on the kernel backend inside the VM
+# bench. Host tools (../deps.sh, deps.sh), the daemon test's kernel
+# (kernel.sh: the bench's config + AF_UNIX), pkvm_iommu.ko against it, the
+# arm64 daemon, guest helper and sysroot (build.sh), then one boot of
+# ../run.sh with guest-test. Exits 0 on a clean pass, 1 on any failure, 77
+# (SKIP) only when this host cannot run the VM bench at all.
+#
+# usage: vm-daemon-test.sh OUTDIR [ARM64_BUILDDIR]   (meson: build/tests/vm/daemon,
+#        build/build-arm64; the cross build dir defaults to OUTDIR/build-arm64)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+vm=$(cd "$here/.." && pwd)
+# shellcheck source=../lib.sh
+. "$vm/lib.sh"
+
+out=${1:?usage: $0 OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+skip() {
+	echo "SKIP: $*"
+	vm_log "skipped: $*"
+	exit 77
+}
+# The same reasons as ../vm-test.sh; everything else is a failure.
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+	skip "not a Debian-like host: the bench installs its tools with apt"
+fi
+[ "$(uname -s)" = Linux ] || skip "not a Linux host"
+if ! "$vm/deps.sh" -c 2>"$out/deps-missing.txt" || ! "$here/deps.sh" -c >>"$out/deps-missing.txt" 2>&1; then
+	if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+		skip "host packages missing ($(tr '\n' ' ' <"$out/deps-missing.txt")) and no root or password-less sudo to install them; run tests/vm/deps.sh and tests/vm/daemon/deps.sh once as root"
+	fi
+fi
+rc=0
+"$vm/deps.sh" || rc=$?
+case $rc in
+0) ;;
+77) skip "no qemu-system-aarch64 >= 10 installable (see the deps.sh line above)" ;;
+*) vm_die "deps.sh failed ($rc)" ;;
+esac
+
+t0=$SECONDS
+kenv=$("$here/kernel.sh")
+# shellcheck source=/dev/null
+KDIR=$(. "$kenv" && echo "$KDIR") \
+	"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
+"$here/build.sh" "$out" ${2:+"$2"}
+vm_log "kernel, module, daemon and sysroot ready ($((SECONDS - t0))s)"
+PKVM_VM_KERNEL_ENV=$kenv PKVM_VM_SYSROOT=$out/sysroot PKVM_VM_LOG=$out/console.log \
+	"$vm/run.sh" "$here/guest-test" "$out/pkvm_iommu.ko" "$out/pkvm-iommud" "$out/pkvm-dtool"
