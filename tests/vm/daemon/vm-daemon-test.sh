@@ -4,7 +4,9 @@
 # bench. Host tools (../deps.sh, deps.sh), the daemon test's kernel
 # (kernel.sh: the bench's config + AF_UNIX), pkvm_iommu.ko against it, the
 # arm64 daemon, guest helper and sysroot (build.sh), then one boot of
-# ../run.sh with guest-test. Exits 0 on a clean pass, 1 on any failure, 77
+# ../run.sh with guest-test, then a second boot (iommufd/guest-test) in
+# which the kernel's own SMMUv3 driver and vfio-pci let the daemon's
+# iommufd probe ask IOMMU_GET_HW_INFO. Exits 0 on a clean pass, 1 on any failure, 77
 # (SKIP) only when this host cannot run the VM bench at all.
 #
 # usage: vm-daemon-test.sh OUTDIR [ARM64_BUILDDIR]   (meson: build/tests/vm/daemon,
@@ -49,5 +51,20 @@ KDIR=$(. "$kenv" && echo "$KDIR") \
 	"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
 "$here/build.sh" "$out" ${2:+"$2"}
 vm_log "kernel, module, daemon and sysroot ready ($((SECONDS - t0))s)"
+rc=0
 PKVM_VM_KERNEL_ENV=$kenv PKVM_VM_SYSROOT=$out/sysroot PKVM_VM_LOG=$out/console.log \
-	"$vm/run.sh" "$here/guest-test" "$out/pkvm_iommu.ko" "$out/pkvm-iommud" "$out/pkvm-dtool"
+	"$vm/run.sh" "$here/guest-test" "$out/pkvm_iommu.ko" "$out/pkvm-iommud" "$out/pkvm-dtool" || rc=$?
+
+# Second boot, same kernel: the kernel's own arm-smmu-v3 owns the SMMU, edu is
+# bound to vfio-pci, and the daemon's iommufd probe (daemon/iommufd.c) asks
+# IOMMU_GET_HW_INFO for real.
+src=$(cd "$vm/../.." && pwd)
+hdr=$("$src/tests/daemon/fetch-iommufd-header.sh" "$out/iommufd-include")
+mkdir -p "$out/iommufd"
+aarch64-linux-gnu-gcc -static -std=gnu11 -O2 -D_GNU_SOURCE -I"$hdr" \
+	-I"$src/uapi" -I"$src/sim" -I"$src/kmod/hyp" -I"$src/daemon" \
+	-o "$out/iommufd/iommufd-probe" "$src/tests/vm/guest/iommufd/iommufd-probe.c" \
+	"$src/daemon/iommufd.c" "$src/kmod/hyp/smmu_probe.c"
+PKVM_VM_KERNEL_ENV=$kenv PKVM_VM_LOG=$out/console-iommufd.log \
+	"$vm/run.sh" "$here/iommufd/guest-test" "$out/iommufd/iommufd-probe" || rc=$?
+exit "$rc"
