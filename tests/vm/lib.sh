@@ -14,6 +14,39 @@ VM_CROSS=aarch64-linux-gnu-
 vm_log() { printf '[vm] %s\n' "$*" >&2; }
 vm_die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
 
+# vm_host_or_skip OUTDIR [EXTRA_DEPS_SCRIPT...]: exit 77 (meson's SKIP),
+# saying why, only when this host cannot run the bench at all; else install
+# the bench's host tools (deps.sh). Everything else (a failing download,
+# build or check) is a failure, never a skip. Extra deps scripts are only
+# checked here (-c); their owners install them.
+vm_host_or_skip() {
+	local out=$1 vm d rc=0 missing=0
+	shift
+	vm=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	_vm_skip() {
+		echo "SKIP: $*"
+		vm_log "skipped: $*"
+		exit 77
+	}
+	if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+		_vm_skip "not a Debian-like host: the bench installs its tools with apt and downloads the kernel source and busybox with apt-get"
+	fi
+	[ "$(uname -s)" = Linux ] || _vm_skip "not a Linux host"
+	: >"$out/deps-missing.txt"
+	for d in "$vm/deps.sh" "$@"; do
+		"$d" -c >>"$out/deps-missing.txt" 2>&1 || missing=1
+	done
+	if [ "$missing" = 1 ] && [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+		_vm_skip "host packages missing ($(sed 's/^\[vm\] missing: //' "$out/deps-missing.txt" | tr '\n' ' ')) and no root or password-less sudo to install them; run ${*:+$* and }tests/vm/deps.sh once as root"
+	fi
+	"$vm/deps.sh" || rc=$?
+	case $rc in
+	0) ;;
+	77) _vm_skip "no qemu-system-aarch64 >= 10 installable (see the deps.sh line above)" ;;
+	*) vm_die "deps.sh failed ($rc)" ;;
+	esac
+}
+
 # Runs a command as root: deps.sh is the only script that needs it, and it
 # must still work for a developer who is not root but has sudo.
 vm_as_root() {

@@ -16,30 +16,7 @@ out=${1:?usage: $0 OUTDIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-skip() {
-	echo "SKIP: $*"
-	vm_log "skipped: $*"
-	exit 77
-}
-
-# Reasons this host cannot run the bench at all. Everything else (a
-# download that fails, a build error, a failing check) is a failure.
-if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
-	skip "not a Debian-like host: the bench installs its tools with apt and downloads the kernel source and busybox with apt-get"
-fi
-[ "$(uname -s)" = Linux ] || skip "not a Linux host"
-if ! "$here/deps.sh" -c 2>"$out/deps-missing.txt"; then
-	if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
-		skip "host packages missing ($(sed 's/^\[vm\] missing: //' "$out/deps-missing.txt")) and no root or password-less sudo to install them; run tests/vm/deps.sh once as root"
-	fi
-fi
-rc=0
-"$here/deps.sh" || rc=$?
-case $rc in
-0) ;;
-77) skip "no qemu-system-aarch64 >= 10 installable (see the deps.sh line above)" ;;
-*) vm_die "deps.sh failed ($rc)" ;;
-esac
+vm_host_or_skip "$out"
 
 t0=$SECONDS
 # run.sh does these too; the module needs the kernel tree first. Both are

@@ -21,28 +21,7 @@ out=${1:?usage: $0 OUTDIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-skip() {
-	echo "SKIP: $*"
-	vm_log "skipped: $*"
-	exit 77
-}
-# The same reasons as ../vm-test.sh; everything else is a failure.
-if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
-	skip "not a Debian-like host: the bench installs its tools with apt"
-fi
-[ "$(uname -s)" = Linux ] || skip "not a Linux host"
-if ! "$vm/deps.sh" -c 2>"$out/deps-missing.txt" || ! "$here/deps.sh" -c >>"$out/deps-missing.txt" 2>&1; then
-	if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
-		skip "host packages missing ($(tr '\n' ' ' <"$out/deps-missing.txt")) and no root or password-less sudo to install them; run tests/vm/deps.sh and tests/vm/daemon/deps.sh once as root"
-	fi
-fi
-rc=0
-"$vm/deps.sh" || rc=$?
-case $rc in
-0) ;;
-77) skip "no qemu-system-aarch64 >= 10 installable (see the deps.sh line above)" ;;
-*) vm_die "deps.sh failed ($rc)" ;;
-esac
+vm_host_or_skip "$out" "$here/deps.sh"
 
 t0=$SECONDS
 kenv=$("$here/kernel.sh")
