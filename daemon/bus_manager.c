@@ -643,12 +643,12 @@ fail:
 
 /* ---- hooks of the core ---- */
 
-void bus_emit_changed(struct daemon *d, const char *property)
+void bus_emit_changed(struct daemon *d, const char *const *properties)
 {
-	if (!bus_ready(d) || !property)
+	if (!bus_ready(d) || !properties || !properties[0])
 		return;
-	sd_bus_emit_properties_changed(d->bus, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER,
-				       property, NULL);
+	sd_bus_emit_properties_changed_strv(d->bus, DAEMON_OBJECT_PATH, DAEMON_IFACE_MANAGER,
+					    (char **)properties);
 }
 
 void bus_emit_donations(struct daemon *d, const struct backend_event *ev, size_t n)

@@ -189,10 +189,7 @@ static void notify_status(struct daemon *d)
 static void ledger_changed(struct daemon *d)
 {
 	notify_status(d);
-	bus_emit_changed(d, "Generation");
-	bus_emit_changed(d, "DonatedPages");
-	bus_emit_changed(d, "SharedPages");
-	bus_emit_changed(d, "LedgerTotals");
+	BUS_EMIT_CHANGED(d, "Generation", "DonatedPages", "SharedPages", "LedgerTotals");
 }
 
 int daemon_ingest(struct daemon *d)
@@ -428,9 +425,7 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 	policy_free(&d->policy);
 	d->policy = eff;
 	d->ctr.policy_reloads++;
-	bus_emit_changed(d, "SplitPolicy");
-	bus_emit_changed(d, "PresplitLevel");
-	bus_emit_changed(d, "DefaultStreamAction");
+	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel", "DefaultStreamAction");
 	return 0;
 }
 
@@ -475,8 +470,7 @@ int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level)
 	d->policy.split.level = level;
 	d->overrides.split = d->policy.split;
 	ret = persist_overrides(d);
-	bus_emit_changed(d, "SplitPolicy");
-	bus_emit_changed(d, "PresplitLevel");
+	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel");
 	return ret;
 }
 

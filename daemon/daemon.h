@@ -129,7 +129,10 @@ void bus_emit_donations(struct daemon *d, const struct backend_event *ev, size_t
 void bus_emit_fault(struct daemon *d, const struct backend_event *ev);
 void bus_emit_quarantine(struct daemon *d, const struct stream_state *s);
 void bus_emit_resync(struct daemon *d, uint64_t generation, uint64_t lost_pages);
-void bus_emit_changed(struct daemon *d, const char *property);	/* a Manager property */
+/* Manager properties, NULL-terminated: one PropertiesChanged for them all. */
+void bus_emit_changed(struct daemon *d, const char *const *properties);
+#define BUS_EMIT_CHANGED(d, ...) \
+	bus_emit_changed((d), (const char *const[]){ __VA_ARGS__, NULL })
 void bus_emit_stream_changed(struct daemon *d, const struct stream_state *s);
 
 #endif /* PKVM_DAEMON_H */
