@@ -761,8 +761,9 @@ static void read_policy(struct pctx *c, json_object *root, struct pkvm_policy *p
 	read_streams(c, root, p);
 	read_split(c, root, p);
 	if ((s = section(c, root, "invalidation", inval, path))) {
-		read_uint(c, s, path, "batch_max_ops", 1, 4096, &p->invalidation.batch_max_ops);
-		read_uint(c, s, path, "batch_window_us", 0, 100000,
+		read_uint(c, s, path, "batch_max_ops", 1, PKVM_IOMMU_BATCH_MAX,
+			  &p->invalidation.batch_max_ops);
+		read_uint(c, s, path, "batch_window_us", 0, PKVM_IOMMU_BATCH_WINDOW_MAX_US,
 			  &p->invalidation.batch_window_us);
 	}
 	if ((s = section(c, root, "fault_limit", faults, path))) {

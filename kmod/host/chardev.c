@@ -7,6 +7,7 @@
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/miscdevice.h>
 #include <linux/uaccess.h>
 
@@ -175,29 +176,68 @@ static long ioc_stats(void __user *uarg)
 	return put_arg(uarg, &k, sizeof(k), usize);
 }
 
-static long ioc_range(void __user *uarg, u64 fn, u8 event)
+static long ioc_range(void __user *uarg, u32 op)
 {
 	struct pkvm_iommu_range k;
-	u64 gen = 0;
 	u32 usize;
-	s64 ret = get_arg(&k, sizeof(k), PKVM_IOMMU_RANGE_SIZE_VER0, uarg, &usize);
+	int ret = get_arg(&k, sizeof(k), PKVM_IOMMU_RANGE_SIZE_VER0, uarg, &usize);
 
 	if (ret)
 		return ret;
 	if (k.flags || k.reserved)
 		return -EINVAL;
-	mutex_lock(&pkvm->lock);
-	ret = pkvm_iommu_call(fn, k.addr, k.len, k.owner, 0, 0, 0);
-	/*
-	 * Sent under the lock: listeners must see generations in order, or a
-	 * ledger takes N+1 before N for a lost event and resyncs for nothing.
-	 */
-	if (!ret) {
-		gen = ++pkvm->generation;
-		pkvm_iommu_genl_range_event(event, gen, k.addr, k.len, k.owner);
+	return pkvm_iommu_batch_single(op, k.addr, k.len, k.owner);
+}
+
+static long ioc_batch(void __user *uarg)
+{
+	struct pkvm_iommu_batch k;
+	struct pkvm_iommu_op *ops;
+	size_t bytes;
+	u32 usize, done = 0;
+	long ret = get_arg(&k, sizeof(k), PKVM_IOMMU_BATCH_SIZE_VER0, uarg, &usize);
+
+	if (ret)
+		return ret;
+	if (k.flags || !k.nr || k.nr > PKVM_IOMMU_BATCH_MAX)
+		return -EINVAL;
+	bytes = (size_t)k.nr * sizeof(*ops);
+	/* The hyp core reads the records by physical address: one run of pages. */
+	ops = alloc_pages_exact(bytes, GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	if (copy_from_user(ops, u64_to_user_ptr(k.ops), bytes)) {
+		ret = -EFAULT;
+		goto out;
 	}
-	mutex_unlock(&pkvm->lock);
+	for (u32 i = 0; i < k.nr; i++)
+		ops[i].result = -ECANCELED;	/* not tried, unless said otherwise */
+	ret = pkvm_iommu_batch_apply(ops, k.nr, &done);
+	k.done = done;
+	k.size = sizeof(k);
+	if (copy_to_user(u64_to_user_ptr(k.ops), ops, bytes) ||
+	    put_arg(uarg, &k, sizeof(k), usize))
+		ret = -EFAULT;
+out:
+	free_pages_exact(ops, bytes);
 	return ret;
+}
+
+static long ioc_invalidation(void __user *uarg)
+{
+	struct pkvm_iommu_invalidation k;
+	u32 usize;
+	int ret = get_arg(&k, sizeof(k), PKVM_IOMMU_INVALIDATION_SIZE_VER0, uarg, &usize);
+
+	if (ret)
+		return ret;
+	if (k.reserved)
+		return -EINVAL;
+	ret = pkvm_iommu_batch_config(&k.batch_max_ops, &k.batch_window_us);
+	if (ret)
+		return ret;
+	k.size = sizeof(k);
+	return put_arg(uarg, &k, sizeof(k), usize);
 }
 
 static long pkvm_iommu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -221,13 +261,17 @@ static long pkvm_iommu_ioctl(struct file *file, unsigned int cmd, unsigned long 
 	case PKVM_IOMMU_IOC_STATS:
 		return ioc_stats(uarg);
 	case PKVM_IOMMU_IOC_DONATE:
-		return ioc_range(uarg, PKVM_IOMMU_HVC_DONATE, PKVM_IOMMU_CMD_EVT_DONATE);
+		return ioc_range(uarg, PKVM_IOMMU_OP_DONATE);
 	case PKVM_IOMMU_IOC_RECLAIM:
-		return ioc_range(uarg, PKVM_IOMMU_HVC_RECLAIM, PKVM_IOMMU_CMD_EVT_RECLAIM);
+		return ioc_range(uarg, PKVM_IOMMU_OP_RECLAIM);
 	case PKVM_IOMMU_IOC_SHARE:
-		return ioc_range(uarg, PKVM_IOMMU_HVC_SHARE, PKVM_IOMMU_CMD_EVT_SHARE);
+		return ioc_range(uarg, PKVM_IOMMU_OP_SHARE);
 	case PKVM_IOMMU_IOC_UNSHARE:
-		return ioc_range(uarg, PKVM_IOMMU_HVC_UNSHARE, PKVM_IOMMU_CMD_EVT_UNSHARE);
+		return ioc_range(uarg, PKVM_IOMMU_OP_UNSHARE);
+	case PKVM_IOMMU_IOC_BATCH:
+		return ioc_batch(uarg);
+	case PKVM_IOMMU_IOC_INVALIDATION:
+		return ioc_invalidation(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -288,9 +288,12 @@ static int __init pkvm_iommu_init(void)
 	ret = hyp_init();
 	if (ret)
 		goto err_pool;
-	ret = pkvm_iommu_genl_init();
+	ret = pkvm_iommu_batch_init();
 	if (ret)
 		goto err_pool;
+	ret = pkvm_iommu_genl_init();
+	if (ret)
+		goto err_batch;
 	ret = pkvm_iommu_chardev_init();
 	if (ret)
 		goto err_genl;
@@ -304,6 +307,8 @@ err_chardev:
 	pkvm_iommu_chardev_exit();
 err_genl:
 	pkvm_iommu_genl_exit();
+err_batch:
+	pkvm_iommu_batch_exit();
 err_pool:
 	if (pkvm->pool)
 		__free_pages(pkvm->pool, pkvm->pool_order);
@@ -322,6 +327,7 @@ static void __exit pkvm_iommu_exit(void)
 	teardown();
 	platform_driver_unregister(&pkvm_smmu_driver);
 	pkvm_iommu_genl_exit();
+	pkvm_iommu_batch_exit();
 	__free_pages(pkvm->pool, pkvm->pool_order);
 	kfree(pkvm->regions);
 	kfree(pkvm->evbuf);

@@ -51,6 +51,16 @@ void pkvm_iommu_genl_range_event(u8 cmd, u64 gen, u64 addr, u64 len, u32 owner);
 void pkvm_iommu_genl_fault_event(u32 smmu, const struct pkvm_iommu_event *ev);
 void pkvm_iommu_genl_policy_event(u32 smmu, u32 sid, u32 policy);
 
+/* Invalidation batching (batch.c). */
+int pkvm_iommu_batch_init(void);
+void pkvm_iommu_batch_exit(void);
+/* max 0 only reads; both are written back with the values in force. */
+int pkvm_iommu_batch_config(u32 *max, u32 *window);
+/* One change of enum pkvm_iommu_op_code (op already checked < 4). */
+int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner);
+/* ops: physically contiguous, 32-byte aligned; *done changes made. */
+int pkvm_iommu_batch_apply(struct pkvm_iommu_op *ops, u32 nr, u32 *done);
+
 void pkvm_iommu_events_start(void);
 void pkvm_iommu_events_stop(void);
 

@@ -319,6 +319,89 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	return ret ? ret : 1;
 }
 
+/* Is the page at pa the host's (shared or not), so the hyp may touch it? */
+static int host_page(struct s2_pgtable *pgt, u64 pa)
+{
+	bool shared;
+	u32 owner;
+	int ret = s2_owner_of(pgt, pa, &owner, &shared);
+
+	if (ret)
+		return ret;
+	return owner == PKVM_OWNER_HOST ? 0 : -EPERM;
+}
+
+struct batch_reader {
+	struct s2_pgtable *pgt;
+	u64 pa;
+};
+
+static const enum s2_op batch_ops[] = {
+	[PKVM_IOMMU_OP_DONATE] = S2_OP_DONATE,
+	[PKVM_IOMMU_OP_RECLAIM] = S2_OP_RECLAIM,
+	[PKVM_IOMMU_OP_SHARE] = S2_OP_SHARE,
+	[PKVM_IOMMU_OP_UNSHARE] = S2_OP_UNSHARE,
+};
+
+/*
+ * Each record is read just before its change, from a page checked to be
+ * the host's at that moment: an earlier change of the same batch may have
+ * donated the page that holds the rest of the array, and the hypervisor
+ * must not act on (or leak through errors) what is now a guest's memory.
+ */
+static int batch_read(void *arg, u32 i, struct s2_batch_op *op)
+{
+	const struct batch_reader *r = arg;
+	u64 pa = r->pa + (u64)i * sizeof(struct pkvm_iommu_op);
+	struct pkvm_iommu_op rec;
+	int ret = host_page(r->pgt, pa);
+
+	if (!ret)
+		ret = hyp_copy_from_host(&rec, pa, sizeof(rec));
+	if (ret)
+		return ret;
+	if (rec.reserved || rec.op >= HYP_ARRAY_SIZE(batch_ops) ||
+	    rec.owner > PKVM_OWNER_MAX)
+		return -EINVAL;
+	op->op = batch_ops[rec.op];
+	op->owner = rec.owner;
+	op->addr = rec.addr;
+	op->size = rec.len;
+	return 0;
+}
+
+static s64 hvc_batch(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	const u64 rec = sizeof(struct pkvm_iommu_op);
+	struct batch_reader r = { &hyp->pgt, a[0] };
+	u64 nr = a[1], pa;
+	s32 result;
+	u32 done;
+	int ret;
+
+	/* Natural alignment keeps every record inside one page. */
+	if (!nr || nr > PKVM_IOMMU_BATCH_MAX || a[0] & (rec - 1) ||
+	    a[0] + nr * rec < a[0])
+		return -EINVAL;
+	/* Nothing to report into: refuse before any change. */
+	ret = host_page(&hyp->pgt, a[0]);
+	if (ret)
+		return ret;
+	if (!hyp_mem_map(a[0], nr * rec))
+		return -EFAULT;
+	ret = s2_batch(&hyp->pgt, (u32)nr, batch_read, &r, &done);
+	if (ret == -ETIMEDOUT || ret == -EIO)
+		return ret;
+	if (done < nr) {
+		/* Only into a page that is still the host's; else it is lost. */
+		pa = a[0] + done * rec + HYP_OFFSETOF(struct pkvm_iommu_op, result);
+		result = ret;
+		if (!host_page(&hyp->pgt, pa))
+			hyp_copy_to_host(pa, &result, sizeof(result));
+	}
+	return done;
+}
+
 void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp)
 {
 	hyp_memset(hyp, 0, sizeof(*hyp));
@@ -356,6 +439,8 @@ static s64 dispatch(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
 		return hvc_stats_read(hyp, a[0]);
 	case PKVM_IOMMU_HVC_EVENT_POP:
 		return hvc_event_pop(hyp, a);
+	case PKVM_IOMMU_HVC_BATCH:
+		return hvc_batch(hyp, a);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -46,7 +46,13 @@ enum pkvm_iommu_hvc_fn {
 	PKVM_IOMMU_HVC_STATS_READ = PKVM_IOMMU_HVC(9),
 	/* (smmu, out_pa): one decoded event to host memory -> 1, or 0 if none */
 	PKVM_IOMMU_HVC_EVENT_POP = PKVM_IOMMU_HVC(10),
-	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_EVENT_POP,
+	/*
+	 * (ops_pa, nr): struct pkvm_iommu_op[nr] in host memory, one flush
+	 * -> changes made (op[ret].result says why the next was refused), or
+	 * a negative errno: refused outright, or the flush failed.
+	 */
+	PKVM_IOMMU_HVC_BATCH = PKVM_IOMMU_HVC(11),
+	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_BATCH,
 };
 
 #define PKVM_IOMMU_MAX_SMMUS	SMMU_TLB_MAX_DEVS

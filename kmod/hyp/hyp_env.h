@@ -57,5 +57,6 @@
 #define HYP_MIN(a, b)		((a) < (b) ? (a) : (b))
 #define HYP_MAX(a, b)		((a) > (b) ? (a) : (b))
 #define HYP_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define HYP_OFFSETOF(t, m)	__builtin_offsetof(t, m)
 
 #endif /* PKVM_HYP_ENV_H */

@@ -347,43 +347,60 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
 	return 0;
 }
 
-static int apply(struct s2_pgtable *pgt, enum s2_op op, u64 addr, u64 size,
-		 u32 owner)
+/*
+ * One operation under the engine's lock, its invalidation added to g (the
+ * caller flushes). The check pass decides before the first write.
+ */
+static int apply_locked(struct s2_pgtable *pgt, enum s2_op op, u64 addr,
+			u64 size, u32 owner, struct s2_gather *g)
 {
-	struct s2_gather g;
-	struct op_data od = { .op = op, .owner = owner, .g = &g };
+	struct op_data od = { .op = op, .owner = owner, .g = g };
 	struct s2_walker check = { check_visitor, &od, S2_VISIT_LEAF };
 	struct s2_walker set = { set_visitor, &od,
 				 S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
 	int ret;
 
 	ret = check_args(pgt, addr, size);
+	if (!ret)
+		ret = s2_walk(pgt, addr, size, &check);
 	if (ret)
-		goto out_count;
-	hyp_spin_lock(&pgt->lock);
-	ret = s2_walk(pgt, addr, size, &check);
-	if (!ret && od.need > pgt->pool.nr_free)
-		ret = -ENOMEM;
-	if (ret)
-		goto out_unlock;
+		return ret;
+	/*
+	 * Tables an earlier change of a batch folded only go back to the pool
+	 * after a flush: pay for one sync early rather than refuse with
+	 * -ENOMEM while the pages are there.
+	 */
+	if (od.need > pgt->pool.nr_free && g->nr_freed) {
+		ret = flush(pgt, g);
+		if (ret)
+			return ret;
+	}
+	if (od.need > pgt->pool.nr_free)
+		return -ENOMEM;
 
-	s2_gather_init(&g, pgt->full_threshold);
-	g.bridge_start = addr;
-	g.bridge_end = addr + size;
+	g->bridge_start = addr;
+	g->bridge_end = addr + size;
 	ret = s2_walk(pgt, addr, size, &set);
 	if (!ret)
 		ret = od.err;
-	/* Even after a failure: what was written must be invalidated. */
-	{
-		int fret = flush(pgt, &g);
-
-		if (!ret)
-			ret = fret;
-	}
 	pgt->stats.ops[op]++;
-out_unlock:
+	return ret;
+}
+
+static int apply(struct s2_pgtable *pgt, enum s2_op op, u64 addr, u64 size,
+		 u32 owner)
+{
+	struct s2_gather g;
+	int ret, fret;
+
+	hyp_spin_lock(&pgt->lock);
+	s2_gather_init(&g, pgt->full_threshold);
+	ret = apply_locked(pgt, op, addr, size, owner, &g);
+	/* Even after a failure: what was written must be invalidated. */
+	fret = flush(pgt, &g);
 	hyp_spin_unlock(&pgt->lock);
-out_count:
+	if (!ret)
+		ret = fret;
 	if (ret)
 		pgt->stats.errors++;
 	return ret;
@@ -420,6 +437,50 @@ int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size)
 int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
 	return apply(pgt, S2_OP_UNSHARE, addr, size, PKVM_OWNER_HOST);
+}
+
+/* What a batch may carry: the four ownership changes, owners as they need. */
+static int batch_op_check(struct s2_batch_op *op)
+{
+	switch (op->op) {
+	case S2_OP_DONATE:
+	case S2_OP_RECLAIM:
+		return owner_ok(op->owner) ? 0 : -EINVAL;
+	case S2_OP_SHARE:
+	case S2_OP_UNSHARE:
+		op->owner = PKVM_OWNER_HOST;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
+	     u32 *done)
+{
+	struct s2_batch_op op;
+	struct s2_gather g;
+	int ret = 0, fret;
+	u32 i;
+
+	hyp_spin_lock(&pgt->lock);
+	s2_gather_init(&g, pgt->full_threshold);
+	for (i = 0; i < nr; i++) {
+		ret = read(arg, i, &op);
+		if (!ret)
+			ret = batch_op_check(&op);
+		if (!ret)
+			ret = apply_locked(pgt, op.op, op.addr, op.size, op.owner, &g);
+		if (ret)
+			break;
+	}
+	/* Every change made so far, including a failed one's, in one flush. */
+	fret = flush(pgt, &g);
+	hyp_spin_unlock(&pgt->lock);
+	*done = i;
+	if (ret)
+		pgt->stats.errors++;
+	return fret ? fret : ret;
 }
 
 int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size)

@@ -120,6 +120,28 @@ int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size);
 int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size);
 
 /*
+ * Several ownership changes under one hold of the lock and one flush (one
+ * CMD_SYNC), which is what invalidation batching buys: the SMMU's sync
+ * costs more than the descriptor writes of a small change. Each change is
+ * still all-or-nothing and checked against the state the earlier ones
+ * left. read() fetches change i (the hypercall entry copies it from the
+ * host, checking the page is still the host's); the batch stops at the
+ * first failing read or change, *done says how many were made. Returns 0,
+ * the failing change's error, or a failed flush's error (-ETIMEDOUT,
+ * -EIO), which outranks it: then none of the changes may be reported
+ * complete.
+ */
+struct s2_batch_op {
+	enum s2_op op;		/* DONATE, RECLAIM, SHARE or UNSHARE */
+	u32 owner;		/* DONATE/RECLAIM only */
+	u64 addr;
+	u64 size;
+};
+typedef int (*s2_batch_read_fn)(void *arg, u32 i, struct s2_batch_op *op);
+int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
+	     u32 *done);
+
+/*
  * Keep [addr, addr + size) from ever being reclaimed (reclaim: -EPERM).
  * The range must already be the hypervisor's (-EPERM otherwise, -ENOSPC
  * when all S2_MAX_PINNED slots are used).

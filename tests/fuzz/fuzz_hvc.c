@@ -225,6 +225,78 @@ static u64 size_arg(struct input *in)
 	}
 }
 
+/*
+ * A BATCH call: records built from the input in host memory (or anywhere),
+ * then the answer checked change by change against the model: the first
+ * 'got' must be ones it allows, applied in order; the one after must be
+ * refused with the error the model gives, written back if its record's
+ * page is still the host's.
+ */
+#define REC_PA (HOSTBUF_PA + 0x3000)
+
+static void batch_call(struct input *in)
+{
+	static const enum s2_op ops[] = { S2_OP_DONATE, S2_OP_RECLAIM, S2_OP_SHARE,
+					  S2_OP_UNSHARE };
+	u64 pa = take(in, 1) & 0x80 ? addr_arg(in) & ~31ull : REC_PA + (take(in, 1) % 64) * 32;
+	u32 n = 1 + (u32)(take(in, 1) % 8);
+	struct pkvm_iommu_op rec[8];
+	u64 a[6] = { pa, n }, lo, hi;
+	s64 got;
+
+	for (u32 i = 0; i < n; i++) {
+		u64 f = take(in, 1);
+
+		rec[i] = (struct pkvm_iommu_op){
+			.op = f & 0x40 ? (u32)take(in, 1) : (u32)(f & 3),
+			.owner = f & 0x20 ? (u32)take(in, 4) : 1 + (u32)(take(in, 1) % 5),
+			.addr = addr_arg(in), .len = size_arg(in),
+			.result = 0x7777, .reserved = f & 0x10 && f & 0x8 ? 1 : 0,
+		};
+	}
+	/* Only where the host really has memory, and inside one window. */
+	lo = pa & ~4095ull;
+	hi = (pa + n * sizeof(rec[0]) + 4095) & ~4095ull;
+	if (pa >= HOSTBUF_PA && hi <= HOSTBUF_PA + HOSTBUF_SIZE && ref_host_range(&ref, lo, hi - lo))
+		memcpy((u8 *)hostbuf + (pa - HOSTBUF_PA), rec, n * sizeof(rec[0]));
+	else if (pa >= HOSTBUF_PA && pa < HOSTBUF_PA + HOSTBUF_SIZE)
+		return;	/* would scribble over the pool or the SMMU's queues */
+	got = call(PKVM_IOMMU_HVC_BATCH, a);
+	if (got < 0) {
+		/* Refused outright (the probes after the call check nothing moved). */
+		INVARIANT(got == -EINVAL || got == -EPERM || got == -ERANGE || got == -EFAULT);
+		return;
+	}
+	INVARIANT((u64)got <= n);
+	for (u32 i = 0; i <= (u32)got && i < n; i++) {
+		const struct pkvm_iommu_op *r = &rec[i];
+		u64 rpa = pa + i * sizeof(*r);
+		const struct pkvm_iommu_op *live = (const void *)((u8 *)hostbuf + (rpa - HOSTBUF_PA));
+		bool readable = ref_host_range(&ref, rpa & ~4095ull, 4096);
+		enum s2_op op = r->op < 4 ? ops[r->op] : S2_OP_NR;
+		s64 want;
+
+		if (!readable)
+			want = -EPERM;
+		else if (r->reserved || r->op >= 4 || r->owner > PKVM_OWNER_MAX ||
+			 (op <= S2_OP_RECLAIM && r->owner == PKVM_OWNER_HOST))
+			want = -EINVAL;
+		else
+			want = ref_check(&ref, op, r->addr, r->len, r->owner);
+		if (i < (u32)got) {
+			INVARIANT(want == 0);
+			ref_apply(&ref, op, r->addr, r->len, r->owner);
+			continue;
+		}
+		/* The refused one: its answer, if the host can still read it. */
+		if (readable)
+			INVARIANT(live->result == want ||
+				  (live->result == -ENOMEM && want == 0 && fuzzed_pool));
+		else
+			INVARIANT(want != 0);
+	}
+}
+
 static void one_call(struct input *in)
 {
 	static const enum s2_op ops[] = { S2_OP_DONATE, S2_OP_RECLAIM, S2_OP_SHARE,
@@ -253,6 +325,10 @@ static void one_call(struct input *in)
 			check_page(a[0]);
 			check_page(a[0] + a[1] - 4096);
 		}
+		return;
+	}
+	if (sel < 184) {
+		batch_call(in);
 		return;
 	}
 	/* Anything else, including function ids that do not exist. */

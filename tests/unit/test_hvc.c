@@ -172,6 +172,137 @@ START_TEST(other_calls_check_their_arguments)
 }
 END_TEST
 
+/* Batch records in host memory, 2 MiB into the buffer. */
+#define OPS_PA (HOSTBUF_PA + 2 * MiB)
+#define SENTINEL 0x7777
+
+static struct pkvm_iommu_op *put_ops(const struct pkvm_iommu_op *o, unsigned int n)
+{
+	struct pkvm_iommu_op *rec = (void *)((char *)hostbuf + 2 * MiB);
+
+	for (unsigned int i = 0; i < n; i++) {
+		rec[i] = o[i];
+		rec[i].result = SENTINEL;
+	}
+	return rec;
+}
+
+static u32 owner_at(u64 pa)
+{
+	u32 owner = ~0u;
+	bool shared;
+
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, pa, &owner, &shared), 0);
+	return owner;
+}
+
+static s64 stat(enum pkvm_iommu_stat id)
+{
+	return call(PKVM_IOMMU_HVC_STATS_READ, id, 0, 0, 0, 0, 0);
+}
+
+START_TEST(batch_applies_in_order_and_reports_the_refusal)
+{
+	const struct pkvm_iommu_op o[] = {
+		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB, 4096, 0, 0 },
+		{ PKVM_IOMMU_OP_DONATE, 3, 2 * GiB + 4096, 8192, 0, 0 },
+		{ PKVM_IOMMU_OP_RECLAIM, 2, 2 * GiB, 4096, 0, 0 },
+		{ PKVM_IOMMU_OP_SHARE, 0, 2 * GiB, 4096, 0, 0 },
+		/* Already owner 3's: the batch stops here. */
+		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB + 4096, 4096, 0, 0 },
+		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB + 16384, 4096, 0, 0 },
+	};
+	struct pkvm_iommu_op *rec;
+	s64 syncs;
+
+	ck_assert_int_eq(init_ok(), 0);
+	syncs = stat(PKVM_IOMMU_STAT_SYNCS);
+	rec = put_ops(o, 6);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 6, 0, 0, 0, 0), 4);
+	ck_assert_int_eq(rec[4].result, -EEXIST);
+	ck_assert_int_eq(rec[5].result, SENTINEL);
+	ck_assert_uint_eq(owner_at(2 * GiB), PKVM_OWNER_HOST);
+	ck_assert_uint_eq(owner_at(2 * GiB + 4096), 3);
+	ck_assert_uint_eq(owner_at(2 * GiB + 8192), 3);
+	ck_assert_uint_eq(owner_at(2 * GiB + 16384), PKVM_OWNER_HOST);
+	/* Four changes, one invalidation. */
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_SYNCS), syncs + 1);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_DONATE), 2);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_ERRORS), 1);
+
+	/* Records the hypervisor will not take: each stops the batch at once. */
+	rec = put_ops(o, 1);
+	rec[0].reserved = 1;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 1, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(rec[0].result, -EINVAL);
+	rec = put_ops(o, 1);
+	rec[0].op = 4;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 1, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(rec[0].result, -EINVAL);
+	rec = put_ops(o, 1);
+	rec[0].owner = 0x10002;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 1, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(rec[0].result, -EINVAL);
+	rec = put_ops(o, 1);
+	rec[0].owner = PKVM_OWNER_HOST;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 1, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(rec[0].result, -EINVAL);
+	ck_assert_uint_eq(owner_at(2 * GiB), PKVM_OWNER_HOST);
+}
+END_TEST
+
+START_TEST(batch_refuses_arrays_it_cannot_use)
+{
+	const struct pkvm_iommu_op o[] = {
+		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB, 4096, 0, 0 },
+	};
+	struct s2_snapshot before, after;
+
+	ck_assert_int_eq(init_ok(), 0);
+	put_ops(o, 1);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &before), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 0, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, PKVM_IOMMU_BATCH_MAX + 1, 0, 0, 0, 0),
+			 -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA + 8, 1, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, ~0ull & ~31ull, 2, 0, 0, 0, 0), -EINVAL);
+	/* The hypervisor's own pool, a hole, memory it cannot reach. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, POOL_PA, 1, 0, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, 5 * GiB, 1, 0, 0, 0, 0), -ERANGE);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, 2 * GiB, 1, 0, 0, 0, 0), -EFAULT);
+	/* An array running past the end of what the host can hand over. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, HOSTBUF_PA + HOSTBUF_SIZE - 32, 2, 0, 0, 0, 0),
+			 -EFAULT);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&before);
+	s2_snapshot_free(&after);
+}
+END_TEST
+
+/*
+ * A batch that gives away the page holding its own records: the rest is
+ * now someone else's memory, so the hypervisor neither reads it nor
+ * writes a result into it.
+ */
+START_TEST(batch_stops_at_records_it_gave_away)
+{
+	const struct pkvm_iommu_op o[] = {
+		{ PKVM_IOMMU_OP_DONATE, 2, OPS_PA, 4096, 0, 0 },
+		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB, 4096, 0, 0 },
+	};
+	struct pkvm_iommu_op *rec;
+
+	ck_assert_int_eq(init_ok(), 0);
+	rec = put_ops(o, 2);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 2, 0, 0, 0, 0), 1);
+	ck_assert_int_eq(rec[1].result, SENTINEL);
+	ck_assert_uint_eq(owner_at(OPS_PA), 2);
+	ck_assert_uint_eq(owner_at(2 * GiB), PKVM_OWNER_HOST);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, OPS_PA, 4096, 2, 0, 0, 0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hvc");
@@ -182,6 +313,9 @@ int main(void)
 	tcase_add_test(tc, init_refuses_bad_arguments);
 	tcase_add_test(tc, ownership_calls_check_owner_before_narrowing);
 	tcase_add_test(tc, other_calls_check_their_arguments);
+	tcase_add_test(tc, batch_applies_in_order_and_reports_the_refusal);
+	tcase_add_test(tc, batch_refuses_arrays_it_cannot_use);
+	tcase_add_test(tc, batch_stops_at_records_it_gave_away);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -229,6 +229,86 @@ static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, lo
 	tear_down();
 }
 
+/* A page for batch records that the host still owns, or 0. */
+#define OPS_LO (HOSTBUF_PA + 9 * MiB)
+#define OPS_HI SMMU_MEM_PA
+
+static u64 ops_page(void)
+{
+	for (u64 pa = OPS_LO; pa < OPS_HI; pa += 4096)
+		if (ref_host_range(&ref, pa, 4096))
+			return pa;
+	return 0;
+}
+
+/*
+ * The same checks after batches of 1..32 changes made in one BATCH call:
+ * the batch ends where the model says the first refusal is, takes one
+ * CMD_SYNC (plus bbm's breaks) for all its changes, and leaves no stale
+ * TLB entry for any of them.
+ */
+static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long nr_ops)
+{
+	static const u32 code[] = {
+		[S2_OP_DONATE] = PKVM_IOMMU_OP_DONATE,
+		[S2_OP_RECLAIM] = PKVM_IOMMU_OP_RECLAIM,
+		[S2_OP_SHARE] = PKVM_IOMMU_OP_SHARE,
+		[S2_OP_UNSHARE] = PKVM_IOMMU_OP_UNSHARE,
+	};
+	static struct ref_op o[32];
+	u64 st = seed ^ 0xba7c4ull, faults = 0;
+	long changes = 0, batches = 0;
+
+	bring_up(policy, 0, ril, bbml);
+	for (op_index = 0; op_index < nr_ops; batches++) {
+		u64 syncs = model.stats.syncs, breaks = hyp.pgt.stats.bbm_breaks;
+		u64 pa = ops_page();
+		struct pkvm_iommu_op *rec;
+		u32 n = 0, want_n = 1 + (u32)(s2_rand(&st) % 32);
+		int want = 0;
+		s64 got;
+
+		fail_if_not(pa != 0);
+		rec = (void *)((u8 *)hostbuf + (pa - HOSTBUF_PA));
+		while (n < want_n && !want && op_index < nr_ops) {
+			ref_gen(&ref, &st, &o[n]);
+			want = ref_check(&ref, o[n].op, o[n].addr, o[n].size, o[n].owner);
+			ref_done(&ref, &o[n], want);
+			rec[n] = (struct pkvm_iommu_op){ code[o[n].op], o[n].owner,
+							 o[n].addr, o[n].size, 1, 0 };
+			op_index++;
+			/* Giving away the records' own page ends the batch. */
+			if (!want && !ref_host_range(&ref, pa, 4096))
+				want_n = n + 1;
+			n++;
+		}
+		got = call(PKVM_IOMMU_HVC_BATCH, pa, n, 0, 0, 0, 0);
+		fail_if_not(got == (want ? n - 1 : n));
+		if (want)
+			fail_if_not(rec[n - 1].result == want);
+		changes += got;
+		if (!got) {
+			fail_if_not(model.stats.syncs == syncs);
+			continue;
+		}
+		fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks);
+		for (s64 i = 0; i < got; i++) {
+			check_page(o[i].addr, &st);
+			check_page(o[i].addr + o[i].size - 4096, &st);
+		}
+		for (int i = 0; i < 8; i++)
+			check_page(WIN_LO + ((s2_rand(&st) % ref.pages) << 12), &st);
+		fail_if_not(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL) == 0);
+		faults += (u64)drain_events();
+	}
+	fail_if_not(changes > nr_ops / 4);
+	fail_if_not(faults > 0);
+	fail_if_not(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
+	printf("isolation batched policy %d: %ld changes in %ld batches, %llu syncs\n",
+	       policy, changes, batches, (unsigned long long)model.stats.syncs);
+	tear_down();
+}
+
 static long nr_ops(void)
 {
 	const char *s = getenv("PKVM_ISOLATION_OPS");
@@ -253,6 +333,18 @@ END_TEST
 START_TEST(presplit_pages_only)
 {
 	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, true, 0, nr_ops() / 4);
+}
+END_TEST
+
+START_TEST(batched_hitless)
+{
+	run_batched(PKVM_SPLIT_AUTO, true, 2, nr_ops() / 4);
+}
+END_TEST
+
+START_TEST(batched_bbm)
+{
+	run_batched(PKVM_SPLIT_AUTO, false, 0, nr_ops() / 8);
 }
 END_TEST
 
@@ -333,6 +425,8 @@ int main(void)
 	tcase_add_test(tc, hitless_with_range_invalidation);
 	tcase_add_test(tc, bbm_without_range_invalidation);
 	tcase_add_test(tc, presplit_pages_only);
+	tcase_add_test(tc, batched_hitless);
+	tcase_add_test(tc, batched_bbm);
 	suite_add_tcase(su, tc);
 	return run_suite(su);
 }

@@ -214,6 +214,77 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	ref_fini(&m);
 }
 
+/* s2_batch's reader over an array the test filled. */
+static int read_ops(void *arg, u32 i, struct s2_batch_op *op)
+{
+	const struct ref_op *o = (const struct ref_op *)arg + i;
+
+	*op = (struct s2_batch_op){ o->op, o->owner, o->addr, o->size };
+	return 0;
+}
+
+/*
+ * Batches of 1..64 changes: the model applies them in order and the batch
+ * must stop where the model says the first refusal is, with its error;
+ * every page donated by the batch must be covered by its invalidation,
+ * and a hitless batch takes one flush however many changes it carries.
+ */
+static void run_batched(enum pkvm_split_policy policy, long nr_ops)
+{
+	static struct ref_op ops[64];
+	struct flushes fl;
+	struct s2_config cfg = {
+		.ias = IAS, .regions = regions, .nr_regions = 3,
+		.pool_pa = POOL_PA, .pool_pages = POOL_PAGES,
+		.policy = policy, .tlb = &flush_ops, .tlb_cookie = &fl,
+	};
+	struct s2_fixture fx;
+	struct refmodel m;
+	u64 st = seed ^ 0xba7c4ull, flushes0;
+	long batches = 0, changes = 0;
+
+	fail_if_not(s2_fixture_init(&fx, &cfg) == 0);
+	fail_if_not(ref_init(&m, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
+	ref_pin(&m, POOL_PA, POOL_PAGES * 4096);
+	flushes0 = fx.pgt.stats.flushes;
+
+	for (op_index = 0; op_index < nr_ops; batches++) {
+		u32 want_n = 1 + (u32)((st >> 33) % 64), n = 0, done = ~0u;
+		int want = 0, got;
+
+		/* The model decides op k after ops 0..k-1 took effect. */
+		while (n < want_n && !want && op_index < nr_ops) {
+			ref_gen(&m, &st, &ops[n]);
+			want = ref_check(&m, ops[n].op, ops[n].addr, ops[n].size, ops[n].owner);
+			ref_done(&m, &ops[n], want);
+			n++;
+			op_index++;
+		}
+		memset(&fl, 0, sizeof(fl));
+		got = s2_batch(&fx.pgt, n, read_ops, ops, &done);
+		fail_if_not(got == want);
+		fail_if_not(done == (want ? n - 1 : n));
+		changes += done;
+		for (u32 i = 0; i < done; i++)
+			if (ops[i].op == S2_OP_DONATE)
+				for (u64 a = ops[i].addr; a < ops[i].addr + ops[i].size; a += 4096)
+					fail_if_not(covered(&fl, a));
+		if (policy == PKVM_SPLIT_HITLESS)
+			fail_if_not(fl.calls <= 1);
+		if (batches % 200 == 0)
+			compare_all(&fx, &m, 1);
+	}
+	compare_all(&fx, &m, 1);
+	fail_if_not(changes > nr_ops / 4);
+	if (policy == PKVM_SPLIT_HITLESS)
+		fail_if_not(fx.pgt.stats.flushes - flushes0 <= (u64)batches);
+	printf("batched policy %d: %ld changes in %ld batches, %llu flushes\n",
+	       policy, changes, batches,
+	       (unsigned long long)(fx.pgt.stats.flushes - flushes0));
+	s2_fixture_fini(&fx);
+	ref_fini(&m);
+}
+
 static long nr_ops(void)
 {
 	const char *s = getenv("PKVM_PROPERTY_OPS");
@@ -230,6 +301,18 @@ END_TEST
 START_TEST(bbm_ops)
 {
 	run(PKVM_SPLIT_BBM, 0, nr_ops() / 4);
+}
+END_TEST
+
+START_TEST(batched_hitless_ops)
+{
+	run_batched(PKVM_SPLIT_HITLESS, nr_ops() / 4);
+}
+END_TEST
+
+START_TEST(batched_bbm_ops)
+{
+	run_batched(PKVM_SPLIT_BBM, nr_ops() / 8);
 }
 END_TEST
 
@@ -251,6 +334,8 @@ int main(void)
 	tcase_add_test(tc, hitless_million_ops);
 	tcase_add_test(tc, bbm_ops);
 	tcase_add_test(tc, presplit_2m_ops);
+	tcase_add_test(tc, batched_hitless_ops);
+	tcase_add_test(tc, batched_bbm_ops);
 	suite_add_tcase(su, tc);
 	return run_suite(su);
 }

@@ -163,6 +163,65 @@ struct pkvm_iommu_range {
 };
 #define PKVM_IOMMU_RANGE_SIZE_VER0	32
 
+/*
+ * One ownership change of a batch (PKVM_IOMMU_IOC_BATCH, and the record the
+ * hyp core reads from host memory in its BATCH call). 32 bytes, so a
+ * naturally aligned record never straddles a page.
+ */
+enum pkvm_iommu_op_code {
+	PKVM_IOMMU_OP_DONATE = 0,
+	PKVM_IOMMU_OP_RECLAIM = 1,
+	PKVM_IOMMU_OP_SHARE = 2,
+	PKVM_IOMMU_OP_UNSHARE = 3,
+};
+
+struct pkvm_iommu_op {
+	__u32 op;		/* enum pkvm_iommu_op_code */
+	__u32 owner;		/* DONATE/RECLAIM; ignored by SHARE/UNSHARE */
+	__u64 addr;
+	__u64 len;
+	__s32 result;		/* out: 0, or the change's negative errno */
+	__u32 reserved;		/* must be 0 */
+};
+
+/* Most changes one batch may carry (the policy's batch_max_ops bound). */
+#define PKVM_IOMMU_BATCH_MAX	4096u
+
+/*
+ * PKVM_IOMMU_IOC_BATCH: nr changes in order. The module applies them in
+ * groups of at most the invalidation batch size; each group shares one
+ * invalidation (one CMD_SYNC). It stops at the first failing change: ops
+ * [0, done) were made and are invalidated, ops[done].result says why the
+ * next one was refused, the rest were not tried. The ioctl returns 0 when
+ * done == nr and the failing change's error otherwise.
+ */
+struct pkvm_iommu_batch {
+	__u32 size;
+	__u32 flags;		/* none defined: must be 0 */
+	__u32 nr;		/* 1..PKVM_IOMMU_BATCH_MAX */
+	__u32 done;		/* out */
+	__u64 ops;		/* user pointer to struct pkvm_iommu_op[nr] */
+};
+#define PKVM_IOMMU_BATCH_SIZE_VER0	24
+
+/*
+ * PKVM_IOMMU_IOC_INVALIDATION: how ownership changes share invalidations.
+ * batch_max_ops bounds a group (1: every change syncs on its own);
+ * batch_window_us is how long a single change (DONATE/RECLAIM/SHARE/
+ * UNSHARE ioctl) may wait for concurrent ones to join its group (0: never
+ * waits). A change is reported complete only after its group's sync.
+ * batch_max_ops 0 only reads the values in force; either way they are
+ * written back.
+ */
+struct pkvm_iommu_invalidation {
+	__u32 size;
+	__u32 batch_max_ops;	/* 1..PKVM_IOMMU_BATCH_MAX, 0: read only */
+	__u32 batch_window_us;	/* 0..PKVM_IOMMU_BATCH_WINDOW_MAX_US */
+	__u32 reserved;		/* must be 0 */
+};
+#define PKVM_IOMMU_INVALIDATION_SIZE_VER0	16
+#define PKVM_IOMMU_BATCH_WINDOW_MAX_US	100000u
+
 #define PKVM_IOMMU_IOC_MAGIC	0xb7
 #define PKVM_IOMMU_IOC_INFO		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x00, struct pkvm_iommu_info)
 #define PKVM_IOMMU_IOC_SMMU_INFO	_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x01, struct pkvm_iommu_smmu_info)
@@ -174,6 +233,8 @@ struct pkvm_iommu_range {
 #define PKVM_IOMMU_IOC_RECLAIM		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x07, struct pkvm_iommu_range)
 #define PKVM_IOMMU_IOC_SHARE		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x08, struct pkvm_iommu_range)
 #define PKVM_IOMMU_IOC_UNSHARE		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x09, struct pkvm_iommu_range)
+#define PKVM_IOMMU_IOC_BATCH		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x0a, struct pkvm_iommu_batch)
+#define PKVM_IOMMU_IOC_INVALIDATION	_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x0b, struct pkvm_iommu_invalidation)
 
 /* ------------------------------------------------------------------ */
 /* Generic netlink family "pkvm_iommu"                                 */

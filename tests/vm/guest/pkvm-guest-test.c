@@ -1528,6 +1528,191 @@ static void phase_bad_args(void)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Invalidation batching                                               */
+/* ------------------------------------------------------------------ */
+
+static int inval_set(uint32_t max, uint32_t window, struct pkvm_iommu_invalidation *out)
+{
+	struct pkvm_iommu_invalidation k = { .size = sizeof(k), .batch_max_ops = max,
+					     .batch_window_us = window };
+	int e = xioctl(dev_fd, PKVM_IOMMU_IOC_INVALIDATION, &k);
+
+	if (out)
+		*out = k;
+	return e;
+}
+
+static int batch(struct pkvm_iommu_op *ops, uint32_t nr, uint32_t *done)
+{
+	struct pkvm_iommu_batch b = { .size = sizeof(b), .nr = nr, .done = 0xdead,
+				      .ops = (uintptr_t)ops };
+	int e = xioctl(dev_fd, PKVM_IOMMU_IOC_BATCH, &b);
+
+	*done = b.done;
+	return e;
+}
+
+static uint64_t stat_delta(const struct pkvm_iommu_stats *a, const struct pkvm_iommu_stats *b,
+			   int id)
+{
+	return b->counter[id] - a->counter[id];
+}
+
+#define GROUP_PROCS 4
+
+/*
+ * Children that each donate and reclaim their own page at the same moment,
+ * through the single-change ioctls: with a window, their changes must
+ * share syncs. Returns how many of the 2 * GROUP_PROCS changes failed.
+ */
+static int group_commit_run(void)
+{
+	int go[2], res[2], bad = 0;
+	pid_t pid[GROUP_PROCS];
+
+	if (pipe(go) || pipe(res))
+		return 2 * GROUP_PROCS;
+	fflush(stdout);
+	for (int i = 0; i < GROUP_PROCS; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			char c;
+			int n = 0;
+
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			n += !!range_op(PKVM_IOMMU_IOC_DONATE, split_pg[i].pa, PAGE_SZ, OWNER_TEST);
+			n += !!range_op(PKVM_IOMMU_IOC_RECLAIM, split_pg[i].pa, PAGE_SZ, OWNER_TEST);
+			_exit(n);
+		}
+	}
+	close(go[0]);
+	/* One byte each, at once: every child runs its donation together. */
+	if (write(go[1], "gggg", GROUP_PROCS) != GROUP_PROCS)
+		bad = 2 * GROUP_PROCS;
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
+	for (int i = 0; i < GROUP_PROCS; i++) {
+		int status = 0;
+
+		if (pid[i] < 0 || waitpid(pid[i], &status, 0) < 0 || !WIFEXITED(status))
+			bad += 2;
+		else
+			bad += WEXITSTATUS(status);
+	}
+	return bad;
+}
+
+static void phase_batch(void)
+{
+	struct pkvm_iommu_stats st0, st1;
+	struct pkvm_iommu_invalidation iv;
+	struct pkvm_iommu_op ops[4];
+	uint32_t done = 0;
+	char d[300];
+	int r;
+
+	if (want("invalidation-config", M)) {
+		int e1 = inval_set(0, 0, &iv), e2, e3;
+		uint32_t m0 = iv.batch_max_ops, w0 = iv.batch_window_us;
+
+		e2 = inval_set(PKVM_IOMMU_BATCH_MAX + 1, 0, NULL);
+		e3 = inval_set(64, 0, &iv);
+		result("invalidation-config", !e1 && m0 == 1 && w0 == 0 && e2 == EINVAL && !e3 &&
+		       iv.batch_max_ops == 64 && iv.batch_window_us == 0,
+		       "INVALIDATION read: %s, %u ops / %u us (want 1/0); %u ops: %s (want EINVAL); "
+		       "64 ops: %s, now %u/%u", errname(e1), m0, w0, PKVM_IOMMU_BATCH_MAX + 1,
+		       errname(e2), errname(e3), iv.batch_max_ops, iv.batch_window_us);
+	}
+
+	if (want("batch-one-sync", ME)) {
+		ops[0] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST, pg_b.pa, PAGE_SZ, 0, 0 };
+		ops[1] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST + 1, pg_c.pa, PAGE_SZ, 0, 0 };
+		ops[2] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_RECLAIM, OWNER_TEST + 1, pg_c.pa, PAGE_SZ, 0, 0 };
+		get_stats(&st0);
+		r = batch(ops, 3, &done);
+		get_stats(&st1);
+		result("batch-one-sync", !r && done == 3 &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_DONATE) == 2 &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_RECLAIM) == 1 &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_SYNCS) == 1,
+		       "BATCH donate B, donate C, reclaim C: %s, done %u; donate +%" PRIu64
+		       " reclaim +%" PRIu64 " syncs +%" PRIu64 " (want 1)", errname(r), done,
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_DONATE),
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_RECLAIM),
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_SYNCS));
+		if (r || done != 3)
+			block_need(NEED_DONATED, "batch-one-sync");
+	}
+	if (want("dma-batch-donated-blocked", MEI)) {
+		r = write_blocked(&pg_a, &pg_b, d, sizeof(d));
+		result("dma-batch-donated-blocked", r, "%s", d);
+	}
+
+	if (want("batch-refusal", ME)) {
+		ops[0] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_RECLAIM, OWNER_TEST, pg_b.pa, PAGE_SZ, 0, 0 };
+		ops[1] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST, pg_b.pa, PAGE_SZ, 0, 0 };
+		ops[2] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST, pg_b.pa, PAGE_SZ, 0, 0 };
+		ops[3] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST, pg_c.pa, PAGE_SZ, 0, 0 };
+		r = batch(ops, 4, &done);
+		result("batch-refusal", r == EEXIST && done == 2 && ops[0].result == 0 &&
+		       ops[1].result == 0 && ops[2].result == -EEXIST &&
+		       ops[3].result == -ECANCELED,
+		       "BATCH reclaim B, donate B, donate B again, donate C: %s (want EEXIST), "
+		       "done %u (want 2), results %d %d %d %d", errname(r), done, ops[0].result,
+		       ops[1].result, ops[2].result, ops[3].result);
+	}
+	if (want("dma-batch-still-blocked", MEI)) {
+		r = write_blocked(&pg_a, &pg_c, d, sizeof(d));
+		/* C was never donated by the refused batch: DMA to it works. */
+		r = !r && roundtrip(&pg_a, &pg_c, d, sizeof(d));
+		r = r && write_blocked(&pg_a, &pg_b, d, sizeof(d));
+		result("dma-batch-still-blocked", r, "B donated by the batch's second change, "
+		       "C untouched by the refused rest: %s", d);
+	}
+	if (want("batch-groups", ME)) {
+		inval_set(2, 0, NULL);
+		ops[0] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_RECLAIM, OWNER_TEST, pg_b.pa, PAGE_SZ, 0, 0 };
+		ops[1] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST, pg_c.pa, PAGE_SZ, 0, 0 };
+		ops[2] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_RECLAIM, OWNER_TEST, pg_c.pa, PAGE_SZ, 0, 0 };
+		ops[3] = (struct pkvm_iommu_op){ PKVM_IOMMU_OP_DONATE, OWNER_TEST, pg_c.pa, PAGE_SZ, 0, 0 };
+		get_stats(&st0);
+		r = batch(ops, 4, &done);
+		get_stats(&st1);
+		r = r || range_op(PKVM_IOMMU_IOC_RECLAIM, pg_c.pa, PAGE_SZ, OWNER_TEST);
+		result("batch-groups", !r && done == 4 &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_SYNCS) == 2,
+		       "batch_max_ops 2, BATCH of 4 changes: %s, done %u, syncs +%" PRIu64
+		       " (want 2)", errname(r), done, stat_delta(&st0, &st1, PKVM_IOMMU_STAT_SYNCS));
+	}
+	if (want("group-commit", ME)) {
+		int bad;
+
+		inval_set(64, 20000, NULL);
+		get_stats(&st0);
+		bad = group_commit_run();
+		get_stats(&st1);
+		result("group-commit", !bad &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_DONATE) == GROUP_PROCS &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_RECLAIM) == GROUP_PROCS &&
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_SYNCS) < 2 * GROUP_PROCS,
+		       "%d processes donate and reclaim a page each at once, window 20 ms: %d "
+		       "failed; donate +%" PRIu64 " reclaim +%" PRIu64 ", syncs +%" PRIu64
+		       " (want fewer than %d)", GROUP_PROCS, bad,
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_DONATE),
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_RECLAIM),
+		       stat_delta(&st0, &st1, PKVM_IOMMU_STAT_SYNCS), 2 * GROUP_PROCS);
+	}
+	if (want("dma-after-batches", MEI)) {
+		r = roundtrip(&pg_a, &pg_b, d, sizeof(d)) && roundtrip(&pg_a, &split_pg[0], d, sizeof(d));
+		result("dma-after-batches", r, "%s", d);
+	}
+	inval_set(1, 0, NULL);
+}
+
 static void phase_reload(void)
 {
 	char d[300];
@@ -1628,6 +1813,7 @@ int main(int argc, char **argv)
 	phase_isolate();
 	phase_donate();
 	phase_split();
+	phase_batch();
 	phase_block();
 	phase_bad_args();
 	phase_reload();

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Invalidation batching (the policy's "invalidation" section, set by
+ * PKVM_IOMMU_IOC_INVALIDATION): ownership changes reach the hyp core in
+ * groups that share one flush, one CMD_SYNC, through its BATCH call.
+ *
+ * - PKVM_IOMMU_IOC_BATCH is cut into groups of at most batch_max_ops.
+ * - A single change (DONATE/RECLAIM/SHARE/UNSHARE ioctl) waits up to
+ *   batch_window_us for concurrent ones to join its group: the first to
+ *   arrive leads, waits the window (or until the group is full), then
+ *   applies every queued change and completes the others. A change is
+ *   complete, and its event multicast, only after its group's call
+ *   returned, so nobody learns of a donation before the SMMU forgot it.
+ */
+#include <linux/completion.h>
+#include <linux/gfp.h>
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "pkvm_iommu.h"
+
+static const u8 op_event[] = {
+	[PKVM_IOMMU_OP_DONATE] = PKVM_IOMMU_CMD_EVT_DONATE,
+	[PKVM_IOMMU_OP_RECLAIM] = PKVM_IOMMU_CMD_EVT_RECLAIM,
+	[PKVM_IOMMU_OP_SHARE] = PKVM_IOMMU_CMD_EVT_SHARE,
+	[PKVM_IOMMU_OP_UNSHARE] = PKVM_IOMMU_CMD_EVT_UNSHARE,
+};
+
+struct waiter {
+	struct list_head node;
+	struct pkvm_iommu_op op;
+	struct completion done;
+	int ret;
+};
+
+static struct {
+	spinlock_t lock;
+	struct list_head queue;
+	u32 queued;
+	bool leading;		/* a leader is collecting or applying */
+	wait_queue_head_t full;	/* wakes the leader when a group fills */
+	struct pkvm_iommu_op *buf;	/* BATCH_MAX records, under pkvm->lock */
+} grp;
+
+static u32 max_ops = 1, window_us;
+
+/*
+ * One BATCH call over ops[0, nr), which must be physically contiguous and
+ * 32-byte aligned. Returns the changes made; ops[ret].result says why the
+ * next was refused. Events go out under the lock, in generation order.
+ */
+static s64 apply_group(struct pkvm_iommu_op *ops, u32 nr)
+{
+	s64 ret;
+
+	lockdep_assert_held(&pkvm->lock);
+	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_BATCH, virt_to_phys(ops), nr, 0, 0, 0, 0);
+	for (s64 i = 0; i < ret; i++) {
+		ops[i].result = 0;
+		pkvm_iommu_genl_range_event(op_event[ops[i].op], ++pkvm->generation,
+					    ops[i].addr, ops[i].len, ops[i].owner);
+	}
+	return ret;
+}
+
+int pkvm_iommu_batch_apply(struct pkvm_iommu_op *ops, u32 nr, u32 *done)
+{
+	u32 limit = READ_ONCE(max_ops);
+	s64 ret = 0;
+
+	*done = 0;
+	while (*done < nr) {
+		u32 n = min(nr - *done, limit);
+
+		mutex_lock(&pkvm->lock);
+		ret = apply_group(ops + *done, n);
+		mutex_unlock(&pkvm->lock);
+		if (ret < 0)
+			return ret;
+		*done += ret;
+		if (ret < n)
+			return ops[*done].result;
+	}
+	return 0;
+}
+
+/* Waiters off the queue, at most limit of them, into a private list. */
+static u32 take(struct list_head *out, u32 limit)
+{
+	u32 n = 0;
+
+	spin_lock(&grp.lock);
+	while (n < limit && !list_empty(&grp.queue)) {
+		list_move_tail(grp.queue.next, out);
+		n++;
+	}
+	grp.queued -= n;
+	if (!n)
+		grp.leading = false;
+	spin_unlock(&grp.lock);
+	return n;
+}
+
+/*
+ * Apply the taken waiters as one group. A refused change must not fail
+ * the unrelated ones behind it: the rest go in again as a new call.
+ */
+static void run_taken(struct list_head *list, u32 n)
+{
+	struct waiter *w, *tmp;
+	u32 i = 0, start = 0;
+	s64 ret;
+
+	mutex_lock(&pkvm->lock);
+	list_for_each_entry(w, list, node)
+		grp.buf[i++] = w->op;
+	while (start < n) {
+		ret = apply_group(grp.buf + start, n - start);
+		if (ret < 0) {
+			/* The flush failed: nothing may be reported complete. */
+			for (i = start; i < n; i++)
+				grp.buf[i].result = (s32)ret;
+			break;
+		}
+		start += ret;
+		if (start < n)
+			start++;	/* its result holds the refusal */
+	}
+	i = 0;
+	list_for_each_entry(w, list, node)
+		w->ret = grp.buf[i++].result;
+	mutex_unlock(&pkvm->lock);
+	list_for_each_entry_safe(w, tmp, list, node) {
+		list_del(&w->node);
+		complete(&w->done);
+	}
+}
+
+static bool group_full(void)
+{
+	bool full;
+
+	spin_lock(&grp.lock);
+	full = grp.queued >= READ_ONCE(max_ops);
+	spin_unlock(&grp.lock);
+	return full;
+}
+
+int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner)
+{
+	u32 window = READ_ONCE(window_us), limit = READ_ONCE(max_ops);
+	struct waiter me = { .op = { op, owner, addr, len, 0, 0 } };
+	bool lead;
+	u32 n;
+
+	if (!window || limit < 2) {
+		static const u64 fn[] = {
+			[PKVM_IOMMU_OP_DONATE] = PKVM_IOMMU_HVC_DONATE,
+			[PKVM_IOMMU_OP_RECLAIM] = PKVM_IOMMU_HVC_RECLAIM,
+			[PKVM_IOMMU_OP_SHARE] = PKVM_IOMMU_HVC_SHARE,
+			[PKVM_IOMMU_OP_UNSHARE] = PKVM_IOMMU_HVC_UNSHARE,
+		};
+		s64 ret;
+
+		/* Unbatched: the change's own call, its own flush. */
+		mutex_lock(&pkvm->lock);
+		ret = pkvm_iommu_call(fn[op], addr, len, owner, 0, 0, 0);
+		/*
+		 * Sent under the lock: listeners must see generations in
+		 * order, or a ledger takes N+1 before N for a lost event and
+		 * resyncs for nothing.
+		 */
+		if (!ret)
+			pkvm_iommu_genl_range_event(op_event[op], ++pkvm->generation,
+						    addr, len, owner);
+		mutex_unlock(&pkvm->lock);
+		return (int)ret;
+	}
+
+	init_completion(&me.done);
+	spin_lock(&grp.lock);
+	list_add_tail(&me.node, &grp.queue);
+	grp.queued++;
+	lead = !grp.leading;
+	grp.leading = true;
+	spin_unlock(&grp.lock);
+
+	if (!lead) {
+		if (group_full())
+			wake_up(&grp.full);
+		wait_for_completion(&me.done);
+		return me.ret;
+	}
+
+	wait_event_hrtimeout(grp.full, group_full(), us_to_ktime(window));
+	/* Lead until the queue is empty: late arrivals ride the next call. */
+	for (;;) {
+		LIST_HEAD(list);
+
+		n = take(&list, READ_ONCE(max_ops));
+		if (!n)
+			break;
+		run_taken(&list, n);
+	}
+	wait_for_completion(&me.done);
+	return me.ret;
+}
+
+int pkvm_iommu_batch_config(u32 *max, u32 *window)
+{
+	if (*max) {
+		if (*max > PKVM_IOMMU_BATCH_MAX || *window > PKVM_IOMMU_BATCH_WINDOW_MAX_US)
+			return -EINVAL;
+		WRITE_ONCE(max_ops, *max);
+		WRITE_ONCE(window_us, *window);
+	}
+	*max = READ_ONCE(max_ops);
+	*window = READ_ONCE(window_us);
+	return 0;
+}
+
+int pkvm_iommu_batch_init(void)
+{
+	spin_lock_init(&grp.lock);
+	INIT_LIST_HEAD(&grp.queue);
+	init_waitqueue_head(&grp.full);
+	grp.buf = alloc_pages_exact(PKVM_IOMMU_BATCH_MAX * sizeof(*grp.buf),
+				    GFP_KERNEL | __GFP_ZERO);
+	return grp.buf ? 0 : -ENOMEM;
+}
+
+void pkvm_iommu_batch_exit(void)
+{
+	free_pages_exact(grp.buf, PKVM_IOMMU_BATCH_MAX * sizeof(*grp.buf));
+}
