@@ -50,6 +50,11 @@ struct backend_ops {
 	int (*stream_set)(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t policy);
 	int (*split_policy)(struct backend *b, uint32_t policy, uint32_t level);
 	int (*stats)(struct backend *b, struct pkvm_iommu_stats *out);
+	/*
+	 * Invalidation batching (PKVM_IOMMU_IOC_INVALIDATION): max_ops 0 only
+	 * reads; both are written back with the values in force.
+	 */
+	int (*invalidation)(struct backend *b, uint32_t *max_ops, uint32_t *window_us);
 	/* op: LEDGER_DONATE .. LEDGER_UNSHARE (owner ignored for share/unshare) */
 	int (*range)(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
 		     uint32_t owner);

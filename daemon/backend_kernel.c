@@ -124,6 +124,19 @@ static int kb_split_policy(struct backend *b, uint32_t policy, uint32_t level)
 	return xioctl(to_kb(b)->fd, PKVM_IOMMU_IOC_SPLIT_POLICY, &s);
 }
 
+static int kb_invalidation(struct backend *b, uint32_t *max_ops, uint32_t *window_us)
+{
+	struct pkvm_iommu_invalidation k = { .size = sizeof(k), .batch_max_ops = *max_ops,
+					     .batch_window_us = *window_us };
+	int ret = xioctl(to_kb(b)->fd, PKVM_IOMMU_IOC_INVALIDATION, &k);
+
+	if (ret)
+		return ret;
+	*max_ops = k.batch_max_ops;
+	*window_us = k.batch_window_us;
+	return 0;
+}
+
 static int kb_stats(struct backend *b, struct pkvm_iommu_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -320,6 +333,7 @@ static const struct backend_ops kernel_ops = {
 	.stream_get = kb_stream_get,
 	.stream_set = kb_stream_set,
 	.split_policy = kb_split_policy,
+	.invalidation = kb_invalidation,
 	.stats = kb_stats,
 	.range = kb_range,
 	.ledger_dump = kb_ledger_dump,

@@ -32,6 +32,8 @@
 #define OFF_EVENT_END		MiB
 #define OFF_POOL		MiB
 #define SMMU_MEM_PAGES		64ull
+#define BATCH_BYTES		(PKVM_IOMMU_BATCH_MAX * sizeof(struct pkvm_iommu_op))
+#define NO_SLOT			(~0u)
 
 /* Workload areas, inside the arena (the largest free stretch of memory). */
 #define ARENA_MIN		(512 * MiB)
@@ -81,6 +83,19 @@ struct sim_backend {
 	u32 q_cap, q_head, q_count;
 	bool q_lost;
 	int efd;
+
+	/*
+	 * Invalidation batching: the workloads' changes go to the BATCH call
+	 * in groups of max_ops (records at batch_pa, in host memory), one
+	 * flush each. The window has no meaning here: the workload makes its
+	 * changes back to back, so a group fills or the step ends first.
+	 */
+	u32 max_ops, window_us;
+	u64 batch_pa;
+	struct pkvm_iommu_op *grp;
+	u32 grp_n;
+	u32 grp_slot[PKVM_IOMMU_BATCH_MAX];	/* churn slot, or NO_SLOT */
+	int step_done;
 
 	/* workloads */
 	u64 rng;
@@ -411,6 +426,21 @@ static int sim_stats(struct backend *b, struct pkvm_iommu_stats *out)
 	return 0;
 }
 
+static int sim_invalidation(struct backend *b, uint32_t *max_ops, uint32_t *window_us)
+{
+	struct sim_backend *s = to_sim(b);
+
+	if (*max_ops) {
+		if (*max_ops > PKVM_IOMMU_BATCH_MAX || *window_us > PKVM_IOMMU_BATCH_WINDOW_MAX_US)
+			return -EINVAL;
+		s->max_ops = *max_ops;
+		s->window_us = *window_us;
+	}
+	*max_ops = s->max_ops;
+	*window_us = s->window_us;
+	return 0;
+}
+
 static int sim_range(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
 		     uint32_t owner)
 {
@@ -547,6 +577,7 @@ static const struct backend_ops sim_ops = {
 	.stream_set = sim_stream_set,
 	.split_policy = sim_split_policy,
 	.stats = sim_stats,
+	.invalidation = sim_invalidation,
 	.range = sim_range,
 	.ledger_dump = sim_ledger_dump,
 	.event_fd = sim_event_fd,
@@ -555,6 +586,68 @@ static const struct backend_ops sim_ops = {
 };
 
 /* ---- workloads ---- */
+
+static void churn_refresh(struct sim_backend *s, u32 i);
+
+static const enum backend_event_kind op_kind[] = {
+	[PKVM_IOMMU_OP_DONATE] = BACKEND_EV_DONATE,
+	[PKVM_IOMMU_OP_RECLAIM] = BACKEND_EV_RECLAIM,
+	[PKVM_IOMMU_OP_SHARE] = BACKEND_EV_SHARE,
+	[PKVM_IOMMU_OP_UNSHARE] = BACKEND_EV_UNSHARE,
+};
+
+/*
+ * Apply the group: one BATCH call, one flush. Changes after a refused one
+ * were not tried, so the churn slots they touched are read back from the
+ * table rather than trusted.
+ */
+static void flush_group(struct sim_backend *s)
+{
+	s64 r;
+	u32 done;
+
+	if (!s->grp_n)
+		return;
+	r = call(s, PKVM_IOMMU_HVC_BATCH, s->batch_pa, s->grp_n, 0, 0, 0, 0);
+	done = r < 0 ? 0 : (u32)r;
+	for (u32 i = 0; i < done; i++) {
+		struct backend_event ev = {
+			.kind = op_kind[s->grp[i].op], .generation = ++s->generation,
+			.addr = s->grp[i].addr, .len = s->grp[i].len, .owner = s->grp[i].owner,
+		};
+
+		queue_event(s, &ev);
+	}
+	for (u32 i = done; i < s->grp_n; i++)
+		if (s->grp_slot[i] != NO_SLOT)
+			churn_refresh(s, s->grp_slot[i]);
+	s->step_done += (int)done;
+	s->grp_n = 0;
+}
+
+/* One change of a workload: applied now, or queued into the group. */
+static void submit(struct sim_backend *s, enum ledger_op op, u64 addr, u64 len, u32 owner,
+		   u32 slot)
+{
+	static const u32 code[] = {
+		[LEDGER_DONATE] = PKVM_IOMMU_OP_DONATE,
+		[LEDGER_RECLAIM] = PKVM_IOMMU_OP_RECLAIM,
+		[LEDGER_SHARE] = PKVM_IOMMU_OP_SHARE,
+		[LEDGER_UNSHARE] = PKVM_IOMMU_OP_UNSHARE,
+	};
+
+	if (s->max_ops <= 1) {
+		if (!sim_range(&s->base, op, addr, len, owner))
+			s->step_done++;
+		else if (slot != NO_SLOT)
+			churn_refresh(s, slot);
+		return;
+	}
+	s->grp[s->grp_n] = (struct pkvm_iommu_op){ code[op], owner, addr, len, 0, 0 };
+	s->grp_slot[s->grp_n] = slot;
+	if (++s->grp_n >= s->max_ops)
+		flush_group(s);
+}
 
 static bool isolated_sid(struct sim_backend *s, u32 *sid)
 {
@@ -580,14 +673,15 @@ static void churn_refresh(struct sim_backend *s, u32 i)
 	s->churn_owner[i] = (u16)owner;
 }
 
+/* The slot's state as if every queued change succeeds: submit() repairs it. */
 static int churn_step(struct sim_backend *s)
 {
 	u64 r = rnd(s);
 	u32 i = (u32)((r >> 8) % CHURN_SLOTS), sid;
-	int ret;
 
 	if (r % CHURN_DMA_EVERY == 0 && isolated_sid(s, &sid)) {
 		/* A device that still uses a page the host gave away. */
+		flush_group(s);
 		for (int k = 0; k < 8; k++, i = (i + 97) % CHURN_SLOTS) {
 			if (s->churn_owner[i] != PKVM_OWNER_HOST) {
 				backend_sim_dma(&s->base, sid, s->churn_pa[i] + ((r >> 32) & 0xfc0),
@@ -600,20 +694,15 @@ static int churn_step(struct sim_backend *s)
 	if (s->churn_owner[i] == PKVM_OWNER_HOST) {
 		u32 owner = PKVM_OWNER_GUEST_FIRST + (u32)((r >> 24) % 4);
 
-		ret = sim_range(&s->base, LEDGER_DONATE, s->churn_pa[i], PAGE, owner);
-		if (!ret)
-			s->churn_owner[i] = (u16)owner;
+		s->churn_owner[i] = (u16)owner;
+		submit(s, LEDGER_DONATE, s->churn_pa[i], PAGE, owner, i);
 	} else {
-		ret = sim_range(&s->base, LEDGER_RECLAIM, s->churn_pa[i], PAGE,
-				s->churn_owner[i]);
-		if (!ret)
-			s->churn_owner[i] = PKVM_OWNER_HOST;
+		u32 owner = s->churn_owner[i];
+
+		s->churn_owner[i] = PKVM_OWNER_HOST;
+		submit(s, LEDGER_RECLAIM, s->churn_pa[i], PAGE, owner, i);
 	}
-	if (ret) {
-		churn_refresh(s, i);
-		return 0;
-	}
-	return 1;
+	return 0;
 }
 
 static int boot_step(struct sim_backend *s)
@@ -621,32 +710,30 @@ static int boot_step(struct sim_backend *s)
 	u64 area = s->arena + BOOT_OFF + s->boot_guest * BOOT_GUEST_SPAN;
 	u32 owner = PKVM_OWNER_GUEST_FIRST + s->boot_guest;
 	u32 a = s->boot_pos, sid;
-	int ret = -1;
 
 	if (++s->boot_pos == BOOT_ACTIONS) {
 		s->boot_pos = 0;
 		s->boot_guest = (s->boot_guest + 1) % BOOT_GUESTS;
 	}
 	if (a < BOOT_RANGES)
-		ret = sim_range(&s->base, LEDGER_DONATE, area + boot_ranges[a].off,
-				boot_ranges[a].len, owner);
+		submit(s, LEDGER_DONATE, area + boot_ranges[a].off, boot_ranges[a].len, owner,
+		       NO_SLOT);
 	else if ((a -= BOOT_RANGES) < BOOT_SHARES)
-		ret = sim_range(&s->base, LEDGER_SHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE,
-				PAGE, owner);
+		submit(s, LEDGER_SHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE, PAGE, owner, NO_SLOT);
 	else if ((a -= BOOT_SHARES) < 1) {
 		/* The guest runs; a host device strays into its memory. */
+		flush_group(s);
 		if (isolated_sid(s, &sid))
 			backend_sim_dma(&s->base, sid, area + boot_ranges[1].off + 0x1000, 64, true);
-		return 0;
 	} else if ((a -= 1) < BOOT_SHARES)
-		ret = sim_range(&s->base, LEDGER_UNSHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE,
-				PAGE, owner);
+		submit(s, LEDGER_UNSHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE, PAGE, owner,
+		       NO_SLOT);
 	else if ((a -= BOOT_SHARES) < BOOT_RANGES) {
 		a = BOOT_RANGES - 1 - a;
-		ret = sim_range(&s->base, LEDGER_RECLAIM, area + boot_ranges[a].off,
-				boot_ranges[a].len, owner);
+		submit(s, LEDGER_RECLAIM, area + boot_ranges[a].off, boot_ranges[a].len, owner,
+		       NO_SLOT);
 	}
-	return ret ? 0 : 1;
+	return 0;
 }
 
 int backend_sim_step(struct backend *b, enum backend_sim_workload w, unsigned int n)
@@ -669,9 +756,11 @@ int backend_sim_step(struct backend *b, enum backend_sim_workload w, unsigned in
 	}
 	if (s->arena_size < ARENA_MIN)
 		return -ENOSPC;
+	s->step_done = 0;
 	for (unsigned int i = 0; i < n; i++)
-		if (step(s) > 0 && done < 0x7fffffff)
-			done++;
+		step(s);
+	flush_group(s);
+	done = s->step_done;
 	return done;
 }
 
@@ -801,7 +890,8 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 	s->buf_pa = s->opts.regions[0].base;
 	s->pool_pa = s->buf_pa + OFF_POOL;
 	s->smmu_mem_pa = (s->pool_pa + (u64)s->opts.pool_pages * PAGE + MiB - 1) & ~(MiB - 1);
-	s->buf_size = s->smmu_mem_pa + SMMU_MEM_PAGES * PAGE - s->buf_pa;
+	s->batch_pa = s->smmu_mem_pa + SMMU_MEM_PAGES * PAGE;
+	s->buf_size = s->batch_pa + BATCH_BYTES - s->buf_pa;
 	if (s->buf_size > s->opts.regions[0].size) {
 		ret = -EINVAL;
 		goto fail;
@@ -812,6 +902,8 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 		goto fail;
 	}
 	memset(s->hostbuf, 0, s->buf_size);
+	s->grp = (struct pkvm_iommu_op *)((u8 *)s->hostbuf + (s->batch_pa - s->buf_pa));
+	s->max_ops = 1;
 	/* First window: the hot path of every table walk looks there first. */
 	ret = sim_phys_map(s->buf_pa, s->buf_size, s->hostbuf);
 	if (ret)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The Manager object of pkvm-iommud, /org/pkvm/Iommu1, interface
- * org.pkvm.Iommu1.Manager: state as properties, counters, ledger and
- * history in one call each, the changing methods (behind bus_auth.c), and
- * the daemon's signals. Also bus_setup()/bus_teardown() and the core's
- * emit hooks for Manager-level changes. Documented in org.pkvm.Iommu1(5).
+ * org.pkvm.Iommu1.Manager: state as properties, counters, metrics, policy,
+ * ledger and history in one call each, the changing methods (behind
+ * bus_auth.c), and the daemon's signals. Also bus_setup()/bus_teardown()
+ * and the core's emit hooks for Manager-level changes. Documented in
+ * org.pkvm.Iommu1(5).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,10 +15,7 @@
 #include <syslog.h>
 
 #include "bus.h"
-
-#ifndef PKVM_IOMMU_VERSION
-#define PKVM_IOMMU_VERSION "0.1.0"
-#endif
+#include "metrics.h"
 
 #define HISTORY_MAX (1u << 20)	/* GetHistory never returns more */
 
@@ -222,6 +220,34 @@ static int method_get_counters(sd_bus_message *m, void *userdata, sd_bus_error *
 	return sd_bus_send(NULL, reply, NULL);
 }
 
+/* The OpenMetrics text the metrics file holds (metrics.h), made now. */
+static int method_get_metrics(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_free_ char *text = NULL;
+	struct daemon *d = userdata;
+	int r = metrics_text(d, &text, NULL);
+
+	if (r < 0)
+		return bus_map_errno(error, r, "metrics");
+	return sd_bus_reply_method_return(m, "s", text);
+}
+
+/*
+ * The policy in force: the file with the runtime changes merged over it,
+ * in the file's own schema (policy_to_json's canonical form), so
+ * "policy check" takes it back.
+ */
+static int method_get_policy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_free_ char *json = NULL;
+	struct daemon *d = userdata;
+
+	json = policy_to_json(&d->policy);
+	if (!json)
+		return -ENOMEM;
+	return sd_bus_reply_method_return(m, "s", json);
+}
+
 static int method_get_latency(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	_cleanup_msg_ sd_bus_message *reply = NULL;
@@ -358,6 +384,9 @@ static int method_set_stream_policy(sd_bus_message *m, void *userdata, sd_bus_er
 	if (r < 0) {
 		snprintf(what, sizeof(what), "sid %" PRIu32 " of smmu %" PRIu32
 			 ": outside the stream table", sid, smmu);
+		/* The hyp core says -ERANGE for a StreamID the SMMU cannot hold. */
+		if (r == -ERANGE)
+			return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s", what);
 		return bus_map_errno(error, r, r == -EINVAL ? what : "set stream policy");
 	}
 	return sd_bus_reply_method_return(m, NULL);
@@ -509,6 +538,12 @@ static const sd_bus_vtable manager_vtable[] = {
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetLatencyHistogram", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("a(tt)", buckets), method_get_latency,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetMetrics", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("s", text), method_get_metrics,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetPolicy", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("s", json), method_get_policy,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetLedger", SD_BUS_NO_ARGS,
 				SD_BUS_RESULT("a(ttub)", runs), method_get_ledger,

@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "metrics_export.h"
 
 #define BATCH_MAX 256	/* ownership events per DonationEvents signal */
 
@@ -301,6 +302,24 @@ struct undo {
 	uint32_t smmu, sid, policy;
 };
 
+/*
+ * A module from before invalidation batching has no such ioctl: fine as
+ * long as the policy asks for none, an error when it asks for some.
+ */
+static int set_invalidation(struct daemon *d, uint32_t max_ops, uint32_t window_us)
+{
+	int ret = -ENOTTY;
+
+	if (d->backend->ops->invalidation)
+		ret = d->backend->ops->invalidation(d->backend, &max_ops, &window_us);
+	if (ret == -ENOTTY && max_ops <= 1)
+		return 0;
+	if (ret)
+		syslog(LOG_ERR, "invalidation batching %u ops / %u us: %s", max_ops, window_us,
+		       strerror(-ret));
+	return ret;
+}
+
 /* Every stream the policy names, resolved; what it does with streams it does not name. */
 int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
 {
@@ -319,6 +338,9 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
 		syslog(LOG_ERR, "split policy %s: %s", policy_split_name(p->split.mode), strerror(-ret));
 		goto out;
 	}
+	ret = set_invalidation(d, p->invalidation.batch_max_ops, p->invalidation.batch_window_us);
+	if (ret)
+		goto rollback;
 	for (size_t i = 0; i < p->nr_streams; i++) {
 		const struct pkvm_stream_rule *r = &p->streams[i];
 		uint32_t smmu = r->smmu, sid = r->sid, old;
@@ -364,6 +386,8 @@ rollback:
 		d->backend->ops->stream_set(d->backend, undo[nr_undo].smmu, undo[nr_undo].sid,
 					    undo[nr_undo].policy);
 	d->backend->ops->split_policy(d->backend, d->policy.split.mode, d->policy.split.level);
+	set_invalidation(d, d->policy.invalidation.batch_max_ops,
+			 d->policy.invalidation.batch_window_us);
 out:
 	free(undo);
 	return ret;
@@ -426,6 +450,7 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 	d->policy = eff;
 	d->ctr.policy_reloads++;
 	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel", "DefaultStreamAction");
+	metrics_export_update(d);	/* metrics.path or interval may have changed */
 	return 0;
 }
 
@@ -488,6 +513,7 @@ int daemon_range(struct daemon *d, enum ledger_op op, uint64_t addr, uint64_t le
 	while (b + 1 < DAEMON_LATENCY_BUCKETS && dt >= (1ull << (b + 10)))
 		b++;
 	d->ctr.latency[b]++;
+	d->ctr.latency_sum_ns += dt;
 	return ret;
 }
 
@@ -523,6 +549,7 @@ int daemon_for_each_counter(struct daemon *d, daemon_counter_fn fn, void *arg)
 		{ "quarantines", d->ctr.quarantines },
 		{ "policy_reloads", d->ctr.policy_reloads },
 		{ "policy_errors", d->ctr.policy_errors },
+		{ "metrics_errors", d->ctr.metrics_errors },
 	};
 	int ret = d->backend->ops->stats(d->backend, &st);
 

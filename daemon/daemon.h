@@ -35,6 +35,9 @@
 #define DAEMON_DEFAULT_STATE	"/var/lib/pkvm-iommu"
 #define DAEMON_STATE_POLICY	"policy.json"	/* under the state directory */
 #define DAEMON_LATENCY_BUCKETS	24		/* log2 buckets of nanoseconds */
+#ifndef PKVM_IOMMU_VERSION
+#define PKVM_IOMMU_VERSION	"0.1.0"		/* Version property, metrics */
+#endif
 
 /* Where a stream's policy came from. */
 enum stream_source {
@@ -62,8 +65,10 @@ struct daemon_counters {
 	uint64_t quarantines;
 	uint64_t policy_reloads;
 	uint64_t policy_errors;		/* reloads refused */
+	uint64_t metrics_errors;	/* metrics file writes that failed */
 	/* donate/reclaim latency as the daemon measured it (test-mode calls) */
 	uint64_t latency[DAEMON_LATENCY_BUCKETS];	/* bucket i: < 2^(i+10) ns */
+	uint64_t latency_sum_ns;	/* of every call counted in latency[] */
 };
 
 /* One VFIO device as iommufd described its SMMU (IOMMU_GET_HW_INFO). */
@@ -101,6 +106,7 @@ struct daemon {
 	sd_event_source *backend_src;
 	sd_event_source *workload_timer;
 	void *bus_state;		/* owned by bus_*.c */
+	struct metrics_export *metrics;	/* owned by metrics_export.c */
 };
 
 /* ---- core (daemon.c) ---- */

@@ -16,6 +16,7 @@
 #include "backend_kernel.h"
 #include "daemon.h"
 #include "iommufd.h"
+#include "metrics_export.h"
 
 #define VERSION "0.1.0"
 
@@ -319,6 +320,8 @@ int main(int argc, char **argv)
 	}
 	if (d.workload_timer)
 		sd_event_source_set_enabled(d.workload_timer, SD_EVENT_ON);
+	/* The policy was applied before the loop existed: start its export now. */
+	metrics_export_update(&d);
 
 	ret = open_bus(&d, o.bus);
 	if (ret < 0) {
@@ -344,6 +347,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 
 	bus_teardown(&d);
+	metrics_export_free(&d);
 	sd_bus_flush_close_unref(d.bus);
 	sd_event_source_unref(d.backend_src);
 	sd_event_source_unref(d.workload_timer);

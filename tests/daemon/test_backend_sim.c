@@ -457,6 +457,52 @@ START_TEST(churn_ledger_matches_dump)
 }
 END_TEST
 
+/*
+ * With invalidation batching the workloads' changes share flushes: 64 to a
+ * group means about one sync per 64 changes, and the ledger fed from the
+ * events still equals the table's dump exactly.
+ */
+START_TEST(batched_workload_shares_syncs)
+{
+	struct pkvm_iommu_stats st0, st1;
+	struct feeder f = { 0 };
+	uint32_t max = 0, window = 0;
+	struct backend *b = open_with(NULL);
+	uint64_t syncs, changes;
+
+	ck_assert_int_eq(b->ops->invalidation(b, &max, &window), 0);
+	ck_assert_uint_eq(max, 1);
+	ck_assert_uint_eq(window, 0);
+	max = PKVM_IOMMU_BATCH_MAX + 1;
+	ck_assert_int_eq(b->ops->invalidation(b, &max, &window), -EINVAL);
+	max = 64;
+	window = 500;
+	ck_assert_int_eq(b->ops->invalidation(b, &max, &window), 0);
+	ck_assert_uint_eq(max, 64);
+	ck_assert_uint_eq(window, 500);
+
+	f.l = ledger_new();
+	resync(b, f.l);
+	ck_assert_int_eq(b->ops->stats(b, &st0), 0);
+	churn_and_feed(b, &f, SIM_WORKLOAD_CHURN, 6400, 640);
+	churn_and_feed(b, &f, SIM_WORKLOAD_BOOT, 2000, 400);
+	ck_assert_int_eq(b->ops->stats(b, &st1), 0);
+	assert_ledger_equals_dump(b, f.l);
+	ck_assert_uint_eq(f.bad, 0);
+	changes = (st1.counter[PKVM_IOMMU_STAT_DONATE] - st0.counter[PKVM_IOMMU_STAT_DONATE]) +
+		  (st1.counter[PKVM_IOMMU_STAT_RECLAIM] - st0.counter[PKVM_IOMMU_STAT_RECLAIM]) +
+		  (st1.counter[PKVM_IOMMU_STAT_SHARE] - st0.counter[PKVM_IOMMU_STAT_SHARE]) +
+		  (st1.counter[PKVM_IOMMU_STAT_UNSHARE] - st0.counter[PKVM_IOMMU_STAT_UNSHARE]);
+	syncs = st1.counter[PKVM_IOMMU_STAT_SYNCS] - st0.counter[PKVM_IOMMU_STAT_SYNCS];
+	ck_assert_uint_eq(changes, f.applied);
+	ck_assert_uint_gt(changes, 6000);
+	/* Groups end at 64 changes, at a DMA and at the end of a step. */
+	ck_assert_msg(syncs * 16 < changes, "%llu syncs for %llu changes",
+		      (unsigned long long)syncs, (unsigned long long)changes);
+	ledger_free(f.l);
+}
+END_TEST
+
 START_TEST(overflow_then_resync)
 {
 	struct backend_sim_options o;
@@ -649,6 +695,7 @@ int main(void)
 	tcase_add_test(tc, events_in_order);
 	tcase_add_test(tc, churn_ledger_matches_dump);
 	tcase_add_test(tc, overflow_then_resync);
+	tcase_add_test(tc, batched_workload_shares_syncs);
 	tcase_add_test(tc, dma_to_donated_page_faults);
 	tcase_add_test(tc, blocked_stream_reaches_nothing);
 	tcase_add_test(tc, free_and_reopen);

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The metrics file (metrics_export.h): a timer in the daemon's sd-event
+ * loop renders metrics.h's text and replaces the file atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "metrics_export.h"
+
+#define USEC_PER_SEC 1000000ull
+
+struct metrics_export {
+	char *path;			/* where it writes now */
+	uint32_t interval_s;
+	sd_event_source *timer;
+	int last_error;			/* of the last write: log changes only */
+};
+
+static void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+static void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+
+int metrics_write_atomic(const char *path, const char *text, size_t len)
+{
+	_cleanup_free_ char *dup_dir = strdup(path), *dup_base = strdup(path), *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	int ret = 0;
+
+	if (!dup_dir || !dup_base)
+		return -ENOMEM;
+	/* Hidden and not *.prom: the textfile collector never reads it. */
+	if (asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup_dir), basename(dup_base)) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* mkostemp makes it 0600; node_exporter reads it as another user. */
+	if (fchmod(fd, 0644) < 0)
+		ret = -errno;
+	for (size_t off = 0; !ret && off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ret = -errno;
+		else
+			off += (size_t)n;
+	}
+	/*
+	 * fsync before rename: after a crash the name never points at an
+	 * empty file. The directory is not synced: losing the last rename
+	 * leaves the previous exposition, which is fine for statistics.
+	 */
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (!ret && close(fd) < 0)
+		ret = -errno;
+	fd = -1;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+int metrics_export_now(struct daemon *d)
+{
+	struct metrics_export *m = d->metrics;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!m || !m->path)
+		return 0;
+	ret = metrics_text(d, &text, &len);
+	if (!ret)
+		ret = metrics_write_atomic(m->path, text, len);
+	if (ret) {
+		d->ctr.metrics_errors++;
+		/* Once per kind of failure, not every interval. */
+		if (ret != m->last_error)
+			syslog(LOG_ERR, "metrics: cannot write %s: %s (retrying every %u s)",
+			       m->path, strerror(-ret), m->interval_s);
+	} else if (m->last_error) {
+		syslog(LOG_NOTICE, "metrics: %s written again", m->path);
+	}
+	m->last_error = ret;
+	return ret;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	metrics_export_now(d);
+	/* From the planned time, so the interval does not drift. */
+	return sd_event_source_set_time(s, usec + d->metrics->interval_s * USEC_PER_SEC);
+}
+
+void metrics_export_free(struct daemon *d)
+{
+	struct metrics_export *m = d ? d->metrics : NULL;
+
+	if (!m)
+		return;
+	d->metrics = NULL;
+	sd_event_source_disable_unref(m->timer);
+	free(m->path);
+	free(m);
+}
+
+int metrics_export_update(struct daemon *d)
+{
+	const char *path = d->policy.metrics.path;
+	uint32_t interval = d->policy.metrics.interval_s;
+	struct metrics_export *m = d->metrics;
+	bool moved;
+	int ret;
+
+	if (!d->event)
+		return 0;
+	if (!path) {
+		if (m)
+			syslog(LOG_NOTICE, "metrics: export off, %s left as it is", m->path);
+		metrics_export_free(d);
+		return 0;
+	}
+	if (!m) {
+		m = d->metrics = calloc(1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+	}
+	moved = !m->path || strcmp(m->path, path);
+	/* Same file, same interval: keep the timer's rhythm. */
+	if (!moved && m->interval_s == interval)
+		return 0;
+	if (moved) {
+		char *p = strdup(path);
+
+		if (!p) {
+			metrics_export_free(d);
+			return -ENOMEM;
+		}
+		if (m->path)
+			syslog(LOG_NOTICE, "metrics: moving to %s, %s left as it is", p, m->path);
+		free(m->path);
+		m->path = p;
+		m->last_error = 0;
+	}
+	m->interval_s = interval;
+	if (!m->timer)
+		ret = sd_event_add_time_relative(d->event, &m->timer, CLOCK_MONOTONIC,
+						 interval * USEC_PER_SEC, 0, on_timer, d);
+	else
+		ret = sd_event_source_set_time_relative(m->timer, interval * USEC_PER_SEC);
+	if (ret >= 0)
+		ret = sd_event_source_set_enabled(m->timer, SD_EVENT_ON);
+	if (ret < 0) {
+		syslog(LOG_ERR, "metrics: timer: %s; export off", strerror(-ret));
+		metrics_export_free(d);
+		return ret;
+	}
+	syslog(LOG_INFO, "metrics: writing %s every %u s", m->path, m->interval_s);
+	/* A new file appears at once, not one interval later. */
+	if (moved)
+		metrics_export_now(d);
+	return 0;
+}
