@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# cli.sh PKVM_IOMMUD PKVM_IOMMUCTL POLICY_DIR: pkvm-iommuctl against pkvm-iommud
+# on the simulation backend, on a private dbus-daemon. Every subcommand's
+# table and --json output is checked for content against what the daemon
+# says over D-Bus (read with busctl), as are the errors: no daemon, a change
+# refused to an unprivileged caller, invalid policies. Prints one
+# "ok - NAME" / "not ok - NAME" line per check and "N passed, N failed".
+set -uo pipefail
+daemon=$1
+ctl_bin=$2
+policies=$3
+# shellcheck source=../lib/checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
+checks_init pkvm-iommuctl-test
+failure_logs=("$work/daemon.log")
+dpid='' mpid='' tpid=''
+
+# run CMD...: stdout in $out, stderr in $err, exit status in $rc.
+run() {
+	out=$("$@" 2>"$work/stderr")
+	rc=$?
+	err=$(<"$work/stderr")
+}
+
+# py EXPR [JSON-ARGS...]: EXPR in Python with a[0], a[1], ... the parsed
+# arguments; prints its value, exits 1 when it is False or raises.
+py() {
+	python3 -c '
+import json, sys
+a = [json.loads(x) for x in sys.argv[2:]]
+v = eval("(" + sys.argv[1] + ")")
+if v is False: sys.exit(1)
+if v is not True: print(v if isinstance(v, str) else json.dumps(v))
+' "$@"
+}
+
+# A bus anyone on this machine may use: the daemon itself refuses uid 65534.
+bus_config
+C=("$ctl_bin" --bus="$addr")
+BJ=(busctl --address="$addr" --json=short)
+mkdir -p "$work/etc" "$work/state"
+cat >"$work/etc/policy.json" <<'EOF'
+{ "version": 1, "default_stream_action": "block",
+  "streams": [ { "sid": 8, "action": "isolate" }, { "sid": 3, "action": "block" } ],
+  "split_policy": { "mode": "auto" },
+  "fault_limit": { "faults": 20, "seconds": 60, "quarantine": true } }
+EOF
+
+# ---- no bus, then a bus without the daemon ----
+run "$ctl_bin" --bus="$addr" status
+[[ $rc == 3 && $err == *"cannot connect to the bus at $addr"* && $err == *"--bus"* ]]
+check no-bus $? "exit $rc: ${err:0:110}"
+bus_start
+run "${C[@]}" status
+[[ $rc == 3 && $err == *"pkvm-iommud is not running: org.pkvm.Iommu1 is not on the bus at $addr"* &&
+	$err == *"systemctl start pkvm-iommud"* && -z $out ]]
+check no-daemon $? "exit $rc: ${err:0:120}"
+run env DBUS_SYSTEM_BUS_ADDRESS="$addr" "$ctl_bin" streams
+[[ $rc == 3 && $err == *"not on the system bus (DBUS_SYSTEM_BUS_ADDRESS=$addr)"* ]]
+check no-daemon-system-bus $? "exit $rc: ${err:0:120}"
+
+"$daemon" --backend=sim --bus="$addr" --policy="$work/etc/policy.json" \
+	--state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
+dpid=$!
+reap "$dpid"
+wait_daemon
+
+# ---- --help, usage errors ----
+run "$ctl_bin" --help
+verbs=$(sed -n '/^Commands:/,/^$/p' <<<"$out" | grep -oE '^  [a-z]+( [a-z]+)?' |
+	sed 's/^  //; s/ \(FILE\|COMMAND\)$//' | sort -u)
+[[ $rc == 0 && $(wc -l <<<"$verbs") -ge 10 ]]; check help $? "$(tr '\n' ',' <<<"$verbs")"
+bad=
+while read -r v; do
+	# shellcheck disable=SC2086 # "policy show" is two words
+	run "$ctl_bin" $v --help
+	[[ $rc == 0 && $out == "Usage: pkvm-iommuctl [OPTIONS] $v"* ]] || bad+="$v($rc) "
+done <<<"$verbs"
+[[ -z $bad ]]; check help-every-command $? "COMMAND --help: ${bad:-all print their usage}"
+run "$ctl_bin" --version
+[[ $rc == 0 && $out == "pkvm-iommuctl "[0-9]* ]]; check version $? "$out"
+run "${C[@]}" frobnicate
+[[ $rc == 2 && $err == *"unknown command 'frobnicate'"* ]]; check usage-command $? "exit $rc: $err"
+run "${C[@]}" --frobnicate status
+[[ $rc == 2 && $err == *"--frobnicate"* ]]; check usage-option $? "exit $rc: $err"
+run "${C[@]}" status --owner=3
+[[ $rc == 2 && $err == *"--owner does not apply to 'status'"* ]]; check usage-owner $? "exit $rc: $err"
+run "${C[@]}" metrics --json
+[[ $rc == 2 && $err == *"--json does not apply to 'metrics'"* ]]; check usage-metrics-json $? "exit $rc: $err"
+run "$ctl_bin" --bus=nonsense status
+[[ $rc == 2 && $err == *"--bus: 'nonsense'"* ]]; check usage-bus $? "exit $rc: $err"
+
+# ---- status ----
+"${B[@]}" call "${M[@]}" Donate ttu 0x90000000 0x4000 3 >/dev/null
+"${B[@]}" call "${M[@]}" Share tt 0x91000000 0x2000 >/dev/null
+run "${C[@]}" status
+gen=$("${B[@]}" get-property "${M[@]}" Generation | cut -d' ' -f2)
+donated=$("${B[@]}" get-property "${M[@]}" DonatedPages | cut -d' ' -f2)
+[[ $rc == 0 && $out == *"Backend: sim"* && $out == *"SMMUs: 1"* &&
+	$out == *"Streams: 2 known, 0 quarantined"* && $out == *"Split policy: auto"* &&
+	$out == *"Generation: $gen"* && $out == *"Donated: $donated pages"* &&
+	$out == *"Shared: 2 pages (8.0K)"* && $out == *"guest 3        4 pages (16.0K)"* &&
+	$out == *"iommufd: not probed: simulation backend"* && $out == *"Health: ok"* ]]
+check status-table $? "generation $gen, $donated pages donated, health ok"
+run "${C[@]}" --json status
+totals=$("${BJ[@]}" get-property "${M[@]}" LedgerTotals)
+py 'a[0]["backend"] == "sim" and a[0]["smmu_count"] == 1 and a[0]["test_mode"] is True and
+    a[0]["generation"] == '"$gen"' and a[0]["donated_pages"] == '"$donated"' and
+    a[0]["shared_pages"] == 2 and a[0]["streams"] == {"known": 2, "quarantined": 0} and
+    [[t["owner"], t["pages"]] for t in a[0]["ledger_totals"]] == a[1]["data"] and
+    a[0]["iommufd"] == {"status": "not probed: simulation backend", "devices": []} and
+    a[0]["policy_path"] == "'"$work/etc/policy.json"'" and
+    a[0]["health"] == "ok" and a[0]["problems"] == []' "$out" "$totals" >/dev/null
+check status-json $? "$(cut -c1-100 <<<"$out")..."
+run env DBUS_SYSTEM_BUS_ADDRESS="$addr" "$ctl_bin" --json status
+py 'a[0]["generation"] == '"$gen" "$out"
+check system-bus-env $? "DBUS_SYSTEM_BUS_ADDRESS without --bus: exit $rc"
+
+# ---- smmus, streams ----
+smmu=$("${BJ[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0 org.pkvm.Iommu1.Smmu \
+	Base Idr Features SidSize Oas Bbml | python3 -c 'import json,sys; print(json.dumps([json.loads(l)["data"] for l in sys.stdin]))')
+run "${C[@]}" --json smmus
+py 'len(a[0]) == 1 and [a[0][0][k] for k in ("base", "idr", "features", "sid_bits", "oas_bits",
+    "bbml")] == a[1] and a[0][0]["index"] == 0' "$out" "$smmu"
+check smmus-json $? "equal to smmu0's properties: $smmu"
+run "${C[@]}" smmus
+base=$(py 'hex(a[0][0])' "$smmu")
+[[ $rc == 0 && $(sed -n 2p <<<"$out") =~ ^\ +0\ $base\ +$(py 'a[0][3]' "$smmu")\ +$(py 'a[0][4]' "$smmu")\ +$(py 'a[0][5]' "$smmu")\ +0\ +0\ s1\ s2 &&
+	$out == *"1 SMMU."* ]]
+check smmus-table $? "$(sed -n 2p <<<"$out")"
+
+"${B[@]}" call "${M[@]}" SetStreamPolicy uus 0 16 isolate >/dev/null
+run "${C[@]}" streams
+[[ $rc == 0 && $(sed -n 1p <<<"$out") =~ ^SMMU\ SID\ POLICY\ +SOURCE\ +FAULTS\ QUARANTINED$ &&
+	$(sed -n 2p <<<"$out") =~ ^\ +0\ +3\ block\ +policy\ +0\ no$ &&
+	$(sed -n 3p <<<"$out") =~ ^\ +0\ +8\ isolate\ policy\ +0\ no$ &&
+	$(sed -n 4p <<<"$out") =~ ^\ +0\ +16\ isolate\ runtime\ +0\ no$ &&
+	$out == *"3 streams, 0 quarantined; other streams: block"* ]]
+check streams-table $? "$(sed -n 2,4p <<<"$out" | tr -s ' ' | tr '\n' ';')"
+s8=$("${BJ[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream8 \
+	org.pkvm.Iommu1.Stream Smmu Sid Policy Source Faults Quarantined |
+	python3 -c 'import json,sys; print(json.dumps([json.loads(l)["data"] for l in sys.stdin]))')
+run "${C[@]}" --json streams
+py '[s["sid"] for s in a[0]] == [3, 8, 16] and
+    [a[0][1][k] for k in ("smmu", "sid", "policy", "source", "faults", "quarantined")] == a[1]' \
+	"$out" "$s8"
+check streams-json $? "stream 8 equal to its properties: $s8"
+run "${C[@]}" --no-legend streams
+[[ $rc == 0 && $(wc -l <<<"$out") == 3 && $out != *SMMU* && $out != *"streams,"* ]]
+check no-legend $? "$(wc -l <<<"$out") lines, no header or footer"
+
+# ---- donations ----
+ledger=$("${BJ[@]}" call "${M[@]}" GetLedger)
+run "${C[@]}" --json donations
+py '[[r["addr"], r["len"], r["owner"], r["shared"]] for r in a[0]] == a[1]["data"][0] and
+    {"addr": 0x90000000, "len": 0x4000, "owner": 3, "shared": False} in a[0]' "$out" "$ledger"
+check donations-json $? "equal to GetLedger: $(cut -c1-90 <<<"$out")..."
+run "${C[@]}" donations --owner=3
+[[ $rc == 0 && $(sed -n 2p <<<"$out") =~ ^0x90000000\ +0x4000\ +16.0K\ 3\ \(guest\ 3\)\ +no$ &&
+	$(wc -l <<<"$out") == 4 && $out == *"1 run: 4 pages donated, 0 pages shared."* ]]
+check donations-owner $? "$(sed -n 2p <<<"$out" | tr -s ' ')"
+run "${C[@]}" donations
+[[ $rc == 0 && $out == *"0x91000000"*"0x2000"*"0 (host)"*yes* &&
+	$out == *"3 runs: $donated pages donated, 2 pages shared."* ]]
+check donations-table $? "$(tail -1 <<<"$out")"
+run "${C[@]}" --json donations --history --owner=3
+# The daemon's resync at start concerns every owner, so --owner keeps it.
+py '[e["op"] for e in a[0]] == ["resync", "donate"] and a[0][1]["addr"] == 0x90000000 and
+    a[0][1]["len"] == 0x4000 and a[0][1]["owner"] == 3 and a[0][1]["generation"] == 1 and
+    a[0][1]["realtime_usec"] > 1.6e15' "$out"
+check history-json $? "$out"
+run "${C[@]}" donations --history
+[[ $rc == 0 && $out =~ [0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:.]+\ +1\ donate\ +0x90000000\ 0x4000\ 3\ \(guest\ 3\) &&
+	$out == *" share "*"0x91000000"* ]]
+check history-table $? "$(grep donate <<<"$out" | tr -s ' ')"
+
+# ---- stats ----
+counters=$("${BJ[@]}" call "${M[@]}" GetCounters)
+hist=$("${BJ[@]}" call "${M[@]}" GetLatencyHistogram)
+run "${C[@]}" --json stats
+py 'a[0]["counters"] == a[1]["data"][0] and
+    [[b["upper_ns"] if b["upper_ns"] is not None else 2**64 - 1, b["count"]]
+     for b in a[0]["latency"]] == a[2]["data"][0] and
+    a[0]["counters"]["donate"] >= 1 and sum(b["count"] for b in a[0]["latency"]) >= 2' \
+	"$out" "$counters" "$hist"
+check stats-json $? "counters and histogram equal to GetCounters, GetLatencyHistogram"
+run "${C[@]}" stats
+calls=$(py 'sum(b[1] for b in a[0]["data"][0])' "$hist")
+[[ $rc == 0 && $out =~ (^|$'\n')share\ +1($'\n') &&
+	$out =~ (^|$'\n')donate\ +$(py 'a[0]["data"][0]["donate"]' "$counters")($'\n') &&
+	$out == *"$calls calls; p50 < "* ]]
+check stats-table $? "donate $(py 'a[0]["data"][0]["donate"]' "$counters"), $calls timed calls"
+
+# ---- metrics: the daemon's text, as it came ----
+want=$("${BJ[@]}" call "${M[@]}" GetMetrics | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0], end="")')
+run "${C[@]}" metrics
+[[ $rc == 0 && -n $out && $out == "$want" && $out == *"# EOF" && $out == *pkvm_iommu_* ]]
+check metrics $? "$(grep -c '^pkvm_iommu_' <<<"$out") samples, equal to GetMetrics, ends with # EOF"
+
+# ---- policy ----
+run "${C[@]}" --json policy show
+py 'a[0]["version"] == 1 and a[0]["default_stream_action"] == "block" and
+    {"smmu": 0, "sid": 16, "action": "isolate"} in a[0]["streams"] and
+    {"smmu": 0, "sid": 8, "action": "isolate"} in a[0]["streams"] and
+    a[0]["fault_limit"] == {"faults": 20, "seconds": 60, "quarantine": True}' "$out"
+check policy-show-json $? "$(cut -c1-100 <<<"$out")..."
+run "${C[@]}" policy show
+[[ $rc == 0 && $out == *"File: $work/etc/policy.json"* && $out == *"Default action: block"* &&
+	$out == *"Fault limit: 20 faults in 60 s, then quarantine"* &&
+	$out =~ $'\n'\ +0\ +16\ -\ +isolate ]]
+check policy-show-table $? "$(grep -c isolate <<<"$out") isolate rules"
+
+run "${C[@]}" policy check "$policies/good-full.json"
+[[ $rc == 0 && $out == "$policies/good-full.json: valid" ]]; check check-good $? "exit $rc: $out"
+run "${C[@]}" policy check "$policies/bad-multi.json"
+[[ $rc == 5 && $err == *"bad-multi.json: \$.streams[0].sid: expected an integer"* &&
+	$err == *"bad-multi.json: \$.split_policy.level: only valid with mode \"presplit\""* ]]
+check check-bad $? "exit $rc: $(wc -l <<<"$err") messages, $(sed -n 3p <<<"$err")"
+run "${C[@]}" --json policy check "$policies/bad-sid-string.json"
+py 'a[0]["valid"] is False and a[0]["errors"] == ["$.streams[1].sid: expected an integer 0..4294967295, got string \"x\""]' "$out"
+check check-bad-json $? "exit $rc: $out"
+[[ $rc == 5 ]]; check check-bad-json-exit $? "exit $rc"
+run env -u DBUS_SYSTEM_BUS_ADDRESS "$ctl_bin" --bus=unix:path=/nonexistent policy check "$policies/good-presplit.json"
+[[ $rc == 0 ]]; check check-offline $? "no bus needed: exit $rc, $out"
+run "${C[@]}" policy check "$work/missing.json"
+[[ $rc == 1 && $err == *"missing.json"*"No such file"* ]]; check check-missing $? "exit $rc: $err"
+
+run "${C[@]}" policy set split bbm
+v=$("${B[@]}" get-property "${M[@]}" SplitPolicy)
+[[ $rc == 0 && $v == 's "bbm"' ]]; check set-split-root $? "exit $rc, SplitPolicy $v"
+run "${C[@]}" policy set stream 0 0x20 block
+v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream32 org.pkvm.Iommu1.Stream Policy Source | tr '\n' ' ')
+[[ $rc == 0 && $v == 's "block" s "runtime" ' ]]; check set-stream-root $? "exit $rc, stream 0x20: $v"
+run setpriv --reuid=65534 --regid=65534 --clear-groups "${C[@]}" policy set split hitless
+v=$("${B[@]}" get-property "${M[@]}" SplitPolicy)
+[[ $rc == 4 && $err == *"SetSplitPolicy: permission denied"* && $err == *org.pkvm.iommu1.manage* &&
+	$v == 's "bbm"' ]]
+check set-refused-unprivileged $? "uid 65534: exit $rc, SplitPolicy still $v: ${err:0:80}"
+run setpriv --reuid=65534 --regid=65534 --clear-groups "${C[@]}" --json status
+py 'a[0]["split_policy"] == "bbm"' "$out"; check read-unprivileged $? "uid 65534 reads status: exit $rc"
+run "${C[@]}" policy set split presplit
+[[ $rc == 1 && $err == *"SetSplitPolicy: invalid argument: level"* ]]
+check set-daemon-refuses $? "exit $rc: $err"
+run "${C[@]}" policy set split presplit two
+[[ $rc == 2 && $err == *"LEVEL must be a number, not 'two'"* ]]; check set-usage $? "exit $rc: ${err%%$'\n'*}"
+"${B[@]}" call "${M[@]}" SetSplitPolicy su auto 0 >/dev/null
+
+cp "$work/etc/policy.json" "$work/etc/good.json"
+echo '{ "version": 1, "streams": [ { "sid": "x", "action": "block" } ] }' >"$work/etc/policy.json"
+run "${C[@]}" policy reload
+[[ $rc == 5 && $err == *"ReloadPolicy: invalid policy: $work/etc/policy.json: \$.streams[0].sid"* ]]
+check reload-invalid $? "exit $rc: ${err:0:120}"
+cp "$work/etc/good.json" "$work/etc/policy.json"
+run "${C[@]}" policy reload
+reloads=$(py 'a[0]["data"][0]["policy_reloads"]' "$("${BJ[@]}" call "${M[@]}" GetCounters)")
+[[ $rc == 0 && -z $out ]]; check reload-good $? "exit $rc, policy_reloads $reloads"
+
+# ---- monitor: a donation made while it runs ----
+"${C[@]}" --json monitor >"$work/mon.json" 2>"$work/mon.err" &
+mpid=$!
+reap "$mpid"
+"${C[@]}" monitor >"$work/mon.txt" 2>"$work/mon-txt.err" &
+tpid=$!
+reap "$tpid"
+for _ in $(seq 50); do
+	grep -q Monitoring "$work/mon.err" && grep -q Monitoring "$work/mon-txt.err" && break
+	sleep 0.1
+done
+"${B[@]}" call "${M[@]}" Donate ttu 0x94000000 0x2000 4 >/dev/null
+"${B[@]}" call "${M[@]}" Reclaim ttu 0x94000000 0x2000 4 >/dev/null
+for _ in $(seq 50); do
+	(($(wc -l <"$work/mon.json") >= 2 && $(wc -l <"$work/mon.txt") >= 2)) && break
+	sleep 0.1
+done
+kill -INT "$mpid"
+wait "$mpid"
+rc=$?
+mpid=
+kill -TERM "$tpid"
+wait "$tpid"
+trc=$?
+gen=$("${B[@]}" get-property "${M[@]}" Generation | cut -d' ' -f2)
+[[ $trc == 0 && $(sed -n 1p "$work/mon.txt") =~ ^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\ donate\ +0x94000000\ \+0x2000\ \(8\.0K\)\ owner\ 4\ \(guest\ 4\),\ generation\ $((gen - 1))$ &&
+	$(sed -n 2p "$work/mon.txt") == *" reclaim    0x94000000 +0x2000 (8.0K) owner 4 (guest 4), generation $gen" ]]
+check monitor-text $? "exit $trc after SIGTERM: $(head -1 "$work/mon.txt")"
+mapfile -t events <"$work/mon.json"
+py '[(e["event"], e["addr"], e["len"], e["owner"]) for e in a[0:2]] ==
+    [("donate", 0x94000000, 0x2000, 4), ("reclaim", 0x94000000, 0x2000, 4)] and
+    a[1]["generation"] == a[0]["generation"] + 1 and a[0]["time_usec"] > 1.6e15' "${events[@]}"
+check monitor-json $? "$(head -1 "$work/mon.json")"
+[[ $rc == 0 ]]; check monitor-sigint $? "exit $rc after SIGINT"
+
+# ---- colour: only on a terminal, never with NO_COLOR ----
+run "${C[@]}" streams
+[[ $out != *$'\033'* ]]; check no-color-pipe $? "no escape codes into a pipe"
+tty_out=$(script -qec "$(printf '%q ' "${C[@]}") streams" /dev/null </dev/null)
+[[ $tty_out == *$'\033[1;4m'SMMU* && $tty_out == *$'\033[0;33m'block* ]]
+check color-tty $? "header and blocked streams coloured on a terminal"
+tty_out=$(NO_COLOR=1 script -qec "$(printf '%q ' "${C[@]}") streams" /dev/null </dev/null)
+[[ $tty_out != *$'\033'* && $tty_out == *SMMU* ]]; check no-color-env $? "NO_COLOR=1 on a terminal"
+
+# ---- faults and quarantine, seen by monitor, streams and status ----
+kill "$dpid"
+wait "$dpid" 2>/dev/null
+"$daemon" --backend=sim --sim-workload=churn --sim-rate=20000 --bus="$addr" \
+	--policy="$work/etc/policy.json" --state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
+dpid=$!
+reap "$dpid"
+wait_daemon
+"${C[@]}" --json monitor >"$work/mon2.json" 2>"$work/mon2.err" &
+mpid=$!
+reap "$mpid"
+"${C[@]}" monitor >"$work/mon2.txt" 2>"$work/mon2-txt.err" &
+tpid=$!
+reap "$tpid"
+# The workload's DMA takes the isolating streams in turn (8 from the file, 16
+# set above), so in the end both are quarantined and the faults stop.
+for _ in $(seq 200); do
+	run "${C[@]}" --json streams
+	py '[s["sid"] for s in a[0] if s["quarantined"]] == [8, 16]' "$out" && break
+	sleep 0.1
+done
+quarantined=$(py '[s["sid"] for s in a[0] if s["quarantined"]]' "$out")
+for _ in $(seq 50); do
+	(($(grep -c '"quarantine"' "$work/mon2.json") >= 2)) && break
+	sleep 0.1
+done
+kill "$mpid" "$tpid"
+wait "$mpid" "$tpid"
+mpid='' tpid=''
+mapfile -t events <"$work/mon2.json"
+py 'all(e["smmu"] == 0 and e["type"] == 16 and e["type_name"] == "F_TRANSLATION" and
+        e["stage2"] is True and e["write"] == bool(e["flags"] & 1) for e in a[:-1]
+        if e["event"] == "fault") and
+    sorted(e["sid"] for e in a[:-1] if e["event"] == "quarantine") == a[-1] and
+    8 in a[-1] and
+    all(e["faults"] == 20 for e in a[:-1] if e["event"] == "quarantine")' \
+	"${events[@]}" "$quarantined"
+check monitor-fault-quarantine $? "$(grep -c '"fault"' "$work/mon2.json") faults, quarantined sids $quarantined: $(grep '"quarantine"' "$work/mon2.json" | head -1)"
+[[ $(grep -m1 ' fault ' "$work/mon2.txt") =~ ^[0-9:.]{12}\ fault\ +smmu\ 0\ sid\ (8|16)\ addr\ 0x[0-9a-f]+\ F_TRANSLATION\ \(0x10\)\ (read|write)\ stage-2$ &&
+	$(grep -m1 ' quarantine ' "$work/mon2.txt") =~ \ quarantine\ smmu\ 0\ sid\ (8|16)\ blocked\ after\ 20\ faults$ ]]
+check monitor-text-fault $? "$(grep -m1 ' fault ' "$work/mon2.txt"); $(grep -m1 ' quarantine ' "$work/mon2.txt")"
+run "${C[@]}" streams
+[[ $out =~ $'\n'\ +0\ +8\ block\ +quarantine\ +[0-9]+\ yes ]]
+check streams-quarantined $? "$(grep ' 8 ' <<<"$out" | tr -s ' ')"
+nq=$(py 'len(a[0])' "$quarantined")
+run "${C[@]}" status
+[[ $rc == 0 && $out == *"Streams: "*" known, $nq quarantined"* &&
+	$out =~ Health:\ degraded:\ $nq\ streams?\ quarantined ]]
+check status-degraded $? "$(grep Health <<<"$out" | tr -s ' ')"
+run "${C[@]}" --json status
+py 'a[0]["health"] == "degraded" and a[0]["streams"]["quarantined"] == '"$nq"' and
+    a[0]["faults"] >= 20 * '"$nq" "$out"
+check status-degraded-json $? "$(py 'a[0]["problems"]' "$out")"
+
+checks_finish
