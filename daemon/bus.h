@@ -58,7 +58,14 @@ int bus_stream_path(uint32_t smmu, uint32_t sid, char **ret);
  * DAEMON_POLKIT_ACTION); otherwise a negative errno with error set to
  * AccessDenied, saying what to do.
  */
+/*
+ * 1: the sender may change things; negative: refused (error set); 0: polkit
+ * is being asked and the method will run again with its answer, so return
+ * 1 now without a reply.
+ */
 int bus_check_manage(struct daemon *d, sd_bus_message *m, sd_bus_error *error);
+/* Forget pending polkit questions (bus teardown). */
+void bus_auth_free(void);
 
 /*
  * Negative errno of a core call to a D-Bus error: -EINVAL InvalidArgs

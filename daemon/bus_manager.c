@@ -370,8 +370,8 @@ static int method_set_stream_policy(sd_bus_message *m, void *userdata, sd_bus_er
 	if (r < 0)
 		return r;
 	r = bus_check_manage(d, m, error);
-	if (r < 0)
-		return r;
+	if (r <= 0)
+		return r < 0 ? r : 1;
 	if (smmu >= d->nr_smmus)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "smmu %" PRIu32 ": no such SMMU (there are %" PRIu32 ")",
@@ -403,8 +403,8 @@ static int method_set_split_policy(sd_bus_message *m, void *userdata, sd_bus_err
 	if (r < 0)
 		return r;
 	r = bus_check_manage(d, m, error);
-	if (r < 0)
-		return r;
+	if (r <= 0)
+		return r < 0 ? r : 1;
 	s = policy_split_from_name(mode);
 	if (s < 0)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
@@ -428,8 +428,8 @@ static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error 
 	int r;
 
 	r = bus_check_manage(d, m, error);
-	if (r < 0)
-		return r;
+	if (r <= 0)
+		return r < 0 ? r : 1;
 	errs = calloc(1, sizeof(*errs));
 	if (!errs)
 		return -ENOMEM;
@@ -466,8 +466,8 @@ static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
 	if (r < 0)
 		return r;
 	r = bus_check_manage(d, m, error);
-	if (r < 0)
-		return r;
+	if (r <= 0)
+		return r < 0 ? r : 1;
 	if (!d->test_mode)
 		return sd_bus_error_set(error, BUS_ERROR_NOT_IN_TEST_MODE,
 					"ownership changes over D-Bus need the daemon in test mode "
@@ -625,6 +625,7 @@ void bus_teardown(struct daemon *d)
 	if (!st)
 		return;
 	d->bus_state = NULL;
+	bus_auth_free();
 	sd_bus_slot_unref(st->name_slot);
 	sd_bus_slot_unref(st->stream_enum_slot);
 	sd_bus_slot_unref(st->stream_slot);

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fake-polkit ADDRESS UID: a stand-in for polkitd on a private bus, for the
- * integration test. It owns org.freedesktop.PolicyKit1 and answers
- * CheckAuthorization for the action org.pkvm.iommu1.manage: authorized
- * exactly when the subject (a system-bus-name) belongs to UID. It prints
- * one line per question, so the test can see it was asked.
+ * fake-polkit ADDRESS UID [DELAY_MS]: a stand-in for polkitd on a private
+ * bus, for the integration test. It owns org.freedesktop.PolicyKit1 and
+ * answers CheckAuthorization for the action org.pkvm.iommu1.manage:
+ * authorized exactly when the subject (a system-bus-name) belongs to UID,
+ * after DELAY_MS (a user typing a password), so the test can check the
+ * daemon keeps serving meanwhile. It prints one line per question.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 static uid_t allowed;
+static unsigned int delay_ms;
 
 /* subject (sa{sv}): kind "system-bus-name", details {"name": <s>} */
 static int read_subject_name(sd_bus_message *m, const char **name)
@@ -64,6 +67,11 @@ static int check_authorization(sd_bus_message *m, void *userdata, sd_bus_error *
 	printf("fake-polkit: %s uid %u action %s -> %s\n", name, uid, action,
 	       ok ? "yes" : "no");
 	fflush(stdout);
+	if (delay_ms) {
+		struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	return sd_bus_reply_method_return(m, "(bba{ss})", ok, 0, 0);
 }
 
@@ -80,11 +88,12 @@ int main(int argc, char **argv)
 	sd_bus *bus = NULL;
 	int r;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: fake-polkit ADDRESS UID\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: fake-polkit ADDRESS UID [DELAY_MS]\n");
 		return 2;
 	}
 	allowed = (uid_t)strtoul(argv[2], NULL, 0);
+	delay_ms = argc == 4 ? (unsigned int)strtoul(argv[3], NULL, 0) : 0;
 	if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_address(bus, argv[1])) < 0 ||
 	    (r = sd_bus_set_bus_client(bus, 1)) < 0 || (r = sd_bus_start(bus)) < 0 ||
 	    (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/PolicyKit1/Authority",

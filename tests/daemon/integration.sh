@@ -75,6 +75,29 @@ if [[ -n $fake_polkit ]]; then
 	[[ $v == *"ccess denied"* ]]; check polkit-denies $? "uid 1 (not the allowed 65534): ${v:0:60}"
 	kill "$ppid"
 	wait "$ppid" 2>/dev/null
+	# A polkit that takes 3 s to answer (a password typed): the daemon keeps
+	# serving everyone else meanwhile, then completes the change.
+	"$fake_polkit" "$addr" 65534 3000 >"$work/polkit-slow.log" 2>&1 &
+	ppid=$!
+	reap "$ppid"
+	for _ in $(seq 50); do grep -q ready "$work/polkit-slow.log" && break; sleep 0.1; done
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"${B[@]}" --timeout=10 call "${M[@]}" SetSplitPolicy su presplit 2 \
+		>"$work/slow-call.out" 2>&1 &
+	cpid=$!
+	sleep 0.5
+	t0=$(date +%s%N)
+	v=$("${B[@]}" --timeout=1 get-property "${M[@]}" SplitPolicy 2>&1)
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[[ $v == 's "bbm"' ]] && ((ms < 1000))
+	check polkit-async $? "while polkit thinks: SplitPolicy read in $ms ms ($v)"
+	wait "$cpid"
+	rc=$?
+	v=$("${B[@]}" get-property "${M[@]}" SplitPolicy 2>&1)
+	((rc == 0)) && [[ $v == 's "presplit"' ]]
+	check polkit-async-completes $? "the slow-authorized call: exit $rc, SplitPolicy $v"
+	kill "$ppid"
+	wait "$ppid" 2>/dev/null
 	ppid=
 	"${B[@]}" call "${M[@]}" SetSplitPolicy su auto 0 >/dev/null 2>&1
 fi
