@@ -3,6 +3,9 @@
 # Builds what the VM daemon test puts into the guest, into OUTDIR:
 #   pkvm-iommud   the daemon, cross-built for arm64 by meson (aarch64.cross)
 #                 in BUILDDIR (default OUTDIR/build-arm64), linked dynamically
+#   pkvm-iommud-bench  the daemon's benchmark (tests/bench), same build; the
+#                 guest runs its --backend kernel mode
+#   pkvm-iommuctl the daemon's command-line client (cli/), same build
 #   pkvm-dtool    static guest helper (pkvm-dtool.c + ../guest/hw.c)
 #   sysroot/      the daemon's shared libraries, dbus-daemon and dbus-send,
 #                 from Debian bookworm arm64 .debs (private apt of lib.sh),
@@ -32,9 +35,12 @@ if [ ! -e "$bdir/build.ninja" ]; then
 		"$bdir" "$src" >"$out/meson-setup.log" 2>&1 ||
 		{ tail -n 20 "$out/meson-setup.log" >&2; vm_die "meson setup of $bdir failed"; }
 fi
-ninja -C "$bdir" daemon/pkvm-iommud >"$out/ninja.log" 2>&1 ||
-	{ tail -n 30 "$out/ninja.log" >&2; vm_die "cross build of pkvm-iommud failed"; }
+ninja -C "$bdir" daemon/pkvm-iommud tests/bench/pkvm-iommud-bench cli/pkvm-iommuctl \
+	>"$out/ninja.log" 2>&1 ||
+	{ tail -n 30 "$out/ninja.log" >&2; vm_die "cross build of pkvm-iommud, pkvm-iommud-bench or pkvm-iommuctl failed"; }
 install -m 0755 "$bdir/daemon/pkvm-iommud" "$out/pkvm-iommud"
+install -m 0755 "$bdir/tests/bench/pkvm-iommud-bench" "$out/pkvm-iommud-bench"
+install -m 0755 "$bdir/cli/pkvm-iommuctl" "$out/pkvm-iommuctl"
 
 # 2. The guest helper, static like the module's guest test.
 "${VM_CROSS}gcc" -static -std=gnu11 -O2 -g -D_GNU_SOURCE \
@@ -45,7 +51,7 @@ install -m 0755 "$bdir/daemon/pkvm-iommud" "$out/pkvm-iommud"
 
 # 3. The sysroot. The host's multiarch -dev packages are bookworm's, so the
 # runtime libraries come from bookworm too (same sonames and versions).
-# The list is the shared-library closure of the three programs (checked
+# The list is the shared-library closure of the programs (checked
 # below, so a missing one fails the build rather than the boot).
 pkgs=(libc6 libgcc-s1
 	libjson-c5 libnl-3-200 libnl-genl-3-200
@@ -71,7 +77,7 @@ rm -rf "$root.tmp/usr/share" "$root.tmp/usr/lib/aarch64-linux-gnu/gconv" \
 	"$root.tmp/usr/libexec" "$root.tmp/lib/systemd" "$root.tmp/usr/lib/systemd" \
 	"$root.tmp/etc" "$root.tmp/var" "$root.tmp/usr/include"
 # Every NEEDED of the programs and libraries must be in the sysroot.
-need=$(find "$root.tmp" "$out/pkvm-iommud" -type f \( -perm -u+x -o -name '*.so*' \) \
+need=$(find "$root.tmp" "$out/pkvm-iommud" "$out/pkvm-iommud-bench" "$out/pkvm-iommuctl" -type f \( -perm -u+x -o -name '*.so*' \) \
 	-exec "${VM_CROSS}readelf" -d {} + 2>/dev/null |
 	sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)
 for n in $need; do
@@ -79,4 +85,4 @@ for n in $need; do
 		vm_die "sysroot: $n (NEEDED) is in none of: ${pkgs[*]}"
 done
 mv "$root.tmp" "$root"
-vm_log "daemon test files in $out: pkvm-iommud pkvm-dtool sysroot/ ($(du -sh "$root" | cut -f1))"
+vm_log "daemon test files in $out: pkvm-iommud pkvm-iommud-bench pkvm-iommuctl pkvm-dtool sysroot/ ($(du -sh "$root" | cut -f1))"
