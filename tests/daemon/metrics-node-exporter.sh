@@ -12,11 +12,15 @@
 # without metrics stops the writes and keeps the file; a daemon whose policy
 # has no metrics writes no file.
 # Prints "ok - NAME" / "not ok - NAME" per check; exit 77 (skip) when
-# prometheus-node-exporter is not installed (./dev deps installs it).
+# prometheus-node-exporter is missing (./dev deps unpacks it).
 set -uo pipefail
 daemon=$1
-exporter=$(command -v prometheus-node-exporter) || {
-	echo "skip: prometheus-node-exporter is not installed (./dev deps)"
+# ./dev deps unpacks Debian's binary into the cache rather than installing
+# the package (which would start a service on every interface).
+exporter=$(command -v prometheus-node-exporter) ||
+	exporter=${XDG_CACHE_HOME:-$HOME/.cache}/pkvm-iommu/node-exporter/usr/bin/prometheus-node-exporter
+[[ -x $exporter ]] || {
+	echo "skip: prometheus-node-exporter is neither installed nor unpacked (./dev deps)"
 	exit 77
 }
 # shellcheck source=../lib/checks.sh
