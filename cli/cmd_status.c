@@ -49,6 +49,8 @@ static int print_json(const struct ctl *c, const struct q_manager *m, const stru
 	json_add_u64(j, "smmu_count", m->smmu_count);
 	json_add_str(j, "split_policy", m->split_policy);
 	json_add_u64(j, "presplit_level", m->presplit_level);
+	json_add_u64(j, "batch_max_ops", m->batch_max_ops);
+	json_add_u64(j, "batch_window_us", m->batch_window_us);
 	json_add_str(j, "default_stream_action", m->default_action);
 	json_add_u64(j, "generation", m->generation);
 	json_add_u64(j, "donated_pages", m->donated_pages);
@@ -116,6 +118,11 @@ static void print_text(const struct ctl *c, const struct q_manager *m, const str
 			     m->presplit_level);
 	else
 		output_field(col, "Split policy", NULL, "%s", m->split_policy ? m->split_policy : "?");
+	if (m->batch_max_ops > 1)
+		output_field(col, "Invalidation", NULL, "up to %" PRIu32 " changes per sync, "
+			     "window %" PRIu32 " us", m->batch_max_ops, m->batch_window_us);
+	else
+		output_field(col, "Invalidation", NULL, "one sync per change");
 	output_field(col, "Default action", NULL, "%s", m->default_action ? m->default_action : "?");
 	output_field(col, "Generation", NULL, "%" PRIu64, m->generation);
 	output_field(col, "Donated", NULL, "%" PRIu64 " pages (%s)", m->donated_pages,

@@ -34,6 +34,7 @@ struct q_manager {
 	const char *backend, *version, *split_policy, *default_action;
 	const char *iommufd_status, *policy_path, *state_dir;
 	uint32_t abi_version, smmu_count, presplit_level;
+	uint32_t batch_max_ops, batch_window_us;
 	uint64_t generation, donated_pages, shared_pages;
 	bool test_mode;
 	struct q_owner_total *totals;

@@ -449,7 +449,8 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 	policy_free(&d->policy);
 	d->policy = eff;
 	d->ctr.policy_reloads++;
-	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel", "DefaultStreamAction");
+	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel", "DefaultStreamAction",
+			 "InvalidationBatchMaxOps", "InvalidationBatchWindowUsec");
 	metrics_export_update(d);	/* metrics.path or interval may have changed */
 	return 0;
 }

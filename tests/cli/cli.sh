@@ -44,6 +44,7 @@ cat >"$work/etc/policy.json" <<'EOF'
 { "version": 1, "default_stream_action": "block",
   "streams": [ { "sid": 8, "action": "isolate" }, { "sid": 3, "action": "block" } ],
   "split_policy": { "mode": "auto" },
+  "invalidation": { "batch_max_ops": 32, "batch_window_us": 250 },
   "fault_limit": { "faults": 20, "seconds": 60, "quarantine": true } }
 EOF
 
@@ -99,6 +100,7 @@ gen=$("${B[@]}" get-property "${M[@]}" Generation | cut -d' ' -f2)
 donated=$("${B[@]}" get-property "${M[@]}" DonatedPages | cut -d' ' -f2)
 [[ $rc == 0 && $out == *"Backend: sim"* && $out == *"SMMUs: 1"* &&
 	$out == *"Streams: 2 known, 0 quarantined"* && $out == *"Split policy: auto"* &&
+	$out == *"Invalidation: up to 32 changes per sync, window 250 us"* &&
 	$out == *"Generation: $gen"* && $out == *"Donated: $donated pages"* &&
 	$out == *"Shared: 2 pages (8.0K)"* && $out == *"guest 3        4 pages (16.0K)"* &&
 	$out == *"iommufd: not probed: simulation backend"* && $out == *"Health: ok"* ]]
@@ -108,6 +110,7 @@ totals=$("${BJ[@]}" get-property "${M[@]}" LedgerTotals)
 py 'a[0]["backend"] == "sim" and a[0]["smmu_count"] == 1 and a[0]["test_mode"] is True and
     a[0]["generation"] == '"$gen"' and a[0]["donated_pages"] == '"$donated"' and
     a[0]["shared_pages"] == 2 and a[0]["streams"] == {"known": 2, "quarantined": 0} and
+    a[0]["batch_max_ops"] == 32 and a[0]["batch_window_us"] == 250 and
     [[t["owner"], t["pages"]] for t in a[0]["ledger_totals"]] == a[1]["data"] and
     a[0]["iommufd"] == {"status": "not probed: simulation backend", "devices": []} and
     a[0]["policy_path"] == "'"$work/etc/policy.json"'" and

@@ -275,6 +275,7 @@ START_TEST(manager_getall)
 		{ "Backend", "s" }, { "AbiVersion", "u" }, { "Version", "s" },
 		{ "SmmuCount", "u" }, { "Generation", "t" }, { "SplitPolicy", "s" },
 		{ "PresplitLevel", "u" }, { "DefaultStreamAction", "s" },
+		{ "InvalidationBatchMaxOps", "u" }, { "InvalidationBatchWindowUsec", "u" },
 		{ "DonatedPages", "t" }, { "SharedPages", "t" }, { "LedgerTotals", "a(ut)" },
 		{ "IommufdStatus", "s" }, { "IommufdDevices", "a(sauubb)" },
 		{ "PolicyPath", "s" }, { "StateDirectory", "s" },
@@ -356,6 +357,9 @@ START_TEST(manager_getall)
 	ck_assert_str_eq(get_string(MGR, "DefaultStreamAction"), "block");
 	ck_assert_str_eq(get_string(MGR, "SplitPolicy"), "auto");
 	ck_assert_uint_eq(get_u32(MGR, "PresplitLevel"), 0);
+	/* No batching by default: one sync per change. */
+	ck_assert_uint_eq(get_u32(MGR, "InvalidationBatchMaxOps"), 1);
+	ck_assert_uint_eq(get_u32(MGR, "InvalidationBatchWindowUsec"), 0);
 }
 END_TEST
 
