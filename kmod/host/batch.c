@@ -7,8 +7,9 @@
  * - PKVM_IOMMU_IOC_BATCH is cut into groups of at most batch_max_ops.
  * - A single change (DONATE/RECLAIM/SHARE/UNSHARE ioctl) waits up to
  *   batch_window_us for concurrent ones to join its group: the first to
- *   arrive leads, waits the window (or until the group is full), then
- *   applies every queued change and completes the others. A change is
+ *   arrive leads, waits the window (or until the group is full), applies
+ *   the group, completes the others and hands the lead to the next one
+ *   queued. A change is
  *   complete, and its event multicast, only after its group's call
  *   returned, so nobody learns of a donation before the SMMU forgot it.
  */
@@ -32,7 +33,8 @@ static const u8 op_event[] = {
 struct waiter {
 	struct list_head node;
 	struct pkvm_iommu_op op;
-	struct completion done;
+	struct completion done;	/* its change was made, or it must lead */
+	bool lead;
 	int ret;
 };
 
@@ -98,8 +100,6 @@ static u32 take(struct list_head *out, u32 limit)
 		n++;
 	}
 	grp.queued -= n;
-	if (!n)
-		grp.leading = false;
 	spin_unlock(&grp.lock);
 	return n;
 }
@@ -149,12 +149,41 @@ static bool group_full(void)
 	return full;
 }
 
+/*
+ * The leader applies one group, its own change first in it (it is at the
+ * head of the queue), then hands the lead to the next waiter: a leader
+ * that served until the queue ran dry could be kept from returning for as
+ * long as others keep arriving.
+ */
+static void lead(u32 window)
+{
+	struct waiter *next = NULL;
+	LIST_HEAD(list);
+	u32 n;
+
+	if (window)
+		wait_event_hrtimeout(grp.full, group_full(), us_to_ktime(window));
+	n = take(&list, READ_ONCE(max_ops));
+	if (n)
+		run_taken(&list, n);
+	spin_lock(&grp.lock);
+	if (list_empty(&grp.queue)) {
+		grp.leading = false;
+	} else {
+		next = list_first_entry(&grp.queue, struct waiter, node);
+		next->lead = true;
+	}
+	spin_unlock(&grp.lock);
+	/* Late arrivals waited for this call already: no second window. */
+	if (next)
+		complete(&next->done);
+}
+
 int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner)
 {
 	u32 window = READ_ONCE(window_us), limit = READ_ONCE(max_ops);
 	struct waiter me = { .op = { op, owner, addr, len, 0, 0 } };
-	bool lead;
-	u32 n;
+	bool leader;
 
 	if (!window || limit < 2) {
 		static const u64 fn[] = {
@@ -184,28 +213,19 @@ int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner)
 	spin_lock(&grp.lock);
 	list_add_tail(&me.node, &grp.queue);
 	grp.queued++;
-	lead = !grp.leading;
+	leader = !grp.leading;
 	grp.leading = true;
 	spin_unlock(&grp.lock);
 
-	if (!lead) {
-		if (group_full())
-			wake_up(&grp.full);
-		wait_for_completion(&me.done);
+	if (leader) {
+		lead(window);
 		return me.ret;
 	}
-
-	wait_event_hrtimeout(grp.full, group_full(), us_to_ktime(window));
-	/* Lead until the queue is empty: late arrivals ride the next call. */
-	for (;;) {
-		LIST_HEAD(list);
-
-		n = take(&list, READ_ONCE(max_ops));
-		if (!n)
-			break;
-		run_taken(&list, n);
-	}
+	if (group_full())
+		wake_up(&grp.full);
 	wait_for_completion(&me.done);
+	if (READ_ONCE(me.lead))
+		lead(0);
 	return me.ret;
 }
 
