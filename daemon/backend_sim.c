@@ -159,6 +159,18 @@ static void queue_event(struct sim_backend *s, const struct backend_event *ev)
 		signal_efd(s);
 }
 
+/* A change made: its event, with the next generation, as the module's. */
+static void queue_range_event(struct sim_backend *s, enum backend_event_kind kind, u64 addr,
+			      u64 len, u32 owner)
+{
+	struct backend_event ev = {
+		.kind = kind, .generation = ++s->generation,
+		.addr = addr, .len = len, .owner = owner,
+	};
+
+	queue_event(s, &ev);
+}
+
 static int sim_event_fd(struct backend *b)
 {
 	return to_sim(b)->efd;
@@ -457,7 +469,6 @@ static int sim_range(struct backend *b, enum ledger_op op, uint64_t addr, uint64
 		[LEDGER_UNSHARE] = BACKEND_EV_UNSHARE,
 	};
 	struct sim_backend *s = to_sim(b);
-	struct backend_event ev = { 0 };
 	s64 r;
 
 	if ((unsigned int)op > LEDGER_UNSHARE)
@@ -465,12 +476,7 @@ static int sim_range(struct backend *b, enum ledger_op op, uint64_t addr, uint64
 	r = call(s, fn[op], addr, len, owner, 0, 0, 0);
 	if (r)
 		return (int)r;
-	ev.kind = kind[op];
-	ev.generation = ++s->generation;
-	ev.addr = addr;
-	ev.len = len;
-	ev.owner = owner;
-	queue_event(s, &ev);
+	queue_range_event(s, kind[op], addr, len, owner);
 	return 0;
 }
 
@@ -610,14 +616,9 @@ static void flush_group(struct sim_backend *s)
 		return;
 	r = call(s, PKVM_IOMMU_HVC_BATCH, s->batch_pa, s->grp_n, 0, 0, 0, 0);
 	done = r < 0 ? 0 : (u32)r;
-	for (u32 i = 0; i < done; i++) {
-		struct backend_event ev = {
-			.kind = op_kind[s->grp[i].op], .generation = ++s->generation,
-			.addr = s->grp[i].addr, .len = s->grp[i].len, .owner = s->grp[i].owner,
-		};
-
-		queue_event(s, &ev);
-	}
+	for (u32 i = 0; i < done; i++)
+		queue_range_event(s, op_kind[s->grp[i].op], s->grp[i].addr, s->grp[i].len,
+				  s->grp[i].owner);
 	for (u32 i = done; i < s->grp_n; i++)
 		if (s->grp_slot[i] != NO_SLOT)
 			churn_refresh(s, s->grp_slot[i]);

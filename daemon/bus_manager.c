@@ -248,61 +248,60 @@ static int method_get_policy(sd_bus_message *m, void *userdata, sd_bus_error *er
 	return sd_bus_reply_method_return(m, "s", json);
 }
 
-static int method_get_latency(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/* A method's reply that is one array of 'contents': one() appends item i. */
+typedef int (*append_item_fn)(sd_bus_message *reply, size_t i, const void *arg);
+
+static int reply_array(sd_bus_message *m, const char *contents, size_t n,
+		       append_item_fn one, const void *arg)
 {
 	_cleanup_msg_ sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(m, &reply);
+
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', contents);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = one(reply, i, arg);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_bucket(sd_bus_message *reply, size_t i, const void *arg)
+{
+	const uint64_t *latency = arg;
+	/* The last bucket takes everything slower. */
+	uint64_t upper = i + 1 < DAEMON_LATENCY_BUCKETS ? 1ull << (i + 10) : UINT64_MAX;
+
+	return sd_bus_message_append(reply, "(tt)", upper, latency[i]);
+}
+
+static int method_get_latency(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
 	struct daemon *d = userdata;
-	int r;
 
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_open_container(reply, 'a', "(tt)");
-	if (r < 0)
-		return r;
-	for (unsigned int i = 0; i < DAEMON_LATENCY_BUCKETS; i++) {
-		/* The last bucket takes everything slower. */
-		uint64_t upper = i + 1 < DAEMON_LATENCY_BUCKETS ? 1ull << (i + 10) : UINT64_MAX;
+	return reply_array(m, "(tt)", DAEMON_LATENCY_BUCKETS, append_bucket, d->ctr.latency);
+}
 
-		r = sd_bus_message_append(reply, "(tt)", upper, d->ctr.latency[i]);
-		if (r < 0)
-			return r;
-	}
-	r = sd_bus_message_close_container(reply);
-	if (r < 0)
-		return r;
-	return sd_bus_send(NULL, reply, NULL);
+static int append_run(sd_bus_message *reply, size_t i, const void *arg)
+{
+	const struct ledger_run *run = (const struct ledger_run *)arg + i;
+
+	return sd_bus_message_append(reply, "(ttub)", run->addr, run->len, run->owner,
+				     (int)run->shared);
 }
 
 static int method_get_ledger(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	_cleanup_msg_ sd_bus_message *reply = NULL;
 	_cleanup_free_ struct ledger_run *runs = NULL;
 	struct daemon *d = userdata;
 	size_t n;
-	int r;
 
 	n = ledger_runs(d->ledger, NULL, 0);
 	runs = calloc(n ? n : 1, sizeof(*runs));
 	if (!runs)
 		return -ENOMEM;
 	n = ledger_runs(d->ledger, runs, n);
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_open_container(reply, 'a', "(ttub)");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		r = sd_bus_message_append(reply, "(ttub)", runs[i].addr, runs[i].len,
-					  runs[i].owner, (int)runs[i].shared);
-		if (r < 0)
-			return r;
-	}
-	r = sd_bus_message_close_container(reply);
-	if (r < 0)
-		return r;
-	return sd_bus_send(NULL, reply, NULL);
+	return reply_array(m, "(ttub)", n, append_run, runs);
 }
 
 /* Is the ledger exactly what the backend holds now? Anyone may ask. */
@@ -318,13 +317,19 @@ static int method_check_ledger(sd_bus_message *m, void *userdata, sd_bus_error *
 	return sd_bus_reply_method_return(m, "btt", in_sync, runs, gen);
 }
 
+static int append_record(sd_bus_message *reply, size_t i, const void *arg)
+{
+	const struct ledger_record *rec = (const struct ledger_record *)arg + i;
+
+	return sd_bus_message_append(reply, "(ttsttu)", rec->usec, rec->generation,
+				     op_name(rec->op), rec->addr, rec->len, rec->owner);
+}
+
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	_cleanup_msg_ sd_bus_message *reply = NULL;
 	_cleanup_free_ struct ledger_record *rec = NULL;
 	struct daemon *d = userdata;
 	size_t cap = LEDGER_HISTORY_DEFAULT, n;
-	int r;
 
 	/* The ring's size is the ledger's business: grow until it all fits. */
 	for (;;) {
@@ -338,22 +343,7 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 			break;
 		cap *= 2;
 	}
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_open_container(reply, 'a', "(ttsttu)");
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		r = sd_bus_message_append(reply, "(ttsttu)", rec[i].usec, rec[i].generation,
-					  op_name(rec[i].op), rec[i].addr, rec[i].len, rec[i].owner);
-		if (r < 0)
-			return r;
-	}
-	r = sd_bus_message_close_container(reply);
-	if (r < 0)
-		return r;
-	return sd_bus_send(NULL, reply, NULL);
+	return reply_array(m, "(ttsttu)", n, append_record, rec);
 }
 
 /* ---- changing methods ---- */

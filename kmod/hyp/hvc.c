@@ -284,14 +284,25 @@ static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
 	}
 }
 
+/* Is the page at pa the host's (shared or not), so the hyp may touch it? */
+static int host_page(struct s2_pgtable *pgt, u64 pa)
+{
+	bool shared;
+	u32 owner;
+	int ret = s2_owner_of(pgt, pa, &owner, &shared);
+
+	if (ret)
+		return ret;
+	return owner == PKVM_OWNER_HOST ? 0 : -EPERM;
+}
+
 static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 {
 	struct smmu_dev *d = smmu_arg(hyp, a[0]);
 	struct pkvm_iommu_event out;
 	struct smmu_event ev;
-	bool overflow = false, shared;
+	bool overflow = false;
 	u64 pa = a[1];
-	u32 owner;
 	int ret;
 
 	if (!d)
@@ -299,11 +310,9 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	/* The record goes into one page the host owns, whole. */
 	if (pa & 7 || (pa & ~HYP_PAGE_MASK) + sizeof(out) > HYP_PAGE_SIZE)
 		return -EINVAL;
-	ret = s2_owner_of(&hyp->pgt, pa, &owner, &shared);
+	ret = host_page(&hyp->pgt, pa);
 	if (ret)
 		return ret;
-	if (owner != PKVM_OWNER_HOST)
-		return -EPERM;
 	/* Checked before the pop: a record once taken must not be lost. */
 	if (!hyp_mem_map(pa, sizeof(out)))
 		return -EFAULT;
@@ -317,18 +326,6 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 		    (overflow ? 4 : 0);
 	ret = hyp_copy_to_host(pa, &out, sizeof(out));
 	return ret ? ret : 1;
-}
-
-/* Is the page at pa the host's (shared or not), so the hyp may touch it? */
-static int host_page(struct s2_pgtable *pgt, u64 pa)
-{
-	bool shared;
-	u32 owner;
-	int ret = s2_owner_of(pgt, pa, &owner, &shared);
-
-	if (ret)
-		return ret;
-	return owner == PKVM_OWNER_HOST ? 0 : -EPERM;
 }
 
 struct batch_reader {
