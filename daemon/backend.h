@@ -17,17 +17,17 @@
 
 #include "ledger.h"
 
+/*
+ * What an event is: one of the four ownership changes by its enum
+ * pkvm_iommu_op_code, or one of these past them.
+ */
 enum backend_event_kind {
-	BACKEND_EV_DONATE,
-	BACKEND_EV_RECLAIM,
-	BACKEND_EV_SHARE,
-	BACKEND_EV_UNSHARE,
-	BACKEND_EV_FAULT,
+	BACKEND_EV_FAULT = PKVM_IOMMU_OP_NR,
 	BACKEND_EV_POLICY,
 };
 
 struct backend_event {
-	enum backend_event_kind kind;
+	uint32_t kind;		/* enum pkvm_iommu_op_code or enum backend_event_kind */
 	uint64_t generation;	/* ownership generation it produced (or saw) */
 	uint64_t addr, len;	/* ownership events; addr also for faults */
 	uint32_t owner;
@@ -55,8 +55,8 @@ struct backend_ops {
 	 * reads; both are written back with the values in force.
 	 */
 	int (*invalidation)(struct backend *b, uint32_t *max_ops, uint32_t *window_us);
-	/* op: LEDGER_DONATE .. LEDGER_UNSHARE (owner ignored for share/unshare) */
-	int (*range)(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
+	/* owner ignored for share/unshare */
+	int (*range)(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner);
 	/*
 	 * A consistent snapshot of every run that is not plain host memory,

@@ -144,32 +144,23 @@ static int kb_stats(struct backend *b, struct pkvm_iommu_stats *out)
 	return xioctl(to_kb(b)->fd, PKVM_IOMMU_IOC_STATS, out);
 }
 
-static int kb_range(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
+static int kb_range(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		    uint32_t owner)
 {
 	struct pkvm_iommu_range r = { .size = sizeof(r), .addr = addr, .len = len,
 				      .owner = owner };
-	unsigned long req;
+	static const unsigned long req[] = {
+		[PKVM_IOMMU_OP_DONATE] = PKVM_IOMMU_IOC_DONATE,
+		[PKVM_IOMMU_OP_RECLAIM] = PKVM_IOMMU_IOC_RECLAIM,
+		[PKVM_IOMMU_OP_SHARE] = PKVM_IOMMU_IOC_SHARE,
+		[PKVM_IOMMU_OP_UNSHARE] = PKVM_IOMMU_IOC_UNSHARE,
+	};
 
-	switch (op) {
-	case LEDGER_DONATE:
-		req = PKVM_IOMMU_IOC_DONATE;
-		break;
-	case LEDGER_RECLAIM:
-		req = PKVM_IOMMU_IOC_RECLAIM;
-		break;
-	case LEDGER_SHARE:
-		req = PKVM_IOMMU_IOC_SHARE;
-		r.owner = PKVM_OWNER_HOST;	/* ignored by the kernel */
-		break;
-	case LEDGER_UNSHARE:
-		req = PKVM_IOMMU_IOC_UNSHARE;
-		r.owner = PKVM_OWNER_HOST;
-		break;
-	default:
+	if ((unsigned int)op >= PKVM_IOMMU_OP_NR)
 		return -EINVAL;
-	}
-	return xioctl(to_kb(b)->fd, req, &r);
+	if (op == PKVM_IOMMU_OP_SHARE || op == PKVM_IOMMU_OP_UNSHARE)
+		r.owner = PKVM_OWNER_HOST;	/* ignored by the kernel */
+	return xioctl(to_kb(b)->fd, req[op], &r);
 }
 
 /* ---- ledger dump ---- */

@@ -160,11 +160,11 @@ static void queue_event(struct sim_backend *s, const struct backend_event *ev)
 }
 
 /* A change made: its event, with the next generation, as the module's. */
-static void queue_range_event(struct sim_backend *s, enum backend_event_kind kind, u64 addr,
+static void queue_range_event(struct sim_backend *s, u32 op, u64 addr,
 			      u64 len, u32 owner)
 {
 	struct backend_event ev = {
-		.kind = kind, .generation = ++s->generation,
+		.kind = op, .generation = ++s->generation,
 		.addr = addr, .len = len, .owner = owner,
 	};
 
@@ -453,30 +453,18 @@ static int sim_invalidation(struct backend *b, uint32_t *max_ops, uint32_t *wind
 	return 0;
 }
 
-static int sim_range(struct backend *b, enum ledger_op op, uint64_t addr, uint64_t len,
+static int sim_range(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner)
 {
-	static const u64 fn[] = {
-		[LEDGER_DONATE] = PKVM_IOMMU_HVC_DONATE,
-		[LEDGER_RECLAIM] = PKVM_IOMMU_HVC_RECLAIM,
-		[LEDGER_SHARE] = PKVM_IOMMU_HVC_SHARE,
-		[LEDGER_UNSHARE] = PKVM_IOMMU_HVC_UNSHARE,
-	};
-	static const enum backend_event_kind kind[] = {
-		[LEDGER_DONATE] = BACKEND_EV_DONATE,
-		[LEDGER_RECLAIM] = BACKEND_EV_RECLAIM,
-		[LEDGER_SHARE] = BACKEND_EV_SHARE,
-		[LEDGER_UNSHARE] = BACKEND_EV_UNSHARE,
-	};
 	struct sim_backend *s = to_sim(b);
 	s64 r;
 
-	if ((unsigned int)op > LEDGER_UNSHARE)
+	if ((unsigned int)op >= PKVM_IOMMU_OP_NR)
 		return -EINVAL;
-	r = call(s, fn[op], addr, len, owner, 0, 0, 0);
+	r = call(s, PKVM_IOMMU_HVC_OP(op), addr, len, owner, 0, 0, 0);
 	if (r)
 		return (int)r;
-	queue_range_event(s, kind[op], addr, len, owner);
+	queue_range_event(s, op, addr, len, owner);
 	return 0;
 }
 
@@ -595,13 +583,6 @@ static const struct backend_ops sim_ops = {
 
 static void churn_refresh(struct sim_backend *s, u32 i);
 
-static const enum backend_event_kind op_kind[] = {
-	[PKVM_IOMMU_OP_DONATE] = BACKEND_EV_DONATE,
-	[PKVM_IOMMU_OP_RECLAIM] = BACKEND_EV_RECLAIM,
-	[PKVM_IOMMU_OP_SHARE] = BACKEND_EV_SHARE,
-	[PKVM_IOMMU_OP_UNSHARE] = BACKEND_EV_UNSHARE,
-};
-
 /*
  * Apply the group: one BATCH call, one flush. Changes after a refused one
  * were not tried, so the churn slots they touched are read back from the
@@ -617,7 +598,7 @@ static void flush_group(struct sim_backend *s)
 	r = call(s, PKVM_IOMMU_HVC_BATCH, s->batch_pa, s->grp_n, 0, 0, 0, 0);
 	done = r < 0 ? 0 : (u32)r;
 	for (u32 i = 0; i < done; i++)
-		queue_range_event(s, op_kind[s->grp[i].op], s->grp[i].addr, s->grp[i].len,
+		queue_range_event(s, s->grp[i].op, s->grp[i].addr, s->grp[i].len,
 				  s->grp[i].owner);
 	for (u32 i = done; i < s->grp_n; i++)
 		if (s->grp_slot[i] != NO_SLOT)
@@ -627,16 +608,9 @@ static void flush_group(struct sim_backend *s)
 }
 
 /* One change of a workload: applied now, or queued into the group. */
-static void submit(struct sim_backend *s, enum ledger_op op, u64 addr, u64 len, u32 owner,
+static void submit(struct sim_backend *s, enum pkvm_iommu_op_code op, u64 addr, u64 len, u32 owner,
 		   u32 slot)
 {
-	static const u32 code[] = {
-		[LEDGER_DONATE] = PKVM_IOMMU_OP_DONATE,
-		[LEDGER_RECLAIM] = PKVM_IOMMU_OP_RECLAIM,
-		[LEDGER_SHARE] = PKVM_IOMMU_OP_SHARE,
-		[LEDGER_UNSHARE] = PKVM_IOMMU_OP_UNSHARE,
-	};
-
 	if (s->max_ops <= 1) {
 		if (!sim_range(&s->base, op, addr, len, owner))
 			s->step_done++;
@@ -644,7 +618,7 @@ static void submit(struct sim_backend *s, enum ledger_op op, u64 addr, u64 len, 
 			churn_refresh(s, slot);
 		return;
 	}
-	s->grp[s->grp_n] = (struct pkvm_iommu_op){ code[op], owner, addr, len, 0, 0 };
+	s->grp[s->grp_n] = (struct pkvm_iommu_op){ op, owner, addr, len, 0, 0 };
 	s->grp_slot[s->grp_n] = slot;
 	if (++s->grp_n >= s->max_ops)
 		flush_group(s);
@@ -696,12 +670,12 @@ static int churn_step(struct sim_backend *s)
 		u32 owner = PKVM_OWNER_GUEST_FIRST + (u32)((r >> 24) % 4);
 
 		s->churn_owner[i] = (u16)owner;
-		submit(s, LEDGER_DONATE, s->churn_pa[i], PAGE, owner, i);
+		submit(s, PKVM_IOMMU_OP_DONATE, s->churn_pa[i], PAGE, owner, i);
 	} else {
 		u32 owner = s->churn_owner[i];
 
 		s->churn_owner[i] = PKVM_OWNER_HOST;
-		submit(s, LEDGER_RECLAIM, s->churn_pa[i], PAGE, owner, i);
+		submit(s, PKVM_IOMMU_OP_RECLAIM, s->churn_pa[i], PAGE, owner, i);
 	}
 	return 0;
 }
@@ -717,21 +691,21 @@ static int boot_step(struct sim_backend *s)
 		s->boot_guest = (s->boot_guest + 1) % BOOT_GUESTS;
 	}
 	if (a < BOOT_RANGES)
-		submit(s, LEDGER_DONATE, area + boot_ranges[a].off, boot_ranges[a].len, owner,
+		submit(s, PKVM_IOMMU_OP_DONATE, area + boot_ranges[a].off, boot_ranges[a].len, owner,
 		       NO_SLOT);
 	else if ((a -= BOOT_RANGES) < BOOT_SHARES)
-		submit(s, LEDGER_SHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE, PAGE, owner, NO_SLOT);
+		submit(s, PKVM_IOMMU_OP_SHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE, PAGE, owner, NO_SLOT);
 	else if ((a -= BOOT_SHARES) < 1) {
 		/* The guest runs; a host device strays into its memory. */
 		flush_group(s);
 		if (isolated_sid(s, &sid))
 			backend_sim_dma(&s->base, sid, area + boot_ranges[1].off + 0x1000, 64, true);
 	} else if ((a -= 1) < BOOT_SHARES)
-		submit(s, LEDGER_UNSHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE, PAGE, owner,
+		submit(s, PKVM_IOMMU_OP_UNSHARE, area + BOOT_SHARE_OFF + a * 2 * PAGE, PAGE, owner,
 		       NO_SLOT);
 	else if ((a -= BOOT_SHARES) < BOOT_RANGES) {
 		a = BOOT_RANGES - 1 - a;
-		submit(s, LEDGER_RECLAIM, area + boot_ranges[a].off, boot_ranges[a].len, owner,
+		submit(s, PKVM_IOMMU_OP_RECLAIM, area + boot_ranges[a].off, boot_ranges[a].len, owner,
 		       NO_SLOT);
 	}
 	return 0;

@@ -19,29 +19,13 @@
 
 #define HISTORY_MAX (1u << 20)	/* GetHistory never returns more */
 
-static const char *op_name(enum ledger_op op)
+static const char *event_name(uint32_t kind)
 {
-	switch (op) {
-	case LEDGER_DONATE: return "donate";
-	case LEDGER_RECLAIM: return "reclaim";
-	case LEDGER_SHARE: return "share";
-	case LEDGER_UNSHARE: return "unshare";
-	case LEDGER_RESYNC: return "resync";
-	}
-	return "unknown";
-}
-
-static const char *event_name(enum backend_event_kind k)
-{
-	switch (k) {
-	case BACKEND_EV_DONATE: return "donate";
-	case BACKEND_EV_RECLAIM: return "reclaim";
-	case BACKEND_EV_SHARE: return "share";
-	case BACKEND_EV_UNSHARE: return "unshare";
+	switch (kind) {
 	case BACKEND_EV_FAULT: return "fault";
 	case BACKEND_EV_POLICY: return "policy";
+	default: return kind < PKVM_IOMMU_OP_NR ? ledger_op_name(kind) : "unknown";
 	}
-	return "unknown";
 }
 
 static const char *str_or_empty(const char *s)
@@ -322,7 +306,7 @@ static int append_record(sd_bus_message *reply, size_t i, const void *arg)
 	const struct ledger_record *rec = (const struct ledger_record *)arg + i;
 
 	return sd_bus_message_append(reply, "(ttsttu)", rec->usec, rec->generation,
-				     op_name(rec->op), rec->addr, rec->len, rec->owner);
+				     ledger_op_name(rec->op), rec->addr, rec->len, rec->owner);
 }
 
 static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -444,7 +428,7 @@ static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error 
 }
 
 static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
-		    enum ledger_op op, bool has_owner)
+		    enum pkvm_iommu_op_code op, bool has_owner)
 {
 	uint64_t addr, len;
 	uint32_t owner = 0;
@@ -464,7 +448,7 @@ static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
 					"(pkvm-iommud --test-mode, or the sim backend)");
 	r = daemon_range(d, op, addr, len, owner);
 	if (r < 0) {
-		snprintf(what, sizeof(what), "%s of 0x%" PRIx64 "+0x%" PRIx64 "%s", op_name(op),
+		snprintf(what, sizeof(what), "%s of 0x%" PRIx64 "+0x%" PRIx64 "%s", ledger_op_name(op),
 			 addr, len, r == -EINVAL ?
 			 " (addr/len: not page aligned, outside memory or empty)" : "");
 		return bus_map_errno(error, r, what);
@@ -472,28 +456,28 @@ static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
 	/* Take the events now, so the signals come before the reply. */
 	r = daemon_ingest(d);
 	if (r < 0)
-		syslog(LOG_WARNING, "ingest after %s: %s", op_name(op), strerror(-r));
+		syslog(LOG_WARNING, "ingest after %s: %s", ledger_op_name(op), strerror(-r));
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_donate(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return do_range(m, userdata, error, LEDGER_DONATE, true);
+	return do_range(m, userdata, error, PKVM_IOMMU_OP_DONATE, true);
 }
 
 static int method_reclaim(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return do_range(m, userdata, error, LEDGER_RECLAIM, true);
+	return do_range(m, userdata, error, PKVM_IOMMU_OP_RECLAIM, true);
 }
 
 static int method_share(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return do_range(m, userdata, error, LEDGER_SHARE, false);
+	return do_range(m, userdata, error, PKVM_IOMMU_OP_SHARE, false);
 }
 
 static int method_unshare(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return do_range(m, userdata, error, LEDGER_UNSHARE, false);
+	return do_range(m, userdata, error, PKVM_IOMMU_OP_UNSHARE, false);
 }
 
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST

@@ -76,16 +76,6 @@ struct ingest {
 	bool resync;
 };
 
-static enum ledger_op ledger_op_of(enum backend_event_kind k)
-{
-	switch (k) {
-	case BACKEND_EV_DONATE: return LEDGER_DONATE;
-	case BACKEND_EV_RECLAIM: return LEDGER_RECLAIM;
-	case BACKEND_EV_SHARE: return LEDGER_SHARE;
-	default: return LEDGER_UNSHARE;
-	}
-}
-
 static void flush_batch(struct ingest *in)
 {
 	if (!in->nr)
@@ -136,12 +126,12 @@ static void on_event(const struct backend_event *ev, void *userdata)
 	int ret;
 
 	switch (ev->kind) {
-	case BACKEND_EV_DONATE:
-	case BACKEND_EV_RECLAIM:
-	case BACKEND_EV_SHARE:
-	case BACKEND_EV_UNSHARE:
+	case PKVM_IOMMU_OP_DONATE:
+	case PKVM_IOMMU_OP_RECLAIM:
+	case PKVM_IOMMU_OP_SHARE:
+	case PKVM_IOMMU_OP_UNSHARE:
 		ledger_set_time(d->ledger, now_usec());
-		ret = ledger_apply(d->ledger, ledger_op_of(ev->kind), ev->addr, ev->len,
+		ret = ledger_apply(d->ledger, ev->kind, ev->addr, ev->len,
 				   ev->owner, ev->generation);
 		if (ret == -EALREADY)
 			return;		/* already in the ledger from a dump */
@@ -500,7 +490,7 @@ int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level)
 	return ret;
 }
 
-int daemon_range(struct daemon *d, enum ledger_op op, uint64_t addr, uint64_t len, uint32_t owner)
+int daemon_range(struct daemon *d, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len, uint32_t owner)
 {
 	uint64_t t0, dt;
 	unsigned int b = 0;

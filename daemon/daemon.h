@@ -114,7 +114,7 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p);	/* all o
 int daemon_reload_policy(struct daemon *d, struct policy_errors *errs);
 int daemon_set_stream_policy(struct daemon *d, uint32_t smmu, uint32_t sid, uint32_t policy);
 int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level);
-int daemon_range(struct daemon *d, enum ledger_op op, uint64_t addr, uint64_t len, uint32_t owner);
+int daemon_range(struct daemon *d, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len, uint32_t owner);
 int daemon_resync(struct daemon *d);
 /* Ledger against a fresh backend dump, after taking waiting events. */
 int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,

@@ -261,7 +261,7 @@ static void account(struct ledger *l, uint32_t owner, bool shared, uint64_t len,
 		l->donated_pages += pages;
 }
 
-static void record(struct ledger *l, enum ledger_op op, uint64_t addr, uint64_t len,
+static void record(struct ledger *l, uint32_t op, uint64_t addr, uint64_t len,
 		   uint32_t owner, uint64_t generation)
 {
 	if (!l->hist_cap)
@@ -272,6 +272,19 @@ static void record(struct ledger *l, enum ledger_op op, uint64_t addr, uint64_t 
 	l->hist_head = (l->hist_head + 1) % l->hist_cap;
 	if (l->hist_nr < l->hist_cap)
 		l->hist_nr++;
+}
+
+const char *ledger_op_name(uint32_t op)
+{
+	static const char *const name[] = {
+		[PKVM_IOMMU_OP_DONATE] = "donate",
+		[PKVM_IOMMU_OP_RECLAIM] = "reclaim",
+		[PKVM_IOMMU_OP_SHARE] = "share",
+		[PKVM_IOMMU_OP_UNSHARE] = "unshare",
+		[LEDGER_RESYNC] = "resync",
+	};
+
+	return op < sizeof(name) / sizeof(name[0]) ? name[op] : "unknown";
 }
 
 static bool range_ok(uint64_t addr, uint64_t len)
@@ -350,7 +363,7 @@ static int carve(struct ledger *l, uint64_t addr, uint64_t end, uint32_t owner, 
 	return 0;
 }
 
-int ledger_apply(struct ledger *l, enum ledger_op op, uint64_t addr, uint64_t len,
+int ledger_apply(struct ledger *l, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		 uint32_t owner, uint64_t generation)
 {
 	bool owner_ok = owner != PKVM_OWNER_HOST && owner <= PKVM_OWNER_MAX;
@@ -364,17 +377,17 @@ int ledger_apply(struct ledger *l, enum ledger_op op, uint64_t addr, uint64_t le
 	if (!range_ok(addr, len))
 		return -EINVAL;
 	switch (op) {
-	case LEDGER_DONATE:
+	case PKVM_IOMMU_OP_DONATE:
 		ret = owner_ok ? fill(l, addr, addr + len, owner, false) : -EINVAL;
 		break;
-	case LEDGER_RECLAIM:
+	case PKVM_IOMMU_OP_RECLAIM:
 		ret = owner_ok ? carve(l, addr, addr + len, owner, false) : -EINVAL;
 		break;
-	case LEDGER_SHARE:
+	case PKVM_IOMMU_OP_SHARE:
 		owner = PKVM_OWNER_HOST;
 		ret = fill(l, addr, addr + len, owner, true);
 		break;
-	case LEDGER_UNSHARE:
+	case PKVM_IOMMU_OP_UNSHARE:
 		owner = PKVM_OWNER_HOST;
 		ret = carve(l, addr, addr + len, owner, true);
 		break;

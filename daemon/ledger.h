@@ -19,18 +19,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/pkvm_iommu.h>
 
 #define LEDGER_PAGE_SIZE	4096ull
 #define LEDGER_HISTORY_DEFAULT	1024u
 
-/* Ownership events, as PKVM_IOMMU_CMD_EVT_DONATE..UNSHARE. */
-enum ledger_op {
-	LEDGER_DONATE,
-	LEDGER_RECLAIM,
-	LEDGER_SHARE,
-	LEDGER_UNSHARE,
-	LEDGER_RESYNC,		/* history only: a reconcile replaced the content */
-};
+/*
+ * The ledger takes the four ownership changes by their enum
+ * pkvm_iommu_op_code; its history also records this one past them.
+ */
+#define LEDGER_RESYNC	PKVM_IOMMU_OP_NR	/* a reconcile replaced the content */
+
+/* "donate", "reclaim", "share", "unshare", "resync"; "unknown" past them. */
+const char *ledger_op_name(uint32_t op);
 
 /* One run of the dump: owner != host, or host-owned and shared. */
 struct ledger_run {
@@ -60,7 +61,7 @@ struct ledger_record {
 	uint64_t generation;
 	uint64_t addr, len;	/* 0 for LEDGER_RESYNC */
 	uint32_t owner;
-	enum ledger_op op;
+	uint32_t op;		/* enum pkvm_iommu_op_code, or LEDGER_RESYNC */
 };
 
 struct ledger;
@@ -85,7 +86,7 @@ void ledger_set_time(struct ledger *l, uint64_t usec);
  * -ENOMEM. Anything but 0 leaves the ledger unchanged. The owner of share
  * and unshare is ignored, as the kernel ignores it. O(log runs).
  */
-int ledger_apply(struct ledger *l, enum ledger_op op, uint64_t addr, uint64_t len,
+int ledger_apply(struct ledger *l, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		 uint32_t owner, uint64_t generation);
 uint64_t ledger_generation(const struct ledger *l);
 

@@ -81,9 +81,7 @@ static int parse_event_hdr(struct nlmsghdr *nlh, struct backend_event *out)
 	case PKVM_IOMMU_CMD_EVT_UNSHARE:
 		if (!HAVE(tb, PKVM_IOMMU_A_ADDR, PKVM_IOMMU_A_LEN, PKVM_IOMMU_A_OWNER))
 			return -EBADMSG;
-		ev.kind = cmd == PKVM_IOMMU_CMD_EVT_DONATE ? BACKEND_EV_DONATE :
-			  cmd == PKVM_IOMMU_CMD_EVT_RECLAIM ? BACKEND_EV_RECLAIM :
-			  cmd == PKVM_IOMMU_CMD_EVT_SHARE ? BACKEND_EV_SHARE : BACKEND_EV_UNSHARE;
+		ev.kind = cmd - PKVM_IOMMU_CMD_EVT_OP(0);
 		ev.addr = nla_get_u64(tb[PKVM_IOMMU_A_ADDR]);
 		ev.len = nla_get_u64(tb[PKVM_IOMMU_A_LEN]);
 		ev.owner = nla_get_u32(tb[PKVM_IOMMU_A_OWNER]);

@@ -23,13 +23,6 @@
 
 #include "pkvm_iommu.h"
 
-static const u8 op_event[] = {
-	[PKVM_IOMMU_OP_DONATE] = PKVM_IOMMU_CMD_EVT_DONATE,
-	[PKVM_IOMMU_OP_RECLAIM] = PKVM_IOMMU_CMD_EVT_RECLAIM,
-	[PKVM_IOMMU_OP_SHARE] = PKVM_IOMMU_CMD_EVT_SHARE,
-	[PKVM_IOMMU_OP_UNSHARE] = PKVM_IOMMU_CMD_EVT_UNSHARE,
-};
-
 struct waiter {
 	struct list_head node;
 	struct pkvm_iommu_op op;
@@ -62,7 +55,7 @@ static s64 apply_group(struct pkvm_iommu_op *ops, u32 nr)
 	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_BATCH, virt_to_phys(ops), nr, 0, 0, 0, 0);
 	for (s64 i = 0; i < ret; i++) {
 		ops[i].result = 0;
-		pkvm_iommu_genl_range_event(op_event[ops[i].op], ++pkvm->generation,
+		pkvm_iommu_genl_range_event(PKVM_IOMMU_CMD_EVT_OP(ops[i].op), ++pkvm->generation,
 					    ops[i].addr, ops[i].len, ops[i].owner);
 	}
 	return ret;
@@ -186,24 +179,18 @@ int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner)
 	bool leader;
 
 	if (!window || limit < 2) {
-		static const u64 fn[] = {
-			[PKVM_IOMMU_OP_DONATE] = PKVM_IOMMU_HVC_DONATE,
-			[PKVM_IOMMU_OP_RECLAIM] = PKVM_IOMMU_HVC_RECLAIM,
-			[PKVM_IOMMU_OP_SHARE] = PKVM_IOMMU_HVC_SHARE,
-			[PKVM_IOMMU_OP_UNSHARE] = PKVM_IOMMU_HVC_UNSHARE,
-		};
 		s64 ret;
 
 		/* Unbatched: the change's own call, its own flush. */
 		mutex_lock(&pkvm->lock);
-		ret = pkvm_iommu_call(fn[op], addr, len, owner, 0, 0, 0);
+		ret = pkvm_iommu_call(PKVM_IOMMU_HVC_OP(op), addr, len, owner, 0, 0, 0);
 		/*
 		 * Sent under the lock: listeners must see generations in
 		 * order, or a ledger takes N+1 before N for a lost event and
 		 * resyncs for nothing.
 		 */
 		if (!ret)
-			pkvm_iommu_genl_range_event(op_event[op], ++pkvm->generation,
+			pkvm_iommu_genl_range_event(PKVM_IOMMU_CMD_EVT_OP(op), ++pkvm->generation,
 						    addr, len, owner);
 		mutex_unlock(&pkvm->lock);
 		return (int)ret;

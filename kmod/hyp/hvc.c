@@ -263,10 +263,10 @@ static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
 	const struct s2_stats *st = &pgt->stats;
 
 	switch (id) {
-	case PKVM_IOMMU_STAT_DONATE: return (s64)st->ops[S2_OP_DONATE];
-	case PKVM_IOMMU_STAT_RECLAIM: return (s64)st->ops[S2_OP_RECLAIM];
-	case PKVM_IOMMU_STAT_SHARE: return (s64)st->ops[S2_OP_SHARE];
-	case PKVM_IOMMU_STAT_UNSHARE: return (s64)st->ops[S2_OP_UNSHARE];
+	case PKVM_IOMMU_STAT_DONATE: return (s64)st->ops[PKVM_IOMMU_OP_DONATE];
+	case PKVM_IOMMU_STAT_RECLAIM: return (s64)st->ops[PKVM_IOMMU_OP_RECLAIM];
+	case PKVM_IOMMU_STAT_SHARE: return (s64)st->ops[PKVM_IOMMU_OP_SHARE];
+	case PKVM_IOMMU_STAT_UNSHARE: return (s64)st->ops[PKVM_IOMMU_OP_UNSHARE];
 	case PKVM_IOMMU_STAT_ERRORS: return (s64)st->errors;
 	case PKVM_IOMMU_STAT_DESC_WRITES: return (s64)st->desc_writes;
 	case PKVM_IOMMU_STAT_TLBI_RANGES: return (s64)st->tlbi_ranges;
@@ -333,13 +333,6 @@ struct batch_reader {
 	u64 pa;
 };
 
-static const enum s2_op batch_ops[] = {
-	[PKVM_IOMMU_OP_DONATE] = S2_OP_DONATE,
-	[PKVM_IOMMU_OP_RECLAIM] = S2_OP_RECLAIM,
-	[PKVM_IOMMU_OP_SHARE] = S2_OP_SHARE,
-	[PKVM_IOMMU_OP_UNSHARE] = S2_OP_UNSHARE,
-};
-
 /*
  * Each record is read just before its change, from a page checked to be
  * the host's at that moment: an earlier change of the same batch may have
@@ -357,10 +350,10 @@ static int batch_read(void *arg, u32 i, struct s2_batch_op *op)
 		ret = hyp_copy_from_host(&rec, pa, sizeof(rec));
 	if (ret)
 		return ret;
-	if (rec.reserved || rec.op >= HYP_ARRAY_SIZE(batch_ops) ||
+	if (rec.reserved || rec.op >= PKVM_IOMMU_OP_NR ||
 	    rec.owner > PKVM_OWNER_MAX)
 		return -EINVAL;
-	op->op = batch_ops[rec.op];
+	op->op = rec.op;
 	op->owner = rec.owner;
 	op->addr = rec.addr;
 	op->size = rec.len;

@@ -32,14 +32,18 @@ enum pkvm_iommu_hvc_fn {
 	PKVM_IOMMU_HVC_STREAM_ATTACH = PKVM_IOMMU_HVC(2),
 	/* (smmu, sid): back to block, never to bypass */
 	PKVM_IOMMU_HVC_STREAM_DETACH = PKVM_IOMMU_HVC(3),
+	/*
+	 * The four ownership changes, in the order of enum
+	 * pkvm_iommu_op_code (PKVM_IOMMU_HVC_OP()).
+	 */
 	/* (addr, size, owner) */
-	PKVM_IOMMU_HVC_DONATE = PKVM_IOMMU_HVC(4),
+	PKVM_IOMMU_HVC_DONATE = PKVM_IOMMU_HVC(4 + PKVM_IOMMU_OP_DONATE),
 	/* (addr, size, owner) */
-	PKVM_IOMMU_HVC_RECLAIM = PKVM_IOMMU_HVC(5),
+	PKVM_IOMMU_HVC_RECLAIM = PKVM_IOMMU_HVC(4 + PKVM_IOMMU_OP_RECLAIM),
 	/* (addr, size) */
-	PKVM_IOMMU_HVC_SHARE = PKVM_IOMMU_HVC(6),
+	PKVM_IOMMU_HVC_SHARE = PKVM_IOMMU_HVC(4 + PKVM_IOMMU_OP_SHARE),
 	/* (addr, size) */
-	PKVM_IOMMU_HVC_UNSHARE = PKVM_IOMMU_HVC(7),
+	PKVM_IOMMU_HVC_UNSHARE = PKVM_IOMMU_HVC(4 + PKVM_IOMMU_OP_UNSHARE),
 	/* (enum pkvm_split_policy, presplit level) */
 	PKVM_IOMMU_HVC_SPLIT_POLICY = PKVM_IOMMU_HVC(8),
 	/* (enum pkvm_iommu_stat) -> value */
@@ -54,6 +58,9 @@ enum pkvm_iommu_hvc_fn {
 	PKVM_IOMMU_HVC_BATCH = PKVM_IOMMU_HVC(11),
 	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_BATCH,
 };
+
+/* The hypercall of one ownership change (op < PKVM_IOMMU_OP_NR). */
+#define PKVM_IOMMU_HVC_OP(op)	((u64)PKVM_IOMMU_HVC_DONATE + (op))
 
 #define PKVM_IOMMU_MAX_SMMUS	SMMU_TLB_MAX_DEVS
 #define PKVM_IOMMU_VMID		1u

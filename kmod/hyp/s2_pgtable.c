@@ -147,19 +147,19 @@ static int split(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr, u32 level
 /* ---- the operation: what is allowed, and what it writes ---- */
 
 struct op_data {
-	enum s2_op op;
+	u32 op;
 	u32 owner;
 	u64 need;		/* check pass: table pages the set pass needs */
 	struct s2_gather *g;
 	int err;		/* set pass: first failure to report */
 };
 
-static bool op_makes_valid(enum s2_op op)
+static bool op_makes_valid(u32 op)
 {
-	return op != S2_OP_DONATE;
+	return op != PKVM_IOMMU_OP_DONATE;
 }
 
-static int check_leaf(enum s2_op op, u32 owner, u64 d)
+static int check_leaf(u32 op, u32 owner, u64 d)
 {
 	bool valid = s2_desc_valid(d);
 	bool shared = valid && (d & S2_ATTR_SW_SHARED);
@@ -169,19 +169,19 @@ static int check_leaf(enum s2_op op, u32 owner, u64 d)
 	if (!valid && s2_desc_owner(d) == PKVM_OWNER_HOST)
 		return -ERANGE;
 	switch (op) {
-	case S2_OP_DONATE:
+	case PKVM_IOMMU_OP_DONATE:
 		if (!valid)
 			return -EEXIST;
 		return shared ? -EBUSY : 0;
-	case S2_OP_RECLAIM:
+	case PKVM_IOMMU_OP_RECLAIM:
 		if (valid)
 			return -EALREADY;
 		return s2_desc_owner(d) == owner ? 0 : -EPERM;
-	case S2_OP_SHARE:
+	case PKVM_IOMMU_OP_SHARE:
 		if (!valid)
 			return -EPERM;
 		return shared ? -EEXIST : 0;
-	case S2_OP_UNSHARE:
+	case PKVM_IOMMU_OP_UNSHARE:
 		if (!valid)
 			return -EPERM;
 		return shared ? 0 : -ENOENT;
@@ -193,9 +193,9 @@ static int check_leaf(enum s2_op op, u32 owner, u64 d)
 static u64 target_desc(const struct op_data *od, u64 addr, u32 level)
 {
 	switch (od->op) {
-	case S2_OP_DONATE:
+	case PKVM_IOMMU_OP_DONATE:
 		return s2_desc_invalid(od->owner);
-	case S2_OP_SHARE:
+	case PKVM_IOMMU_OP_SHARE:
 		return s2_desc_leaf(addr, level, S2_ATTR_HOST | S2_ATTR_SW_SHARED);
 	default:
 		return s2_desc_leaf(addr, level, S2_ATTR_HOST);
@@ -221,7 +221,7 @@ static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	(void)visit;
 	if (ret)
 		return ret;
-	if (od->op == S2_OP_RECLAIM &&
+	if (od->op == PKVM_IOMMU_OP_RECLAIM &&
 	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
 			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
@@ -351,7 +351,7 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
  * One operation under the engine's lock, its invalidation added to g (the
  * caller flushes). The check pass decides before the first write.
  */
-static int apply_locked(struct s2_pgtable *pgt, enum s2_op op, u64 addr,
+static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 			u64 size, u32 owner, struct s2_gather *g)
 {
 	struct op_data od = { .op = op, .owner = owner, .g = g };
@@ -387,7 +387,7 @@ static int apply_locked(struct s2_pgtable *pgt, enum s2_op op, u64 addr,
 	return ret;
 }
 
-static int apply(struct s2_pgtable *pgt, enum s2_op op, u64 addr, u64 size,
+static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
 		 u32 owner)
 {
 	struct s2_gather g;
@@ -417,7 +417,7 @@ int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
 		pgt->stats.errors++;
 		return -EINVAL;
 	}
-	return apply(pgt, S2_OP_DONATE, addr, size, owner);
+	return apply(pgt, PKVM_IOMMU_OP_DONATE, addr, size, owner);
 }
 
 int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
@@ -426,28 +426,28 @@ int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
 		pgt->stats.errors++;
 		return -EINVAL;
 	}
-	return apply(pgt, S2_OP_RECLAIM, addr, size, owner);
+	return apply(pgt, PKVM_IOMMU_OP_RECLAIM, addr, size, owner);
 }
 
 int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
-	return apply(pgt, S2_OP_SHARE, addr, size, PKVM_OWNER_HOST);
+	return apply(pgt, PKVM_IOMMU_OP_SHARE, addr, size, PKVM_OWNER_HOST);
 }
 
 int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
-	return apply(pgt, S2_OP_UNSHARE, addr, size, PKVM_OWNER_HOST);
+	return apply(pgt, PKVM_IOMMU_OP_UNSHARE, addr, size, PKVM_OWNER_HOST);
 }
 
 /* What a batch may carry: the four ownership changes, owners as they need. */
 static int batch_op_check(struct s2_batch_op *op)
 {
 	switch (op->op) {
-	case S2_OP_DONATE:
-	case S2_OP_RECLAIM:
+	case PKVM_IOMMU_OP_DONATE:
+	case PKVM_IOMMU_OP_RECLAIM:
 		return owner_ok(op->owner) ? 0 : -EINVAL;
-	case S2_OP_SHARE:
-	case S2_OP_UNSHARE:
+	case PKVM_IOMMU_OP_SHARE:
+	case PKVM_IOMMU_OP_UNSHARE:
 		op->owner = PKVM_OWNER_HOST;
 		return 0;
 	default:

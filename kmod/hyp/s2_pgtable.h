@@ -46,14 +46,13 @@ struct s2_tlb_ops {
 	int (*flush)(void *cookie, const struct s2_gather *g);
 };
 
-enum s2_op {
-	S2_OP_DONATE,
-	S2_OP_RECLAIM,
-	S2_OP_SHARE,
-	S2_OP_UNSHARE,
-	S2_OP_MAP,		/* init: hole -> host memory */
-	S2_OP_NR,
-};
+/*
+ * What the engine does to a range: the four ownership changes of the ABI,
+ * by their enum pkvm_iommu_op_code, and at init only a hole mapped as host
+ * memory. One vocabulary from the uapi down to the descriptors.
+ */
+#define S2_OP_MAP	PKVM_IOMMU_OP_NR
+#define S2_OP_NR	(PKVM_IOMMU_OP_NR + 1)
 
 struct s2_stats {
 	u64 ops[S2_OP_NR];
@@ -132,7 +131,7 @@ int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size);
  * complete.
  */
 struct s2_batch_op {
-	enum s2_op op;		/* DONATE, RECLAIM, SHARE or UNSHARE */
+	u32 op;		/* enum pkvm_iommu_op_code */
 	u32 owner;		/* DONATE/RECLAIM only */
 	u64 addr;
 	u64 size;

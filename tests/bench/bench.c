@@ -145,7 +145,7 @@ static int read_trace_op(void *arg, u32 i, struct s2_batch_op *op)
 {
 	const struct trace_op *t = (const struct trace_op *)arg + i;
 
-	*op = (struct s2_batch_op){ t->kind == 'D' ? S2_OP_DONATE : S2_OP_RECLAIM,
+	*op = (struct s2_batch_op){ t->kind == 'D' ? PKVM_IOMMU_OP_DONATE : PKVM_IOMMU_OP_RECLAIM,
 				    t->owner, t->addr, t->len };
 	return 0;
 }

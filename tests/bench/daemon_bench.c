@@ -46,15 +46,11 @@ struct ingest {
 
 static void apply(const struct backend_event *ev, void *arg)
 {
-	static const enum ledger_op op[] = {
-		[BACKEND_EV_DONATE] = LEDGER_DONATE, [BACKEND_EV_RECLAIM] = LEDGER_RECLAIM,
-		[BACKEND_EV_SHARE] = LEDGER_SHARE, [BACKEND_EV_UNSHARE] = LEDGER_UNSHARE,
-	};
 	struct ingest *in = arg;
 
-	if (ev->kind > BACKEND_EV_UNSHARE)
+	if (ev->kind >= PKVM_IOMMU_OP_NR)
 		return;
-	if (ledger_apply(in->l, op[ev->kind], ev->addr, ev->len, ev->owner, ev->generation))
+	if (ledger_apply(in->l, ev->kind, ev->addr, ev->len, ev->owner, ev->generation))
 		in->refused++;
 	else
 		in->applied++;

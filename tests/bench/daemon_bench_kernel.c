@@ -138,17 +138,17 @@ static int run(struct daemon *d, uint64_t events, struct kernel_ingest *out,
 
 	t0 = now();
 	for (uint64_t i = 0; i < events; i++) {
-		enum ledger_op op = i & 1 ? LEDGER_RECLAIM : LEDGER_DONATE;
+		enum pkvm_iommu_op_code op = i & 1 ? PKVM_IOMMU_OP_RECLAIM : PKVM_IOMMU_OP_DONATE;
 		uint64_t addr = pa[i / 2 % KERNEL_BENCH_PAGES];
 
 		ret = daemon_range(d, op, addr, LEDGER_PAGE_SIZE, PKVM_OWNER_GUEST_FIRST);
 		if (ret) {
 			fail(err, errlen, ret, "%s %s 0x%" PRIx64 " (change %" PRIu64 "): %s",
-			     PKVM_IOMMU_DEVICE, op == LEDGER_DONATE ? "DONATE" : "RECLAIM",
+			     PKVM_IOMMU_DEVICE, op == PKVM_IOMMU_OP_DONATE ? "DONATE" : "RECLAIM",
 			     addr, i, strerror(-ret));
 			goto out;
 		}
-		donated = op == LEDGER_DONATE ? addr : 0;
+		donated = op == PKVM_IOMMU_OP_DONATE ? addr : 0;
 		if ((i + 1) % BATCH == 0) {
 			double t = now();
 
@@ -183,7 +183,7 @@ static int run(struct daemon *d, uint64_t events, struct kernel_ingest *out,
 out:
 	/* An error between a donate and its reclaim: do not hand a donated page back. */
 	if (donated)
-		d->backend->ops->range(d->backend, LEDGER_RECLAIM, donated, LEDGER_PAGE_SIZE,
+		d->backend->ops->range(d->backend, PKVM_IOMMU_OP_RECLAIM, donated, LEDGER_PAGE_SIZE,
 				       PKVM_OWNER_GUEST_FIRST);
 	if (map)
 		munmap(map, KERNEL_BENCH_PAGES * LEDGER_PAGE_SIZE);

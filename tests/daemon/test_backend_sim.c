@@ -72,11 +72,11 @@ static void feed(const struct backend_event *ev, void *arg)
 	int ret;
 
 	switch (ev->kind) {
-	case BACKEND_EV_DONATE:
-	case BACKEND_EV_RECLAIM:
-	case BACKEND_EV_SHARE:
-	case BACKEND_EV_UNSHARE:
-		ret = ledger_apply(f->l, (enum ledger_op)(ev->kind - BACKEND_EV_DONATE),
+	case PKVM_IOMMU_OP_DONATE:
+	case PKVM_IOMMU_OP_RECLAIM:
+	case PKVM_IOMMU_OP_SHARE:
+	case PKVM_IOMMU_OP_UNSHARE:
+		ret = ledger_apply(f->l, ev->kind,
 				   ev->addr, ev->len, ev->owner, ev->generation);
 		if (ret)
 			f->bad++;
@@ -318,7 +318,7 @@ START_TEST(donate_shows_in_dump)
 	ck_assert_ptr_null(find_run(runs, n, a));
 	free(runs);
 
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, a, 64 * 1024, 3), 0);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, a, 64 * 1024, 3), 0);
 	ck_assert_int_eq(b->ops->ledger_dump(b, &runs, &n, &gen), 0);
 	ck_assert_uint_eq(gen, 1);
 	r = find_run(runs, n, a);
@@ -330,13 +330,13 @@ START_TEST(donate_shows_in_dump)
 	free(runs);
 
 	/* Adjacent, same owner: one run. Shared host pages are runs too. */
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, a + 64 * 1024, 4096, 3), 0);
-	ck_assert_int_eq(b->ops->range(b, LEDGER_SHARE, a + 4 * MiB, 8192, 0), 0);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, a + 64 * 1024, 4096, 3), 0);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_SHARE, a + 4 * MiB, 8192, 0), 0);
 	/* Refusals change nothing and bump nothing. */
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, a, 4096, 4), -EEXIST);
-	ck_assert_int_eq(b->ops->range(b, LEDGER_RECLAIM, a, 4096, 4), -EPERM);
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, a + 1, 4096, 4), -EINVAL);
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, 0x200000000ull, 4096, 4), -ERANGE);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, a, 4096, 4), -EEXIST);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_RECLAIM, a, 4096, 4), -EPERM);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, a + 1, 4096, 4), -EINVAL);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, 0x200000000ull, 4096, 4), -ERANGE);
 	ck_assert_int_eq(b->ops->range(b, LEDGER_RESYNC, a, 4096, 4), -EINVAL);
 	ck_assert_int_eq(b->ops->ledger_dump(b, &runs, &n, &gen), 0);
 	ck_assert_uint_eq(gen, 3);
@@ -366,13 +366,13 @@ START_TEST(events_in_order)
 	ck_assert(!readable(fd));
 	ck_assert_int_eq(b->ops->dispatch(b, collect, &log), 0);
 	for (unsigned int i = 0; i < 1000; i++)
-		ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, base + i * 8192, 4096,
+		ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, base + i * 8192, 4096,
 					       2 + i % 4), 0);
 	for (unsigned int i = 0; i < 1000; i += 2) {
-		ck_assert_int_eq(b->ops->range(b, LEDGER_RECLAIM, base + i * 8192, 4096,
+		ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_RECLAIM, base + i * 8192, 4096,
 					       2 + i % 4), 0);
-		ck_assert_int_eq(b->ops->range(b, LEDGER_SHARE, base + i * 8192, 4096, 0), 0);
-		ck_assert_int_eq(b->ops->range(b, LEDGER_UNSHARE, base + i * 8192, 4096, 0), 0);
+		ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_SHARE, base + i * 8192, 4096, 0), 0);
+		ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_UNSHARE, base + i * 8192, 4096, 0), 0);
 	}
 	ck_assert(readable(fd));
 	ck_assert_int_eq(b->ops->dispatch(b, collect, &log), 2500);
@@ -381,7 +381,7 @@ START_TEST(events_in_order)
 	for (size_t i = 0; i < log.nr; i++)
 		ck_assert_uint_eq(log.ev[i].generation, i + 1);
 	for (unsigned int i = 0; i < 1000; i++) {
-		ck_assert_int_eq(log.ev[i].kind, BACKEND_EV_DONATE);
+		ck_assert_int_eq(log.ev[i].kind, PKVM_IOMMU_OP_DONATE);
 		ck_assert_uint_eq(log.ev[i].addr, base + i * 8192);
 		ck_assert_uint_eq(log.ev[i].len, 4096);
 		ck_assert_uint_eq(log.ev[i].owner, 2 + i % 4);
@@ -389,9 +389,9 @@ START_TEST(events_in_order)
 	for (unsigned int k = 0; k < 500; k++) {
 		const struct backend_event *e = &log.ev[1000 + 3 * k];
 
-		ck_assert_int_eq(e[0].kind, BACKEND_EV_RECLAIM);
-		ck_assert_int_eq(e[1].kind, BACKEND_EV_SHARE);
-		ck_assert_int_eq(e[2].kind, BACKEND_EV_UNSHARE);
+		ck_assert_int_eq(e[0].kind, PKVM_IOMMU_OP_RECLAIM);
+		ck_assert_int_eq(e[1].kind, PKVM_IOMMU_OP_SHARE);
+		ck_assert_int_eq(e[2].kind, PKVM_IOMMU_OP_UNSHARE);
 		ck_assert_uint_eq(e[2].addr, base + 2 * k * 8192);
 	}
 	free(log.ev);
@@ -537,7 +537,7 @@ START_TEST(overflow_then_resync)
 	ck_assert_int_eq(ret, 64);
 	ck_assert_int_eq(backend_sim_step(b, SIM_WORKLOAD_CHURN, 65), 65);
 	ck_assert_int_eq(b->ops->dispatch(b, feed, &f), -ENOBUFS);
-	ck_assert_int_eq(ledger_apply(f.l, LEDGER_DONATE, 0x880000000ull + GiB, 4096, 2,
+	ck_assert_int_eq(ledger_apply(f.l, PKVM_IOMMU_OP_DONATE, 0x880000000ull + GiB, 4096, 2,
 				      ledger_generation(f.l) + 2), -ESTALE);
 	resync(b, f.l);
 	assert_ledger_equals_dump(b, f.l);
@@ -561,7 +561,7 @@ START_TEST(dma_to_donated_page_faults)
 	/* Host memory: reachable, nothing reported. */
 	ck_assert_int_eq(backend_sim_dma(b, 0x21, page + 0x40, 64, true), 0);
 	ck_assert_int_eq(b->ops->dispatch(b, collect, &log), 0);
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, page, 4096, 2), 0);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, page, 4096, 2), 0);
 	ck_assert_int_eq(b->ops->dispatch(b, collect, &log), 1);
 	ck_assert_int_eq(backend_sim_dma(b, 0x21, page + 0x40, 64, true), F_TRANSLATION);
 	ck_assert_int_eq(backend_sim_dma(b, 0x21, page + 0x80, 8, false), F_TRANSLATION);
@@ -582,7 +582,7 @@ START_TEST(dma_to_donated_page_faults)
 	ck_assert_int_eq(b->ops->smmu_info(b, 0, &si), 0);
 	ck_assert_uint_eq(si.events, 2);
 	/* Reclaimed: reachable again. */
-	ck_assert_int_eq(b->ops->range(b, LEDGER_RECLAIM, page, 4096, 2), 0);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_RECLAIM, page, 4096, 2), 0);
 	ck_assert_int_eq(backend_sim_dma(b, 0x21, page + 0x40, 64, true), 0);
 	free(log.ev);
 }
@@ -611,7 +611,7 @@ START_TEST(blocked_stream_reaches_nothing)
 	/* Set to block: every transaction fails, and none is reported. */
 	ck_assert_int_ne(backend_sim_dma(b, 9, page, 64, true), 0);
 	ck_assert_int_ne(backend_sim_dma(b, 9, page, 64, false), 0);
-	ck_assert_int_eq(b->ops->range(b, LEDGER_DONATE, page, 4096, 2), 0);
+	ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, page, 4096, 2), 0);
 	ck_assert_int_ne(backend_sim_dma(b, 9, page, 64, true), 0);
 	ck_assert_int_ne(backend_sim_dma(b, 9, page + 4096, 64, true), 0);
 	/* A neighbour in the same level-2 table, default block: the same. */

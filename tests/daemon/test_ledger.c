@@ -84,7 +84,7 @@ static void expect_runs(const struct ledger *l, const struct ledger_run *want, s
 }
 
 /* Applies with the next generation. */
-static int next(struct ledger *l, enum ledger_op op, uint64_t addr, uint64_t len, uint32_t owner)
+static int next(struct ledger *l, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len, uint32_t owner)
 {
 	return ledger_apply(l, op, addr, len, owner, ledger_generation(l) + 1);
 }
@@ -100,11 +100,11 @@ START_TEST(apply_sequence_exact_runs)
 
 	ck_assert_ptr_nonnull(l);
 	ck_assert_uint_eq(ledger_runs(l, NULL, 0), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x100 * PG, 16 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x200 * PG, 8 * PG, HYP), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x110 * PG, 4 * PG, G1), 0);	/* merges */
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x0fc * PG, 4 * PG, G2), 0);	/* adjacent, other owner */
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x1f8 * PG, 8 * PG, HYP), 0);	/* merges below */
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x100 * PG, 16 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x200 * PG, 8 * PG, HYP), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x110 * PG, 4 * PG, G1), 0);	/* merges */
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x0fc * PG, 4 * PG, G2), 0);	/* adjacent, other owner */
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x1f8 * PG, 8 * PG, HYP), 0);	/* merges below */
 	ck_assert_int_eq(ledger_generation(l), 5);
 	{
 		const struct ledger_run want[] = {
@@ -120,9 +120,9 @@ START_TEST(apply_sequence_exact_runs)
 	ck_assert_uint_eq(ledger_shared_pages(l), 0);
 
 	/* Give back the edges and the whole hypervisor run. */
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x100 * PG, 2 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x112 * PG, 2 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x1f8 * PG, 16 * PG, HYP), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x100 * PG, 2 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x112 * PG, 2 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x1f8 * PG, 16 * PG, HYP), 0);
 	{
 		const struct ledger_run want[] = { R(0x0fc, 4, G2), R(0x102, 16, G1) };
 		expect_runs(l, want, 2);
@@ -140,38 +140,38 @@ START_TEST(split_and_merge_round_trip)
 	const struct ledger_run halves[] = { R(0x40, 8, G1), R(0x50, 16, G1) };
 	const struct ledger_run three[] = { R(0x40, 8, G1), R(0x48, 8, G2), R(0x50, 16, G1) };
 
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x40 * PG, 32 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x40 * PG, 32 * PG, G1), 0);
 	expect_runs(l, one, 1);
 	/* Reclaim of the middle splits the run; donating it back merges it again. */
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x48 * PG, 8 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x48 * PG, 8 * PG, G1), 0);
 	expect_runs(l, halves, 2);
 	ck_assert_uint_eq(ledger_pages(l, G1), 24);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x48 * PG, 8 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x48 * PG, 8 * PG, G1), 0);
 	expect_runs(l, one, 1);
 	ck_assert_uint_eq(ledger_pages(l, G1), 32);
 
 	/* The gap donated to someone else stays its own run, and leaves cleanly. */
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x48 * PG, 8 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x48 * PG, 8 * PG, G2), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x48 * PG, 8 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x48 * PG, 8 * PG, G2), 0);
 	expect_runs(l, three, 3);
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x48 * PG, 8 * PG, G2), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x48 * PG, 8 * PG, G2), 0);
 	expect_runs(l, halves, 2);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x48 * PG, 8 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x48 * PG, 8 * PG, G1), 0);
 	expect_runs(l, one, 1);
 
 	/* Page by page out of the middle and back in any order. */
 	for (uint64_t p = 0x50; p < 0x58; p++)
-		ck_assert_int_eq(next(l, LEDGER_RECLAIM, p * PG, PG, G1), 0);
+		ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, p * PG, PG, G1), 0);
 	ck_assert_uint_eq(ledger_runs(l, NULL, 0), 2);
 	for (uint64_t p = 0x57; p >= 0x50; p -= 2)
-		ck_assert_int_eq(next(l, LEDGER_DONATE, p * PG, PG, G1), 0);
+		ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, p * PG, PG, G1), 0);
 	ck_assert_uint_eq(ledger_runs(l, NULL, 0), 5);
 	for (uint64_t p = 0x50; p < 0x58; p += 2)
-		ck_assert_int_eq(next(l, LEDGER_DONATE, p * PG, PG, G1), 0);
+		ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, p * PG, PG, G1), 0);
 	expect_runs(l, one, 1);
 
 	/* Everything back: empty. */
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x40 * PG, 32 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x40 * PG, 32 * PG, G1), 0);
 	ck_assert_uint_eq(ledger_runs(l, NULL, 0), 0);
 	ck_assert_uint_eq(ledger_donated_pages(l), 0);
 	ck_assert_uint_eq(ledger_pages(l, G1), 0);
@@ -185,9 +185,9 @@ START_TEST(share_unshare)
 	bool shared;
 
 	/* The owner of share/unshare is ignored, as by the kernel. */
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x10 * PG, 4 * PG, 0), 0);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x14 * PG, 4 * PG, 1234567), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x18 * PG, 4 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x10 * PG, 4 * PG, 0), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x14 * PG, 4 * PG, 1234567), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x18 * PG, 4 * PG, G1), 0);
 	{
 		const struct ledger_run want[] = { S(0x10, 8), R(0x18, 4, G1) };
 		expect_runs(l, want, 2);
@@ -203,26 +203,26 @@ START_TEST(share_unshare)
 	ck_assert(owner == HOST && !shared);
 
 	/* Shared pages cannot be donated, donated ones cannot be shared. */
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x12 * PG, PG, G1), -EINVAL);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x18 * PG, PG, 0), -EINVAL);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x0f * PG, 2 * PG, 0), -EINVAL);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x12 * PG, PG, G1), -EINVAL);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x18 * PG, PG, 0), -EINVAL);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x0f * PG, 2 * PG, 0), -EINVAL);
 	/* Unshare only what is shared, and reclaim is not unshare. */
-	ck_assert_int_eq(next(l, LEDGER_UNSHARE, 0x18 * PG, PG, 0), -EINVAL);
-	ck_assert_int_eq(next(l, LEDGER_UNSHARE, 0x17 * PG, 2 * PG, 0), -EINVAL);
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x10 * PG, PG, HOST), -EINVAL);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_UNSHARE, 0x18 * PG, PG, 0), -EINVAL);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_UNSHARE, 0x17 * PG, 2 * PG, 0), -EINVAL);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x10 * PG, PG, HOST), -EINVAL);
 
-	ck_assert_int_eq(next(l, LEDGER_UNSHARE, 0x12 * PG, 4 * PG, 9), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_UNSHARE, 0x12 * PG, 4 * PG, 9), 0);
 	{
 		const struct ledger_run want[] = { S(0x10, 2), S(0x16, 2), R(0x18, 4, G1) };
 		expect_runs(l, want, 3);
 	}
 	ck_assert_uint_eq(ledger_shared_pages(l), 4);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x12 * PG, 4 * PG, 0), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x12 * PG, 4 * PG, 0), 0);
 	{
 		const struct ledger_run want[] = { S(0x10, 8), R(0x18, 4, G1) };
 		expect_runs(l, want, 2);
 	}
-	ck_assert_int_eq(next(l, LEDGER_UNSHARE, 0x10 * PG, 8 * PG, 0), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_UNSHARE, 0x10 * PG, 8 * PG, 0), 0);
 	{
 		const struct ledger_run want[] = { R(0x18, 4, G1) };
 		expect_runs(l, want, 1);
@@ -234,7 +234,7 @@ END_TEST
 /* ---- refusals ---- */
 
 struct bad {
-	enum ledger_op op;
+	enum pkvm_iommu_op_code op;
 	uint64_t addr, len;
 	uint32_t owner;
 	int64_t gen_delta;	/* generation relative to the ledger's */
@@ -246,44 +246,44 @@ START_TEST(refusals_leave_ledger_unchanged)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new_with_history(8);
 	static const struct bad bad[] = {
-		{ LEDGER_DONATE, 0x80 * PG, 0, G1, 1, -EINVAL, "len 0" },
-		{ LEDGER_DONATE, 0x80 * PG + 1, PG, G1, 1, -EINVAL, "unaligned addr" },
-		{ LEDGER_DONATE, 0x80 * PG, PG + 512, G1, 1, -EINVAL, "unaligned len" },
-		{ LEDGER_DONATE, UINT64_MAX - PG + 1, 2 * PG, G1, 1, -EINVAL, "overflow" },
-		{ LEDGER_DONATE, UINT64_MAX - PG + 1, PG, G1, 1, -EINVAL, "end wraps to 0" },
-		{ LEDGER_DONATE, 0x80 * PG, PG, HOST, 1, -EINVAL, "donate to host" },
-		{ LEDGER_DONATE, 0x80 * PG, PG, PKVM_OWNER_MAX + 1, 1, -EINVAL, "owner too big" },
-		{ LEDGER_DONATE, 0x1f * PG, 2 * PG, G2, 1, -EINVAL, "donate overlapping start" },
-		{ LEDGER_DONATE, 0x2f * PG, 2 * PG, G2, 1, -EINVAL, "donate overlapping end" },
-		{ LEDGER_DONATE, 0x00 * PG, 0x100 * PG, G2, 1, -EINVAL, "donate over everything" },
-		{ LEDGER_DONATE, 0x24 * PG, PG, G1, 1, -EINVAL, "donate again" },
-		{ LEDGER_RECLAIM, 0x80 * PG, PG, G1, 1, -EINVAL, "reclaim plain memory" },
-		{ LEDGER_RECLAIM, 0x20 * PG, PG, G2, 1, -EINVAL, "reclaim, wrong owner" },
-		{ LEDGER_RECLAIM, 0x3f * PG, 2 * PG, G2, 1, -EINVAL, "reclaim past the run" },
-		{ LEDGER_RECLAIM, 0x1f * PG, 2 * PG, G1, 1, -EINVAL, "reclaim before the run" },
-		{ LEDGER_RECLAIM, 0x2f * PG, 2 * PG, G1, 1, -EINVAL, "reclaim across owners" },
-		{ LEDGER_RECLAIM, 0x20 * PG, PG, HOST, 1, -EINVAL, "reclaim from host" },
-		{ LEDGER_RECLAIM, 0x40 * PG, PG, G1, 1, -EINVAL, "reclaim shared" },
-		{ LEDGER_SHARE, 0x40 * PG, PG, 0, 1, -EINVAL, "share twice" },
-		{ LEDGER_SHARE, 0x20 * PG, PG, 0, 1, -EINVAL, "share donated" },
-		{ LEDGER_UNSHARE, 0x80 * PG, PG, 0, 1, -EINVAL, "unshare unshared" },
-		{ LEDGER_UNSHARE, 0x41 * PG, 2 * PG, 0, 1, -EINVAL, "unshare past the run" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, 0, G1, 1, -EINVAL, "len 0" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG + 1, PG, G1, 1, -EINVAL, "unaligned addr" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, PG + 512, G1, 1, -EINVAL, "unaligned len" },
+		{ PKVM_IOMMU_OP_DONATE, UINT64_MAX - PG + 1, 2 * PG, G1, 1, -EINVAL, "overflow" },
+		{ PKVM_IOMMU_OP_DONATE, UINT64_MAX - PG + 1, PG, G1, 1, -EINVAL, "end wraps to 0" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, PG, HOST, 1, -EINVAL, "donate to host" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, PG, PKVM_OWNER_MAX + 1, 1, -EINVAL, "owner too big" },
+		{ PKVM_IOMMU_OP_DONATE, 0x1f * PG, 2 * PG, G2, 1, -EINVAL, "donate overlapping start" },
+		{ PKVM_IOMMU_OP_DONATE, 0x2f * PG, 2 * PG, G2, 1, -EINVAL, "donate overlapping end" },
+		{ PKVM_IOMMU_OP_DONATE, 0x00 * PG, 0x100 * PG, G2, 1, -EINVAL, "donate over everything" },
+		{ PKVM_IOMMU_OP_DONATE, 0x24 * PG, PG, G1, 1, -EINVAL, "donate again" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x80 * PG, PG, G1, 1, -EINVAL, "reclaim plain memory" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x20 * PG, PG, G2, 1, -EINVAL, "reclaim, wrong owner" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x3f * PG, 2 * PG, G2, 1, -EINVAL, "reclaim past the run" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x1f * PG, 2 * PG, G1, 1, -EINVAL, "reclaim before the run" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x2f * PG, 2 * PG, G1, 1, -EINVAL, "reclaim across owners" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x20 * PG, PG, HOST, 1, -EINVAL, "reclaim from host" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x40 * PG, PG, G1, 1, -EINVAL, "reclaim shared" },
+		{ PKVM_IOMMU_OP_SHARE, 0x40 * PG, PG, 0, 1, -EINVAL, "share twice" },
+		{ PKVM_IOMMU_OP_SHARE, 0x20 * PG, PG, 0, 1, -EINVAL, "share donated" },
+		{ PKVM_IOMMU_OP_UNSHARE, 0x80 * PG, PG, 0, 1, -EINVAL, "unshare unshared" },
+		{ PKVM_IOMMU_OP_UNSHARE, 0x41 * PG, 2 * PG, 0, 1, -EINVAL, "unshare past the run" },
 		{ LEDGER_RESYNC, 0x80 * PG, PG, G1, 1, -EINVAL, "history-only op" },
-		{ (enum ledger_op)99, 0x80 * PG, PG, G1, 1, -EINVAL, "unknown op" },
-		{ LEDGER_DONATE, 0x80 * PG, PG, G1, 2, -ESTALE, "one event lost" },
-		{ LEDGER_DONATE, 0x80 * PG, PG, G1, 1000, -ESTALE, "many lost" },
-		{ LEDGER_DONATE, 0x80 * PG, PG, G1, 0, -EALREADY, "same generation" },
-		{ LEDGER_RECLAIM, 0x20 * PG, PG, G1, -1, -EALREADY, "older, valid" },
-		{ LEDGER_DONATE, 0x20 * PG, PG, G1, -2, -EALREADY, "older, contradicting" },
-		{ LEDGER_DONATE, 0, 0, HOST, -3, -EALREADY, "older, malformed" },
+		{ (enum pkvm_iommu_op_code)99, 0x80 * PG, PG, G1, 1, -EINVAL, "unknown op" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, PG, G1, 2, -ESTALE, "one event lost" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, PG, G1, 1000, -ESTALE, "many lost" },
+		{ PKVM_IOMMU_OP_DONATE, 0x80 * PG, PG, G1, 0, -EALREADY, "same generation" },
+		{ PKVM_IOMMU_OP_RECLAIM, 0x20 * PG, PG, G1, -1, -EALREADY, "older, valid" },
+		{ PKVM_IOMMU_OP_DONATE, 0x20 * PG, PG, G1, -2, -EALREADY, "older, contradicting" },
+		{ PKVM_IOMMU_OP_DONATE, 0, 0, HOST, -3, -EALREADY, "older, malformed" },
 	};
 	struct snap before, after;
 
 	ledger_set_time(l, 42);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x20 * PG, 16 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x30 * PG, 16 * PG, G2), 0);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x40 * PG, 2 * PG, 0), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x50 * PG, 1 * PG, HYP), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x20 * PG, 16 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x30 * PG, 16 * PG, G2), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x40 * PG, 2 * PG, 0), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x50 * PG, 1 * PG, HYP), 0);
 	take(l, &before);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct bad *b = &bad[i];
@@ -296,7 +296,7 @@ START_TEST(refusals_leave_ledger_unchanged)
 		ck_assert_int_eq(ledger_check(l), 0);
 	}
 	/* After all that, the next generation still applies. */
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x20 * PG, 16 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x20 * PG, 16 * PG, G1), 0);
 	ck_assert_int_eq(ledger_generation(l), 5);
 }
 END_TEST
@@ -321,9 +321,9 @@ static struct ledger *base(void)
 	struct ledger *l = ledger_new();
 
 	ck_assert_ptr_nonnull(l);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x10 * PG, 16 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x20 * PG, 8 * PG, G2), 0);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x30 * PG, 4 * PG, 0), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x10 * PG, 16 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x20 * PG, 8 * PG, G2), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x30 * PG, 4 * PG, 0), 0);
 	return l;
 }
 
@@ -360,8 +360,8 @@ START_TEST(reconcile_lost_donate)
 	ck_assert_uint_eq(ledger_donated_pages(l), 34);
 	ck_assert_int_eq(ledger_generation(l), 5);
 	/* Events the dump already reflects are ignored, the next one applies. */
-	ck_assert_int_eq(ledger_apply(l, LEDGER_DONATE, 0x40 * PG, 2 * PG, HYP, 5), -EALREADY);
-	ck_assert_int_eq(ledger_apply(l, LEDGER_RECLAIM, 0x40 * PG, 2 * PG, HYP, 6), 0);
+	ck_assert_int_eq(ledger_apply(l, PKVM_IOMMU_OP_DONATE, 0x40 * PG, 2 * PG, HYP, 5), -EALREADY);
+	ck_assert_int_eq(ledger_apply(l, PKVM_IOMMU_OP_RECLAIM, 0x40 * PG, 2 * PG, HYP, 6), 0);
 }
 END_TEST
 
@@ -487,12 +487,12 @@ START_TEST(owner_totals_and_iteration)
 	struct owner_seen s = { 0 };
 	int calls = 0;
 
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x100 * PG, 3 * PG, PKVM_OWNER_MAX), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x000 * PG, 5 * PG, G2), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x010 * PG, 2 * PG, HYP), 0);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x020 * PG, 9 * PG, 0), 0);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x030 * PG, 1 * PG, G1), 0);
-	ck_assert_int_eq(next(l, LEDGER_RECLAIM, 0x030 * PG, 1 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x100 * PG, 3 * PG, PKVM_OWNER_MAX), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x000 * PG, 5 * PG, G2), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x010 * PG, 2 * PG, HYP), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x020 * PG, 9 * PG, 0), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x030 * PG, 1 * PG, G1), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_RECLAIM, 0x030 * PG, 1 * PG, G1), 0);
 	/* Host (shared) and owners back to zero pages are not listed. */
 	ck_assert_int_eq(ledger_for_each_owner(l, see_owner, &s), 0);
 	ck_assert_uint_eq(s.nr, 3);
@@ -516,17 +516,17 @@ START_TEST(history_ring)
 	ck_assert_uint_eq(ledger_history(l, h, 8), 0);
 	for (uint64_t i = 0; i < 6; i++) {
 		ledger_set_time(l, 1000 + i);
-		ck_assert_int_eq(next(l, LEDGER_DONATE, i * PG, PG, G1 + (uint32_t)i), 0);
+		ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, i * PG, PG, G1 + (uint32_t)i), 0);
 	}
 	ledger_set_time(l, 2000);
-	ck_assert_int_eq(next(l, LEDGER_DONATE, 0x40 * PG, PG, HOST), -EINVAL);	/* not kept */
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_DONATE, 0x40 * PG, PG, HOST), -EINVAL);	/* not kept */
 	ck_assert_uint_eq(ledger_history(l, h, 8), 4);
 	for (uint64_t i = 0; i < 4; i++) {
 		ck_assert_uint_eq(h[i].generation, i + 3);
 		ck_assert_uint_eq(h[i].usec, 1002 + i);
 		ck_assert_uint_eq(h[i].addr, (i + 2) * PG);
 		ck_assert_uint_eq(h[i].owner, G1 + i + 2);
-		ck_assert_int_eq(h[i].op, LEDGER_DONATE);
+		ck_assert_int_eq(h[i].op, PKVM_IOMMU_OP_DONATE);
 	}
 	/* Fewer asked: the newest ones. */
 	ck_assert_uint_eq(ledger_history(l, h, 2), 2);
@@ -534,16 +534,16 @@ START_TEST(history_ring)
 	ck_assert_uint_eq(h[1].generation, 6);
 	/* A resync is marked; share is recorded with the host as owner. */
 	ck_assert_int_eq(ledger_reconcile(l, dump, 1, 10, NULL), 0);
-	ck_assert_int_eq(next(l, LEDGER_SHARE, 0x50 * PG, PG, 99), 0);
+	ck_assert_int_eq(next(l, PKVM_IOMMU_OP_SHARE, 0x50 * PG, PG, 99), 0);
 	ck_assert_uint_eq(ledger_history(l, h, 8), 4);
 	ck_assert_int_eq(h[2].op, LEDGER_RESYNC);
 	ck_assert_uint_eq(h[2].generation, 10);
 	ck_assert_uint_eq(h[2].usec, 2000);
-	ck_assert_int_eq(h[3].op, LEDGER_SHARE);
+	ck_assert_int_eq(h[3].op, PKVM_IOMMU_OP_SHARE);
 	ck_assert_uint_eq(h[3].owner, HOST);
 	ck_assert_uint_eq(h[3].generation, 11);
 
-	ck_assert_int_eq(next(none, LEDGER_DONATE, 0, PG, G1), 0);
+	ck_assert_int_eq(next(none, PKVM_IOMMU_OP_DONATE, 0, PG, G1), 0);
 	ck_assert_uint_eq(ledger_history(none, h, 8), 0);
 }
 END_TEST
@@ -586,14 +586,14 @@ static bool ref_plain(const struct ref *m, size_t p)
 }
 
 /* What the kernel would have said, in the ledger's terms: 0 or -EINVAL. */
-static int ref_check(const struct ref *m, enum ledger_op op, uint64_t addr, uint64_t len,
+static int ref_check(const struct ref *m, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner)
 {
 	size_t p0, n;
 
 	if (!len || (addr | len) % PG)
 		return -EINVAL;
-	if ((op == LEDGER_DONATE || op == LEDGER_RECLAIM) &&
+	if ((op == PKVM_IOMMU_OP_DONATE || op == PKVM_IOMMU_OP_RECLAIM) &&
 	    (owner == HOST || owner > PKVM_OWNER_MAX))
 		return -EINVAL;
 	p0 = (addr - WIN_BASE) / PG;
@@ -602,9 +602,9 @@ static int ref_check(const struct ref *m, enum ledger_op op, uint64_t addr, uint
 		bool ok;
 
 		switch (op) {
-		case LEDGER_DONATE:
-		case LEDGER_SHARE: ok = ref_plain(m, p); break;
-		case LEDGER_RECLAIM: ok = m->owner[p] == owner && !m->shared[p]; break;
+		case PKVM_IOMMU_OP_DONATE:
+		case PKVM_IOMMU_OP_SHARE: ok = ref_plain(m, p); break;
+		case PKVM_IOMMU_OP_RECLAIM: ok = m->owner[p] == owner && !m->shared[p]; break;
 		default: ok = m->owner[p] == HOST && m->shared[p]; break;
 		}
 		if (!ok)
@@ -613,16 +613,16 @@ static int ref_check(const struct ref *m, enum ledger_op op, uint64_t addr, uint
 	return 0;
 }
 
-static void ref_apply(struct ref *m, enum ledger_op op, uint64_t addr, uint64_t len,
+static void ref_apply(struct ref *m, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		      uint32_t owner)
 {
 	size_t p0 = (addr - WIN_BASE) / PG, n = len / PG;
 
 	for (size_t p = p0; p < p0 + n; p++) {
 		switch (op) {
-		case LEDGER_DONATE: m->owner[p] = (uint16_t)owner; break;
-		case LEDGER_RECLAIM: m->owner[p] = HOST; break;
-		case LEDGER_SHARE: m->shared[p] = 1; break;
+		case PKVM_IOMMU_OP_DONATE: m->owner[p] = (uint16_t)owner; break;
+		case PKVM_IOMMU_OP_RECLAIM: m->owner[p] = HOST; break;
+		case PKVM_IOMMU_OP_SHARE: m->shared[p] = 1; break;
 		default: m->shared[p] = 0; break;
 		}
 	}
@@ -655,13 +655,13 @@ static size_t ref_runs(const struct ref *m, struct ledger_run *out)
  * in sixteen of those overruns the stretch by a page. The rest are blind
  * and mostly contradict the ledger.
  */
-static void gen_event(const struct ref *m, uint64_t *st, enum ledger_op *op,
+static void gen_event(const struct ref *m, uint64_t *st, enum pkvm_iommu_op_code *op,
 		      uint64_t *addr, uint64_t *len, uint32_t *owner)
 {
 	uint64_t r = rnd(st);
 	size_t p = rnd(st) % WIN_PAGES, lo = p, hi = p + 1, n;
 
-	*op = (enum ledger_op)(r % 4);
+	*op = (enum pkvm_iommu_op_code)(r % 4);
 	*owner = HYP + (uint32_t)((r >> 8) % NR_OWNERS);
 	n = (r >> 16) % 8 == 0 ? 1 + (r >> 24) % 512 : 1 + (r >> 24) % 16;
 	if ((r >> 40) % 4) {
@@ -673,12 +673,12 @@ static void gen_event(const struct ref *m, uint64_t *st, enum ledger_op *op,
 		       m->shared[hi] == m->shared[p])
 			hi++;
 		if (m->shared[p])
-			*op = LEDGER_UNSHARE;
+			*op = PKVM_IOMMU_OP_UNSHARE;
 		else if (m->owner[p] != HOST)
-			*op = LEDGER_RECLAIM;
+			*op = PKVM_IOMMU_OP_RECLAIM;
 		else
-			*op = r % 3 ? LEDGER_DONATE : LEDGER_SHARE;
-		if (*op == LEDGER_RECLAIM)
+			*op = r % 3 ? PKVM_IOMMU_OP_DONATE : PKVM_IOMMU_OP_SHARE;
+		if (*op == PKVM_IOMMU_OP_RECLAIM)
 			*owner = m->owner[p];
 		lo += rnd(st) % (hi - lo);
 		n = 1 + rnd(st) % (n < hi - lo ? n : hi - lo);
@@ -780,7 +780,7 @@ START_TEST(property_million_events)
 
 	fail_if_not(l && m && old && a && b);
 	for (op_index = 0; op_index < ops; op_index++) {
-		enum ledger_op op;
+		enum pkvm_iommu_op_code op;
 		uint64_t addr, len, r = rnd(&st);
 		uint32_t owner;
 		int want, got;
@@ -877,14 +877,14 @@ START_TEST(throughput_big_tree)
 	double t0 = now_s(), t1;
 
 	for (uint64_t i = 0; i < n; i++)
-		bad += ledger_apply(l, LEDGER_DONATE, 2 * i * PG, PG, HYP + (uint32_t)(i % 5),
+		bad += ledger_apply(l, PKVM_IOMMU_OP_DONATE, 2 * i * PG, PG, HYP + (uint32_t)(i % 5),
 				    ++g) != 0;
 	ck_assert_uint_eq(ledger_runs(l, NULL, 0), n);
 	ck_assert_int_eq(ledger_check(l), 0);	/* balanced at half a million runs */
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t i = (k * 0x9e3779b1ull) % n;	/* odd multiplier: a permutation */
 
-		bad += ledger_apply(l, LEDGER_RECLAIM, 2 * i * PG, PG, HYP + (uint32_t)(i % 5),
+		bad += ledger_apply(l, PKVM_IOMMU_OP_RECLAIM, 2 * i * PG, PG, HYP + (uint32_t)(i % 5),
 				    ++g) != 0;
 	}
 	t1 = now_s();

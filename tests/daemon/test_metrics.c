@@ -397,8 +397,8 @@ START_TEST(every_counter_exported)
 	size_t len;
 
 	daemon_up();
-	ck_assert_int_eq(daemon_range(&d, LEDGER_DONATE, DONATE_ADDR, 16 * PAGE, 3), 0);
-	ck_assert_int_eq(daemon_range(&d, LEDGER_SHARE, DONATE_ADDR + 64 * PAGE, 2 * PAGE, 0), 0);
+	ck_assert_int_eq(daemon_range(&d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 16 * PAGE, 3), 0);
+	ck_assert_int_eq(daemon_range(&d, PKVM_IOMMU_OP_SHARE, DONATE_ADDR + 64 * PAGE, 2 * PAGE, 0), 0);
 	ck_assert_int_eq(daemon_ingest(&d), 0);
 	s = daemon_stream(&d, 0, 8, true);
 	ck_assert_ptr_nonnull(s);
@@ -540,7 +540,7 @@ START_TEST(export_follows_policy)
 	check_exposition(t);
 	assert_line(t, "pkvm_iommu_metrics_export_errors_total 0");
 	free(t);
-	ck_assert_int_eq(daemon_range(&d, LEDGER_DONATE, DONATE_ADDR, 4 * PAGE, 5), 0);
+	ck_assert_int_eq(daemon_range(&d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 4 * PAGE, 5), 0);
 	ck_assert_int_eq(daemon_ingest(&d), 0);
 	ck_assert(wait_replaced(a, ino, 3000));
 	t = slurp(a);

@@ -148,11 +148,11 @@ static const enum pad_mode pads[] = { PAD_KERNEL, PAD_NONE, PAD_ALWAYS };
 
 START_TEST(event_range_kinds)
 {
-	static const struct { uint8_t cmd; enum backend_event_kind kind; } k[] = {
-		{ PKVM_IOMMU_CMD_EVT_DONATE, BACKEND_EV_DONATE },
-		{ PKVM_IOMMU_CMD_EVT_RECLAIM, BACKEND_EV_RECLAIM },
-		{ PKVM_IOMMU_CMD_EVT_SHARE, BACKEND_EV_SHARE },
-		{ PKVM_IOMMU_CMD_EVT_UNSHARE, BACKEND_EV_UNSHARE },
+	static const struct { uint8_t cmd; uint32_t kind; } k[] = {
+		{ PKVM_IOMMU_CMD_EVT_DONATE, PKVM_IOMMU_OP_DONATE },
+		{ PKVM_IOMMU_CMD_EVT_RECLAIM, PKVM_IOMMU_OP_RECLAIM },
+		{ PKVM_IOMMU_CMD_EVT_SHARE, PKVM_IOMMU_OP_SHARE },
+		{ PKVM_IOMMU_CMD_EVT_UNSHARE, PKVM_IOMMU_OP_UNSHARE },
 	};
 
 	for (size_t p = 0; p < 3; p++) {
@@ -342,7 +342,7 @@ START_TEST(event_unknown_attr_ignored)
 	put_u32(m, PKVM_IOMMU_A_MAX + 5, 0xdead);
 	put_u32(m, PKVM_IOMMU_A_POLICY, 1);	/* known, not used by this command */
 	ck_assert_int_eq(parse_free(m, &ev), 0);
-	ck_assert_int_eq(ev.kind, BACKEND_EV_RECLAIM);
+	ck_assert_int_eq(ev.kind, PKVM_IOMMU_OP_RECLAIM);
 	ck_assert_uint_eq(ev.generation, 9);
 	ck_assert_uint_eq(ev.len, 0x3000);
 }
@@ -558,7 +558,7 @@ START_TEST(drain_delivers_in_order_and_skips_foreign)
 	ck_assert_int_eq(nl_events_drain(rx, FAMILY, collect, &g, 0, &skipped), 101);
 	ck_assert_uint_eq(skipped, 3);
 	for (size_t i = 0; i < 100; i++) {
-		ck_assert_int_eq(g.ev[i].kind, BACKEND_EV_DONATE);
+		ck_assert_int_eq(g.ev[i].kind, PKVM_IOMMU_OP_DONATE);
 		ck_assert_uint_eq(g.ev[i].generation, i + 1);
 		ck_assert_uint_eq(g.ev[i].addr, (i + 1) * 0x1000);
 	}

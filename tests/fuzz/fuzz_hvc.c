@@ -236,8 +236,6 @@ static u64 size_arg(struct input *in)
 
 static void batch_call(struct input *in)
 {
-	static const enum s2_op ops[] = { S2_OP_DONATE, S2_OP_RECLAIM, S2_OP_SHARE,
-					  S2_OP_UNSHARE };
 	u64 pa = take(in, 1) & 0x80 ? addr_arg(in) & ~31ull : REC_PA + (take(in, 1) % 64) * 32;
 	u32 n = 1 + (u32)(take(in, 1) % 8);
 	struct pkvm_iommu_op rec[8];
@@ -273,13 +271,13 @@ static void batch_call(struct input *in)
 		u64 rpa = pa + i * sizeof(*r);
 		const struct pkvm_iommu_op *live = (const void *)((u8 *)hostbuf + (rpa - HOSTBUF_PA));
 		bool readable = ref_host_range(&ref, rpa & ~4095ull, 4096);
-		enum s2_op op = r->op < 4 ? ops[r->op] : S2_OP_NR;
+		u32 op = r->op;
 		s64 want;
 
 		if (!readable)
 			want = -EPERM;
-		else if (r->reserved || r->op >= 4 || r->owner > PKVM_OWNER_MAX ||
-			 (op <= S2_OP_RECLAIM && r->owner == PKVM_OWNER_HOST))
+		else if (r->reserved || r->op >= PKVM_IOMMU_OP_NR || r->owner > PKVM_OWNER_MAX ||
+			 (op <= PKVM_IOMMU_OP_RECLAIM && r->owner == PKVM_OWNER_HOST))
 			want = -EINVAL;
 		else
 			want = ref_check(&ref, op, r->addr, r->len, r->owner);
@@ -299,21 +297,19 @@ static void batch_call(struct input *in)
 
 static void one_call(struct input *in)
 {
-	static const enum s2_op ops[] = { S2_OP_DONATE, S2_OP_RECLAIM, S2_OP_SHARE,
-					  S2_OP_UNSHARE };
 	u64 sel = take(in, 1), a[6] = { 0 };
 	s64 got;
 
 	if (sel < 160) {
 		/* Ownership calls, the hot path, most of the time. */
-		enum s2_op op = ops[sel & 3];
-		u64 fn = PKVM_IOMMU_HVC_DONATE + (sel & 3);
+		u32 op = (u32)(sel % PKVM_IOMMU_OP_NR);
+		u64 fn = PKVM_IOMMU_HVC_OP(op);
 		s64 want;
 
 		a[0] = addr_arg(in);
 		a[1] = size_arg(in);
 		a[2] = take(in, 1) & 0x80 ? take(in, 8) : 1 + take(in, 1) % 5;
-		want = a[2] > PKVM_OWNER_MAX && op <= S2_OP_RECLAIM ? -EINVAL :
+		want = a[2] > PKVM_OWNER_MAX && op <= PKVM_IOMMU_OP_RECLAIM ? -EINVAL :
 		       ref_check(&ref, op, a[0], a[1], (u32)a[2]);
 		got = call(fn, a);
 		/* The model knows no pool: running dry must change nothing (checked below). */

@@ -66,18 +66,12 @@ static struct nl_msg *new_genl(uint8_t cmd)
 /* The event as the module would send it. */
 static struct nl_msg *encode_event(const struct backend_event *ev)
 {
-	static const uint8_t cmd[] = {
-		[BACKEND_EV_DONATE] = PKVM_IOMMU_CMD_EVT_DONATE,
-		[BACKEND_EV_RECLAIM] = PKVM_IOMMU_CMD_EVT_RECLAIM,
-		[BACKEND_EV_SHARE] = PKVM_IOMMU_CMD_EVT_SHARE,
-		[BACKEND_EV_UNSHARE] = PKVM_IOMMU_CMD_EVT_UNSHARE,
-		[BACKEND_EV_FAULT] = PKVM_IOMMU_CMD_EVT_FAULT,
-		[BACKEND_EV_POLICY] = PKVM_IOMMU_CMD_EVT_POLICY,
-	};
 	struct nl_msg *m;
 
-	INVARIANT((unsigned int)ev->kind <= BACKEND_EV_POLICY);
-	m = new_genl(cmd[ev->kind]);
+	INVARIANT(ev->kind <= BACKEND_EV_POLICY);
+	m = new_genl(ev->kind == BACKEND_EV_FAULT ? PKVM_IOMMU_CMD_EVT_FAULT :
+		     ev->kind == BACKEND_EV_POLICY ? PKVM_IOMMU_CMD_EVT_POLICY :
+		     PKVM_IOMMU_CMD_EVT_OP(ev->kind));
 	put_u64(m, PKVM_IOMMU_A_GENERATION, ev->generation);
 	switch (ev->kind) {
 	case BACKEND_EV_FAULT:

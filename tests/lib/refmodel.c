@@ -101,9 +101,9 @@ void ref_pin(struct refmodel *m, u64 addr, u64 size)
 	}
 }
 
-int ref_check(const struct refmodel *m, enum s2_op op, u64 addr, u64 size, u32 owner)
+int ref_check(const struct refmodel *m, u32 op, u64 addr, u64 size, u32 owner)
 {
-	if ((op == S2_OP_DONATE || op == S2_OP_RECLAIM) &&
+	if ((op == PKVM_IOMMU_OP_DONATE || op == PKVM_IOMMU_OP_RECLAIM) &&
 	    (owner == PKVM_OWNER_HOST || owner > PKVM_OWNER_MAX))
 		return -EINVAL;
 	if (!size || (addr | size) & 0xfff || addr + size < addr)
@@ -118,25 +118,25 @@ int ref_check(const struct refmodel *m, enum s2_op op, u64 addr, u64 size, u32 o
 			return -ERANGE;
 		host = m->owner[i] == PKVM_OWNER_HOST;
 		switch (op) {
-		case S2_OP_DONATE:
+		case PKVM_IOMMU_OP_DONATE:
 			if (!host)
 				return -EEXIST;
 			if (m->flags[i] & REF_SHARED)
 				return -EBUSY;
 			break;
-		case S2_OP_RECLAIM:
+		case PKVM_IOMMU_OP_RECLAIM:
 			if (host)
 				return -EALREADY;
 			if (m->owner[i] != owner || (m->flags[i] & REF_PINNED))
 				return -EPERM;
 			break;
-		case S2_OP_SHARE:
+		case PKVM_IOMMU_OP_SHARE:
 			if (!host)
 				return -EPERM;
 			if (m->flags[i] & REF_SHARED)
 				return -EEXIST;
 			break;
-		case S2_OP_UNSHARE:
+		case PKVM_IOMMU_OP_UNSHARE:
 			if (!host)
 				return -EPERM;
 			if (!(m->flags[i] & REF_SHARED))
@@ -156,33 +156,33 @@ static void records_add(struct ref_records *rs, u64 addr, u64 size, u32 owner)
 	rs->r[rs->nr++] = (struct ref_record){ addr, size, owner };
 }
 
-void ref_apply(struct refmodel *m, enum s2_op op, u64 addr, u64 size, u32 owner)
+void ref_apply(struct refmodel *m, u32 op, u64 addr, u64 size, u32 owner)
 {
 	for (u64 a = addr; a < addr + size; a += 4096) {
 		size_t i = pg(m, a);
 
 		switch (op) {
-		case S2_OP_DONATE:
+		case PKVM_IOMMU_OP_DONATE:
 			m->owner[i] = (u16)owner;
 			count_nonhost(m, a, +1);
 			break;
-		case S2_OP_RECLAIM:
+		case PKVM_IOMMU_OP_RECLAIM:
 			m->owner[i] = PKVM_OWNER_HOST;
 			count_nonhost(m, a, -1);
 			break;
-		case S2_OP_SHARE:
+		case PKVM_IOMMU_OP_SHARE:
 			m->flags[i] |= REF_SHARED;
 			break;
-		case S2_OP_UNSHARE:
+		case PKVM_IOMMU_OP_UNSHARE:
 			m->flags[i] &= (u8)~REF_SHARED;
 			break;
 		default:
 			break;
 		}
 	}
-	if (op == S2_OP_DONATE)
+	if (op == PKVM_IOMMU_OP_DONATE)
 		records_add(&m->don, addr, size, owner);
-	if (op == S2_OP_SHARE)
+	if (op == PKVM_IOMMU_OP_SHARE)
 		records_add(&m->shr, addr, size, 0);
 }
 
@@ -264,9 +264,9 @@ void ref_gen(struct refmodel *m, u64 *st, struct ref_op *o)
 
 	o->owner = 2 + (u32)rand_below(st, 4);
 	/* Undo more often than do, so the map keeps splitting and folding. */
-	o->op = r < 30 ? S2_OP_DONATE : r < 70 ? S2_OP_RECLAIM :
-		r < 80 ? S2_OP_SHARE : S2_OP_UNSHARE;
-	o->rs = o->op == S2_OP_RECLAIM ? &m->don : o->op == S2_OP_UNSHARE ? &m->shr : NULL;
+	o->op = r < 30 ? PKVM_IOMMU_OP_DONATE : r < 70 ? PKVM_IOMMU_OP_RECLAIM :
+		r < 80 ? PKVM_IOMMU_OP_SHARE : PKVM_IOMMU_OP_UNSHARE;
+	o->rs = o->op == PKVM_IOMMU_OP_RECLAIM ? &m->don : o->op == PKVM_IOMMU_OP_UNSHARE ? &m->shr : NULL;
 	o->from = -1;
 	if (o->rs && o->rs->nr && rand_below(st, 8)) {
 		/* Mostly undo (part of) an earlier donation or share. */

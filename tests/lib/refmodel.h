@@ -48,8 +48,8 @@ void ref_fini(struct refmodel *m);
 /* Give [addr, addr+size) to the hypervisor for good (pool, SMMU tables). */
 void ref_pin(struct refmodel *m, u64 addr, u64 size);
 
-int ref_check(const struct refmodel *m, enum s2_op op, u64 addr, u64 size, u32 owner);
-void ref_apply(struct refmodel *m, enum s2_op op, u64 addr, u64 size, u32 owner);
+int ref_check(const struct refmodel *m, u32 op, u64 addr, u64 size, u32 owner);
+void ref_apply(struct refmodel *m, u32 op, u64 addr, u64 size, u32 owner);
 
 /* OPT_* state of the page at addr (0 for a hole). */
 u32 ref_state(const struct refmodel *m, u64 addr);
@@ -60,7 +60,7 @@ u64 ref_optimal(const struct refmodel *m, u32 max_block_level);
 
 /* A random operation, mostly sensible, sometimes hostile. */
 struct ref_op {
-	enum s2_op op;
+	u32 op;
 	u64 addr, size;
 	u32 owner;
 	struct ref_records *rs;	/* the record it undoes part of, if any */

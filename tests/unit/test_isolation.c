@@ -181,19 +181,13 @@ static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, lo
 
 	bring_up(policy, level, ril, bbml);
 	for (op_index = 0; op_index < nr_ops; op_index++) {
-		static const u64 fn[] = {
-			[S2_OP_DONATE] = PKVM_IOMMU_HVC_DONATE,
-			[S2_OP_RECLAIM] = PKVM_IOMMU_HVC_RECLAIM,
-			[S2_OP_SHARE] = PKVM_IOMMU_HVC_SHARE,
-			[S2_OP_UNSHARE] = PKVM_IOMMU_HVC_UNSHARE,
-		};
 		u64 syncs = model.stats.syncs, breaks = hyp.pgt.stats.bbm_breaks;
 		struct ref_op o;
 		s64 want, got;
 
 		ref_gen(&ref, &st, &o);
 		want = ref_check(&ref, o.op, o.addr, o.size, o.owner);
-		got = call(fn[o.op], o.addr, o.size, o.owner, 0, 0, 0);
+		got = call(PKVM_IOMMU_HVC_OP(o.op), o.addr, o.size, o.owner, 0, 0, 0);
 		fail_if_not(got == want);
 		ref_done(&ref, &o, (int)got);
 		if (got) {
@@ -249,12 +243,6 @@ static u64 ops_page(void)
  */
 static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long nr_ops)
 {
-	static const u32 code[] = {
-		[S2_OP_DONATE] = PKVM_IOMMU_OP_DONATE,
-		[S2_OP_RECLAIM] = PKVM_IOMMU_OP_RECLAIM,
-		[S2_OP_SHARE] = PKVM_IOMMU_OP_SHARE,
-		[S2_OP_UNSHARE] = PKVM_IOMMU_OP_UNSHARE,
-	};
 	static struct ref_op o[32];
 	u64 st = seed ^ 0xba7c4ull, faults = 0;
 	long changes = 0, batches = 0;
@@ -274,7 +262,7 @@ static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long 
 			ref_gen(&ref, &st, &o[n]);
 			want = ref_check(&ref, o[n].op, o[n].addr, o[n].size, o[n].owner);
 			ref_done(&ref, &o[n], want);
-			rec[n] = (struct pkvm_iommu_op){ code[o[n].op], o[n].owner,
+			rec[n] = (struct pkvm_iommu_op){ o[n].op, o[n].owner,
 							 o[n].addr, o[n].size, 1, 0 };
 			op_index++;
 			/* Giving away the records' own page ends the batch. */
@@ -367,16 +355,16 @@ START_TEST(missing_invalidation_is_caught)
 	ck_assert(smmu_model_tlb_maps(&model, page));
 	hyp.pgt.tlb = &no_tlbi;
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, page, 4096, 2, 0, 0, 0), 0);
-	ref_apply(&ref, S2_OP_DONATE, page, 4096, 2);
+	ref_apply(&ref, PKVM_IOMMU_OP_DONATE, page, 4096, 2);
 	/* Stale: the donated page is still reachable, and the checker says so. */
 	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), 0);
 	ck_assert_int_ne(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL), 0);
 	/* With the invalidation the same change is safe. */
 	hyp.pgt.tlb = &smmu_tlb_ops;
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, page, 4096, 2, 0, 0, 0), 0);
-	ref_apply(&ref, S2_OP_RECLAIM, page, 4096, 2);
+	ref_apply(&ref, PKVM_IOMMU_OP_RECLAIM, page, 4096, 2);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, page, 4096, 2, 0, 0, 0), 0);
-	ref_apply(&ref, S2_OP_DONATE, page, 4096, 2);
+	ref_apply(&ref, PKVM_IOMMU_OP_DONATE, page, 4096, 2);
 	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), F_TRANSLATION);
 	ck_assert_int_eq(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL), 0);
 	tear_down();

@@ -157,9 +157,9 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 		want = ref_check(&m, o.op, o.addr, o.size, o.owner);
 		memset(&fl, 0, sizeof(fl));
 		switch (o.op) {
-		case S2_OP_DONATE: got = s2_donate(&fx.pgt, o.addr, o.size, o.owner); break;
-		case S2_OP_RECLAIM: got = s2_reclaim(&fx.pgt, o.addr, o.size, o.owner); break;
-		case S2_OP_SHARE: got = s2_share(&fx.pgt, o.addr, o.size); break;
+		case PKVM_IOMMU_OP_DONATE: got = s2_donate(&fx.pgt, o.addr, o.size, o.owner); break;
+		case PKVM_IOMMU_OP_RECLAIM: got = s2_reclaim(&fx.pgt, o.addr, o.size, o.owner); break;
+		case PKVM_IOMMU_OP_SHARE: got = s2_share(&fx.pgt, o.addr, o.size); break;
 		default: got = s2_unshare(&fx.pgt, o.addr, o.size); break;
 		}
 		if (got != want)
@@ -174,7 +174,7 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 		}
 		ok++;
 		/* Every page that left the host was invalidated in this op. */
-		if (o.op == S2_OP_DONATE)
+		if (o.op == PKVM_IOMMU_OP_DONATE)
 			for (u64 a = o.addr; a < o.addr + o.size; a += 4096)
 				fail_if_not(covered(&fl, a));
 		if (policy == PKVM_SPLIT_HITLESS) {
@@ -195,13 +195,13 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 
 		if (m.flags[i] & REF_SHARED) {
 			fail_if_not(s2_unshare(&fx.pgt, a, 4096) == 0);
-			ref_apply(&m, S2_OP_UNSHARE, a, 4096, 0);
+			ref_apply(&m, PKVM_IOMMU_OP_UNSHARE, a, 4096, 0);
 		}
 		if (m.owner[i] != PKVM_OWNER_HOST && !(m.flags[i] & REF_PINNED)) {
 			u32 owner = m.owner[i];
 
 			fail_if_not(s2_reclaim(&fx.pgt, a, 4096, owner) == 0);
-			ref_apply(&m, S2_OP_RECLAIM, a, 4096, owner);
+			ref_apply(&m, PKVM_IOMMU_OP_RECLAIM, a, 4096, owner);
 		}
 	}
 	compare_all(&fx, &m, max_level);
@@ -266,7 +266,7 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 		fail_if_not(done == (want ? n - 1 : n));
 		changes += done;
 		for (u32 i = 0; i < done; i++)
-			if (ops[i].op == S2_OP_DONATE)
+			if (ops[i].op == PKVM_IOMMU_OP_DONATE)
 				for (u64 a = ops[i].addr; a < ops[i].addr + ops[i].size; a += 4096)
 					fail_if_not(covered(&fl, a));
 		if (policy == PKVM_SPLIT_HITLESS)

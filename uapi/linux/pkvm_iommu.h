@@ -173,6 +173,7 @@ enum pkvm_iommu_op_code {
 	PKVM_IOMMU_OP_RECLAIM = 1,
 	PKVM_IOMMU_OP_SHARE = 2,
 	PKVM_IOMMU_OP_UNSHARE = 3,
+	PKVM_IOMMU_OP_NR,
 };
 
 struct pkvm_iommu_op {
@@ -248,7 +249,11 @@ enum pkvm_iommu_genl_cmd {
 	PKVM_IOMMU_CMD_UNSPEC,
 	PKVM_IOMMU_CMD_LEDGER_GET,	/* dump: one message per non-host run */
 	PKVM_IOMMU_CMD_STATS_GET,	/* doit: PKVM_IOMMU_A_STATS */
-	/* events, multicast on "events", each with PKVM_IOMMU_A_GENERATION */
+	/*
+	 * events, multicast on "events", each with PKVM_IOMMU_A_GENERATION;
+	 * the four ownership events in the order of enum pkvm_iommu_op_code
+	 * (PKVM_IOMMU_CMD_EVT_OP())
+	 */
 	PKVM_IOMMU_CMD_EVT_DONATE,
 	PKVM_IOMMU_CMD_EVT_RECLAIM,
 	PKVM_IOMMU_CMD_EVT_SHARE,
@@ -258,6 +263,8 @@ enum pkvm_iommu_genl_cmd {
 	__PKVM_IOMMU_CMD_MAX,
 };
 #define PKVM_IOMMU_CMD_MAX (__PKVM_IOMMU_CMD_MAX - 1)
+/* The event of an ownership change (enum pkvm_iommu_op_code). */
+#define PKVM_IOMMU_CMD_EVT_OP(op)	(PKVM_IOMMU_CMD_EVT_DONATE + (op))
 
 enum pkvm_iommu_genl_attr {
 	PKVM_IOMMU_A_UNSPEC,
