@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 
 #include "daemon.h"
+#include "macro.h"
 
 #define BUS_ERROR_INVALID_POLICY	"org.pkvm.Iommu1.Error.InvalidPolicy"
 #define BUS_ERROR_NOT_IN_TEST_MODE	"org.pkvm.Iommu1.Error.NotInTestMode"
@@ -73,12 +74,6 @@ void bus_auth_free(void);
  * Returns the negative value sd-bus handlers return.
  */
 int bus_map_errno(sd_bus_error *error, int r, const char *what);
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(freep)))
 
 #define _cleanup_msg_ __attribute__((cleanup(sd_bus_message_unrefp)))
 #define _cleanup_bus_error_ __attribute__((cleanup(sd_bus_error_free)))

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers every user-space part shares (daemon, CLI, tests), in the
+ * manner of systemd's basic/macro.h: scope-bound cleanup and array growth.
+ */
+#ifndef PKVM_COMMON_MACRO_H
+#define PKVM_COMMON_MACRO_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/*
+ * Make room for need elements of size bytes in *p, which holds *cap: the
+ * capacity at least doubles (starting at min_cap), so n appends cost O(n).
+ * 0, or -ENOMEM with *p and *cap unchanged.
+ */
+int grow_array(void **p, size_t *cap, size_t need, size_t size, size_t min_cap);
+#define GROW_ARRAY(p, cap, need, min_cap) \
+	grow_array((void **)&(p), &(cap), (need), sizeof(*(p)), (min_cap))
+
+#endif /* PKVM_COMMON_MACRO_H */
