@@ -161,4 +161,19 @@ static inline u32 s2_desc_owner(u64 d)
 	return (u32)HYP_FIELD_GET(S2_INVALID_OWNER, d);
 }
 
+/*
+ * A hole: invalid and owned by the host, which is how the table says "no
+ * memory here" (the host's own memory is mapped valid). Unmapped input
+ * space, device ranges and a break-before-make break all read as holes.
+ */
+static inline u64 s2_desc_hole(void)
+{
+	return s2_desc_invalid(PKVM_OWNER_HOST);
+}
+
+static inline bool s2_desc_is_hole(u64 d)
+{
+	return !s2_desc_valid(d) && s2_desc_owner(d) == PKVM_OWNER_HOST;
+}
+
 #endif /* PKVM_S2_DESC_H */

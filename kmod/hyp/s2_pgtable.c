@@ -95,7 +95,7 @@ static int bbm_break(struct s2_pgtable *pgt, u64 *ptep, u64 addr, u32 level,
 	struct s2_gather brk;
 
 	s2_gather_init(&brk, pgt->full_threshold);
-	write_desc(pgt, ptep, s2_desc_invalid(PKVM_OWNER_HOST));
+	write_desc(pgt, ptep, s2_desc_hole());
 	s2_gather_add(&brk, addr, addr + s2_level_size(level), granule);
 	brk.walk = true;
 	pgt->stats.bbm_breaks++;
@@ -165,8 +165,8 @@ static int check_leaf(u32 op, u32 owner, u64 d)
 	bool shared = valid && (d & S2_ATTR_SW_SHARED);
 
 	if (op == S2_OP_MAP)
-		return d ? -EEXIST : 0;
-	if (!valid && s2_desc_owner(d) == PKVM_OWNER_HOST)
+		return s2_desc_is_hole(d) ? 0 : -EEXIST;
+	if (s2_desc_is_hole(d))
 		return -ERANGE;
 	switch (op) {
 	case PKVM_IOMMU_OP_DONATE:

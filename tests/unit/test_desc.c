@@ -114,6 +114,19 @@ START_TEST(invalid_owner)
 }
 END_TEST
 
+START_TEST(hole_is_invalid_and_the_hosts)
+{
+	/* A zeroed table page reads as holes: that is how init starts. */
+	ck_assert_uint_eq(s2_desc_hole(), 0);
+	ck_assert(s2_desc_is_hole(0));
+	ck_assert(!s2_desc_is_hole(s2_desc_invalid(PKVM_OWNER_HYP)));
+	ck_assert(!s2_desc_is_hole(s2_desc_invalid(0xbeef)));
+	/* Host memory is mapped valid, never a hole. */
+	ck_assert(!s2_desc_is_hole(s2_desc_leaf(0x40000000ull, 1, S2_ATTR_HOST)));
+	ck_assert(!s2_desc_is_hole(s2_desc_table(0x41234000ull)));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("s2_desc");
@@ -126,6 +139,7 @@ int main(void)
 	tcase_add_test(tc, leaf_descriptors);
 	tcase_add_test(tc, table_descriptor);
 	tcase_add_test(tc, invalid_owner);
+	tcase_add_test(tc, hole_is_invalid_and_the_hosts);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
