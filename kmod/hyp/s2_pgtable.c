@@ -515,25 +515,51 @@ int s2_pin(struct s2_pgtable *pgt, u64 addr, u64 size)
 
 /* ---- lookups ---- */
 
+/* What the leaf the walk is at says about its range. */
+static struct s2_leaf leaf_of(const struct s2_walk_ctx *ctx)
+{
+	u64 d = ctx->old;
+
+	return (struct s2_leaf){
+		.addr = ctx->addr,
+		.size = s2_level_size(ctx->level),
+		.level = ctx->level,
+		.memory = !s2_desc_is_hole(d),
+		.owner = s2_desc_valid(d) ? PKVM_OWNER_HOST : s2_desc_owner(d),
+		.shared = s2_desc_valid(d) && (d & S2_ATTR_SW_SHARED),
+		.desc = d,
+	};
+}
+
+static int get_leaf_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	(void)visit;
+	*(struct s2_leaf *)ctx->arg = leaf_of(ctx);
+	return 0;
+}
+
+/*
+ * The leaf holding addr: a walk over its one page, whose visitor keeps
+ * what it saw (the shape of KVM's kvm_pgtable_get_leaf()).
+ */
+static int get_leaf(struct s2_pgtable *pgt, u64 addr, struct s2_leaf *leaf)
+{
+	struct s2_walker w = { get_leaf_visitor, leaf, S2_VISIT_LEAF };
+
+	return s2_walk(pgt, HYP_ALIGN_DOWN(addr, HYP_PAGE_SIZE), HYP_PAGE_SIZE, &w);
+}
+
 int s2_owner_of(struct s2_pgtable *pgt, u64 addr, u32 *owner, bool *shared)
 {
-	u64 *table = pgt->root;
-	u32 entries = pgt->root_entries;
-	u64 d;
+	struct s2_leaf leaf;
+	int ret = get_leaf(pgt, addr, &leaf);
 
-	if (addr >= (1ull << pgt->ias))
+	if (ret)
+		return ret;
+	if (!leaf.memory)
 		return -ERANGE;
-	for (u32 level = pgt->start_level;; level++) {
-		d = hyp_read_pte(&table[s2_level_index(addr, level, entries)]);
-		if (!s2_desc_is_table(d, level))
-			break;
-		table = hyp_phys_to_virt(s2_desc_oa(d));
-		entries = S2_PTES_PER_TABLE;
-	}
-	if (!s2_desc_valid(d) && s2_desc_owner(d) == PKVM_OWNER_HOST)
-		return -ERANGE;
-	*owner = s2_desc_valid(d) ? PKVM_OWNER_HOST : s2_desc_owner(d);
-	*shared = s2_desc_valid(d) && (d & S2_ATTR_SW_SHARED);
+	*owner = leaf.owner;
+	*shared = leaf.shared;
 	return 0;
 }
 
@@ -545,16 +571,7 @@ struct leaf_data {
 static int leaf_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
 	struct leaf_data *ld = ctx->arg;
-	u64 d = ctx->old;
-	struct s2_leaf leaf = {
-		.addr = ctx->addr,
-		.size = s2_level_size(ctx->level),
-		.level = ctx->level,
-		.memory = s2_desc_valid(d) || s2_desc_owner(d) != PKVM_OWNER_HOST,
-		.owner = s2_desc_valid(d) ? PKVM_OWNER_HOST : s2_desc_owner(d),
-		.shared = s2_desc_valid(d) && (d & S2_ATTR_SW_SHARED),
-		.desc = d,
-	};
+	struct s2_leaf leaf = leaf_of(ctx);
 
 	(void)visit;
 	return ld->fn(&leaf, ld->arg);
