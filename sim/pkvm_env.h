@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 
@@ -100,5 +102,14 @@ int hyp_copy_to_host(u64 pa, const void *src, u64 size);
 
 u64 hyp_now_ns(void);
 #define hyp_cpu_relax()	do { } while (0)
+
+/* An abort, so that a test fails and a fuzzer reports a crash, with the place. */
+static inline __attribute__((noreturn)) void
+sim_hyp_bug(const char *file, int line, const char *msg)
+{
+	fprintf(stderr, "%s:%d: hyp core bug: %s\n", file, line, msg);
+	abort();
+}
+#define hyp_bug(msg)	sim_hyp_bug(__FILE__, __LINE__, (msg))
 
 #endif /* PKVM_SIM_ENV_H */

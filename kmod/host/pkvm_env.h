@@ -7,9 +7,11 @@
 #ifndef PKVM_HOST_ENV_H
 #define PKVM_HOST_ENV_H
 
+#include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
+#include <linux/printk.h>
 #include <linux/processor.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -90,5 +92,15 @@ static inline u64 hyp_now_ns(void)
 }
 
 #define hyp_cpu_relax()	cpu_relax()
+
+/*
+ * BUG(), not WARN(): the core cannot undo a half-made table change, and a
+ * table nobody can vouch for must not keep confining DMA (at EL2 this is
+ * hyp_panic()).
+ */
+#define hyp_bug(msg) do {						\
+	pr_crit("pkvm_iommu: hyp core bug: %s\n", (msg));		\
+	BUG();								\
+} while (0)
 
 #endif /* PKVM_HOST_ENV_H */

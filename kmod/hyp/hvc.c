@@ -204,8 +204,9 @@ static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 		s2_reclaim(&hyp->pgt, mem_pa, mem_size, PKVM_OWNER_HYP);
 		return ret;
 	}
-	/* Slots were checked above: this cannot fail. */
-	s2_pin(&hyp->pgt, mem_pa, mem_size);
+	/* A free slot was checked above and the range was just donated. */
+	if (s2_pin(&hyp->pgt, mem_pa, mem_size))
+		hyp_bug("SMMU memory could not be pinned");
 	if (ret)
 		return ret;
 	smmu_tlb_set_threshold(&hyp->pgt, &hyp->dom);

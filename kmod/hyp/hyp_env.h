@@ -35,6 +35,10 @@
  *             environment can reach; ownership is the caller's check
  *   time      hyp_now_ns(): monotonic, for bounded waits only
  *   cpu       hyp_cpu_relax()
+ *   bugs      hyp_bug(msg): an invariant of the hyp core broke, which is a
+ *             bug in it and not an error a caller could act on; does not
+ *             return. Errors are for what the host asked; a table the core
+ *             can no longer vouch for must not go on isolating devices.
  */
 #ifndef PKVM_HYP_ENV_H
 #define PKVM_HYP_ENV_H

@@ -125,9 +125,13 @@ static int split(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr, u32 level
 	u64 *table = hyp_phys_to_virt(table_pa);
 	u64 child = s2_level_size(level + 1);
 
-	/* Reserved by the check pass: running dry here is a bug, not -ENOMEM. */
+	/*
+	 * Reserved by the check pass: running dry here means the count was
+	 * wrong and the table is half changed, which no error code can
+	 * describe to the caller.
+	 */
 	if (!table_pa)
-		return -EFAULT;
+		hyp_bug("table pool ran dry after the check pass reserved it");
 	if (s2_desc_valid(old)) {
 		u64 attrs = s2_desc_attrs(old);
 
@@ -334,7 +338,7 @@ static int set_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	if (ret && !od->err)
 		od->err = ret;
 	/* Keep walking: a failed flush must not leave half a range done. */
-	return ret == -EFAULT ? ret : 0;
+	return 0;
 }
 
 static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
@@ -630,7 +634,8 @@ static int presplit_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 		ret = split(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
 	if (ret && !pd->err)
 		pd->err = ret;
-	return ret == -EFAULT ? ret : 0;
+	/* As for the ownership changes: never stop half-way. */
+	return 0;
 }
 
 int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,

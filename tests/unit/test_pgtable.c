@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The shadow engine's operations, one behaviour per test. */
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -329,6 +334,38 @@ START_TEST(policy_change_splits_and_folds_back)
 }
 END_TEST
 
+/*
+ * The set pass running out of table pages the check pass counted is a bug
+ * in the engine: it must stop, not come back with an error after it has
+ * switched the policy and split half the table (which is what it did when
+ * it returned -EFAULT). A pool that claims more free pages than its list
+ * holds makes the count wrong; the change runs in a child, which must die
+ * by hyp_bug()'s abort().
+ */
+START_TEST(pool_running_dry_mid_change_is_a_bug)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		int null = open("/dev/null", O_WRONLY);
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		fx.pgt.pool.nr_free += 1u << 20;
+		s2_set_split_policy(&fx.pgt, PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K);
+		_exit(fx.pgt.max_block_level == PKVM_LEVEL_1G ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		      "the engine returned (policy %s) instead of stopping",
+		      WIFEXITED(status) && WEXITSTATUS(status) ? "changed" : "kept");
+}
+END_TEST
+
 START_TEST(share_is_recorded_and_folds_back)
 {
 	u64 a = 0x80000000ull + 0x9000;
@@ -476,6 +513,7 @@ int main(void)
 	tcase_add_test(tc, bbm_breaks_before_make);
 	tcase_add_test(tc, presplit_never_splits_under_dma);
 	tcase_add_test(tc, policy_change_splits_and_folds_back);
+	tcase_add_test(tc, pool_running_dry_mid_change_is_a_bug);
 	tcase_add_test(tc, share_is_recorded_and_folds_back);
 	tcase_add_test(tc, pool_inside_memory_is_the_hypervisors);
 	tcase_add_test(tc, pinned_ranges_never_go_back);
