@@ -34,10 +34,7 @@ static int check_config(const struct s2_config *cfg)
 	    cfg->pool_pa + cfg->pool_pages * HYP_PAGE_SIZE < cfg->pool_pa ||
 	    cfg->pool_pages > (limit >> HYP_PAGE_SHIFT))
 		return -EINVAL;
-	if (cfg->policy > PKVM_SPLIT_PRESPLIT)
-		return -EINVAL;
-	if (cfg->policy == PKVM_SPLIT_PRESPLIT &&
-	    (cfg->presplit_level < PKVM_LEVEL_1G || cfg->presplit_level > PKVM_LEVEL_4K))
+	if (!s2_policy_max_block(cfg->policy, cfg->presplit_level))
 		return -EINVAL;
 	return 0;
 }
@@ -58,8 +55,7 @@ int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg)
 	pgt->root_pages = s2_root_pages(cfg->ias);
 	pgt->root_entries = s2_level_entries(cfg->ias, pgt->start_level);
 	pgt->policy = cfg->policy;
-	pgt->max_block_level = cfg->policy == PKVM_SPLIT_PRESPLIT ?
-			       cfg->presplit_level : PKVM_LEVEL_1G;
+	pgt->max_block_level = s2_policy_max_block(cfg->policy, cfg->presplit_level);
 	pgt->bbm = cfg->policy != PKVM_SPLIT_HITLESS;
 	pgt->noncoherent_walk = cfg->noncoherent_walk;
 	pgt->full_threshold = cfg->full_threshold ? cfg->full_threshold : ~0ull;

@@ -7,19 +7,33 @@
 
 /* ---- table geometry that depends on the split policy ---- */
 
-/* Can a valid leaf live at this level? Never at 0, pages always at 3. */
-static bool can_block(const struct s2_pgtable *pgt, u32 level)
+/*
+ * Can a valid leaf live at this level when blocks may start at max_block?
+ * Never at 0, pages always at 3. The largest block level is an argument
+ * so that a policy change can be costed before it is made.
+ */
+static bool can_block_at(u32 max_block, u32 level)
 {
 	return level == S2_LAST_LEVEL ||
-	       (level >= PKVM_LEVEL_1G && level >= pgt->max_block_level);
+	       (level >= PKVM_LEVEL_1G && level >= max_block);
+}
+
+static bool can_block(const struct s2_pgtable *pgt, u32 level)
+{
+	return can_block_at(pgt->max_block_level, level);
 }
 
 /* Table pages to turn one fully covered invalid entry into valid leaves. */
+static u64 expand_need_at(u32 max_block, u32 level)
+{
+	if (can_block_at(max_block, level))
+		return 0;
+	return 1 + S2_PTES_PER_TABLE * expand_need_at(max_block, level + 1);
+}
+
 static u64 expand_need(const struct s2_pgtable *pgt, u32 level)
 {
-	if (can_block(pgt, level))
-		return 0;
-	return 1 + S2_PTES_PER_TABLE * expand_need(pgt, level + 1);
+	return expand_need_at(pgt->max_block_level, level);
 }
 
 /*
@@ -608,13 +622,18 @@ u64 s2_count_table_pages(struct s2_pgtable *pgt)
 
 /* ---- split policy ---- */
 
+struct presplit_need {
+	u32 max_block;	/* of the policy being costed, not the current one */
+	u64 need;
+};
+
 static int presplit_need_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
-	u64 *need = ctx->arg;
+	struct presplit_need *pn = ctx->arg;
 
 	(void)visit;
-	if (s2_desc_valid(ctx->old) && !can_block(ctx->pgt, ctx->level))
-		*need += expand_need(ctx->pgt, ctx->level);
+	if (s2_desc_valid(ctx->old) && !can_block_at(pn->max_block, ctx->level))
+		pn->need += expand_need_at(pn->max_block, ctx->level);
 	return 0;
 }
 
@@ -641,43 +660,40 @@ static int presplit_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
 			u32 level)
 {
-	u32 old_max = pgt->max_block_level;
-	bool old_bbm = pgt->bbm;
+	struct presplit_need pn = { .max_block = s2_policy_max_block(policy, level) };
+	struct s2_walker count = { presplit_need_visitor, &pn, S2_VISIT_LEAF };
 	struct policy_data pd = { .err = 0 };
 	struct s2_walker w = { presplit_visitor, &pd,
 			       S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
-	struct s2_walker count = { presplit_need_visitor, NULL, S2_VISIT_LEAF };
-	u64 need = 0;
-	int ret;
+	int ret, fret;
 
-	if (policy > PKVM_SPLIT_PRESPLIT ||
-	    (policy == PKVM_SPLIT_PRESPLIT &&
-	     (level < PKVM_LEVEL_1G || level > PKVM_LEVEL_4K)))
+	if (!pn.max_block)
 		return -EINVAL;
 
 	hyp_spin_lock(&pgt->lock);
-	pgt->max_block_level = policy == PKVM_SPLIT_PRESPLIT ? level : PKVM_LEVEL_1G;
-	/* Hardware without BBML is why one presplits: splits stay BBM there. */
-	pgt->bbm = policy != PKVM_SPLIT_HITLESS;
-	count.arg = &need;
+	/* Costed against the new policy, decided before anything changes. */
 	s2_walk(pgt, 0, 1ull << pgt->ias, &count);
-	if (need > pgt->pool.nr_free) {
-		pgt->max_block_level = old_max;
-		pgt->bbm = old_bbm;
+	if (pn.need > pgt->pool.nr_free) {
 		hyp_spin_unlock(&pgt->lock);
 		return -ENOMEM;
 	}
+
+	/*
+	 * Committed: the walk below brings the table to the new policy even
+	 * if an invalidation fails, and then (as for an ownership change)
+	 * the error says the SMMU is dead, not that nothing happened.
+	 * Hardware without BBML is why one presplits: splits stay BBM there.
+	 */
+	pgt->policy = policy;
+	pgt->max_block_level = pn.max_block;
+	pgt->bbm = policy != PKVM_SPLIT_HITLESS;
 	s2_gather_init(&pd.g, pgt->full_threshold);
 	ret = s2_walk(pgt, 0, 1ull << pgt->ias, &w);
 	if (!ret)
 		ret = pd.err;
-	{
-		int fret = flush(pgt, &pd.g);
-
-		if (!ret)
-			ret = fret;
-	}
-	pgt->policy = policy;
+	fret = flush(pgt, &pd.g);
+	if (!ret)
+		ret = fret;
 	hyp_spin_unlock(&pgt->lock);
 	return ret;
 }

@@ -152,11 +152,27 @@ int s2_owner_of(struct s2_pgtable *pgt, u64 addr, u32 *owner, bool *shared);
 
 /*
  * Change how live blocks are split; PRESPLIT splits every block above
- * 'level' now (all or nothing, -ENOMEM if the pool cannot), the others fold
- * tables back to the largest blocks.
+ * 'level' now, the others fold tables back to the largest blocks. A
+ * refusal (-EINVAL for a bad policy or level, -ENOMEM when the pool cannot
+ * cover the splits) leaves policy, level and table exactly as they were;
+ * -ETIMEDOUT or -EIO mean the change is made but not invalidated, as for
+ * the ownership changes.
  */
 int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
 			u32 level);
+
+/*
+ * The largest block level a policy allows (PKVM_LEVEL_*), or 0 when the
+ * policy, or PRESPLIT's level, is not one the engine knows.
+ */
+static inline u32 s2_policy_max_block(enum pkvm_split_policy policy, u32 level)
+{
+	if (policy > PKVM_SPLIT_PRESPLIT)
+		return 0;
+	if (policy != PKVM_SPLIT_PRESPLIT)
+		return PKVM_LEVEL_1G;
+	return level >= PKVM_LEVEL_1G && level <= PKVM_LEVEL_4K ? level : 0;
+}
 
 /* One leaf of the table: [addr, addr + size) is uniformly in this state. */
 struct s2_leaf {

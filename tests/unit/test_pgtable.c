@@ -334,6 +334,70 @@ START_TEST(policy_change_splits_and_folds_back)
 }
 END_TEST
 
+/* What a split policy change may touch, to compare before and after. */
+struct policy_state {
+	enum pkvm_split_policy policy;
+	u32 max_block_level;
+	bool bbm;
+	u64 table_pages;
+	u64 nr_free;
+	struct s2_stats stats;
+	unsigned int flushes;
+};
+
+static struct policy_state policy_state(void)
+{
+	return (struct policy_state){
+		.policy = fx.pgt.policy,
+		.max_block_level = fx.pgt.max_block_level,
+		.bbm = fx.pgt.bbm,
+		.table_pages = fx.pgt.table_pages,
+		.nr_free = fx.pgt.pool.nr_free,
+		.stats = fx.pgt.stats,
+		.flushes = rec.n,
+	};
+}
+
+static void assert_policy_refused(enum pkvm_split_policy policy, u32 level, int err)
+{
+	struct s2_snapshot before, after;
+	struct policy_state was = policy_state(), is;
+
+	ck_assert_int_eq(s2_snapshot_take(&fx.pgt, &before), 0);
+	ck_assert_int_eq(s2_set_split_policy(&fx.pgt, policy, level), err);
+	is = policy_state();
+	ck_assert_int_eq(is.policy, was.policy);
+	ck_assert_uint_eq(is.max_block_level, was.max_block_level);
+	ck_assert_int_eq(is.bbm, was.bbm);
+	ck_assert_uint_eq(is.table_pages, was.table_pages);
+	ck_assert_uint_eq(is.nr_free, was.nr_free);
+	ck_assert_mem_eq(&is.stats, &was.stats, sizeof(is.stats));
+	ck_assert_uint_eq(is.flushes, was.flushes);
+	ck_assert_int_eq(s2_snapshot_take(&fx.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&before);
+	s2_snapshot_free(&after);
+}
+
+START_TEST(split_policy_refusals_change_nothing)
+{
+	static const enum pkvm_split_policy start[] = {
+		PKVM_SPLIT_HITLESS, PKVM_SPLIT_BBM, PKVM_SPLIT_PRESPLIT,
+	};
+
+	for (size_t i = 0; i < sizeof(start) / sizeof(start[0]); i++) {
+		ck_assert_int_eq(s2_set_split_policy(&fx.pgt, start[i], PKVM_LEVEL_2M), 0);
+		rec.n = 0;
+		assert_policy_refused(PKVM_SPLIT_PRESPLIT, 0, -EINVAL);
+		assert_policy_refused(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K + 1, -EINVAL);
+		assert_policy_refused(PKVM_SPLIT_AUTO, PKVM_LEVEL_2M, -EINVAL);
+		assert_policy_refused((enum pkvm_split_policy)9, 0, -EINVAL);
+		/* Pages only needs far more than the 256-page pool. */
+		assert_policy_refused(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, -ENOMEM);
+	}
+}
+END_TEST
+
 /*
  * The set pass running out of table pages the check pass counted is a bug
  * in the engine: it must stop, not come back with an error after it has
@@ -513,6 +577,7 @@ int main(void)
 	tcase_add_test(tc, bbm_breaks_before_make);
 	tcase_add_test(tc, presplit_never_splits_under_dma);
 	tcase_add_test(tc, policy_change_splits_and_folds_back);
+	tcase_add_test(tc, split_policy_refusals_change_nothing);
 	tcase_add_test(tc, pool_running_dry_mid_change_is_a_bug);
 	tcase_add_test(tc, share_is_recorded_and_folds_back);
 	tcase_add_test(tc, pool_inside_memory_is_the_hypervisors);
