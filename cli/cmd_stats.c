@@ -35,13 +35,8 @@ static int load_histogram(sd_bus *bus, struct histogram *h, sd_bus_error *error)
 		return r;
 	r = sd_bus_message_enter_container(reply, 'a', "(tt)");
 	while (r >= 0 && (r = sd_bus_message_read(reply, "(tt)", &upper, &count)) > 0) {
-		if (h->n == cap) {
-			struct bucket *b = realloc(h->b, (cap = cap ? cap * 2 : 32) * sizeof(*b));
-
-			if (!b)
-				return -ENOMEM;
-			h->b = b;
-		}
+		if (GROW_ARRAY(h->b, cap, h->n + 1, 32) < 0)
+			return -ENOMEM;
 		h->b[h->n++] = (struct bucket){ upper, count };
 		h->total += count;
 	}

@@ -11,24 +11,6 @@
 #include "ctl.h"
 #include "query.h"
 
-/* Room for one more element of size sz in *p (n used, *cap allocated). */
-static int grow(void *p, size_t *cap, size_t n, size_t sz)
-{
-	void **pp = p, *q;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 8;
-	q = realloc(*pp, c * sz);
-	if (!q)
-		return -ENOMEM;
-	memset((char *)q + *cap * sz, 0, (c - *cap) * sz);
-	*pp = q;
-	*cap = c;
-	return 0;
-}
-
 static int read_idr(sd_bus_message *m, uint32_t idr[QUERY_IDRS])
 {
 	const void *p;
@@ -60,7 +42,7 @@ static int read_totals(sd_bus_message *msg, struct manager_ctx *x)
 	if (r < 0)
 		return r;
 	while ((r = sd_bus_message_read(msg, "(ut)", &owner, &pages)) > 0) {
-		if (grow(&m->totals, &x->cap_totals, m->nr_totals, sizeof(*m->totals)) < 0)
+		if (GROW_ARRAY(m->totals, x->cap_totals, m->nr_totals + 1, 8) < 0)
 			return -ENOMEM;
 		m->totals[m->nr_totals++] = (struct q_owner_total){ owner, pages };
 	}
@@ -81,9 +63,10 @@ static int read_iommufd_devs(sd_bus_message *msg, struct manager_ctx *x)
 	while ((r = sd_bus_message_enter_container(msg, 'r', "sauubb")) > 0) {
 		struct q_iommufd_dev *d;
 
-		if (grow(&m->iommufd_devs, &x->cap_devs, m->nr_iommufd_devs, sizeof(*d)) < 0)
+		if (GROW_ARRAY(m->iommufd_devs, x->cap_devs, m->nr_iommufd_devs + 1, 8) < 0)
 			return -ENOMEM;
 		d = &m->iommufd_devs[m->nr_iommufd_devs++];
+		*d = (struct q_iommufd_dev){ 0 };
 		if ((r = sd_bus_message_read(msg, "s", &d->name)) < 0 ||
 		    (r = read_idr(msg, d->idr)) < 0 ||
 		    (r = sd_bus_message_read(msg, "ubb", &d->bbml, &ril, &s2)) < 0 ||
@@ -230,12 +213,15 @@ static int read_interfaces(sd_bus_message *msg, struct q_objects *o, size_t *cap
 		if (r < 0)
 			return r;
 		if (!strcmp(iface, DAEMON_IFACE_SMMU)) {
-			if (grow(&o->smmus, cap_smmus, o->nr_smmus, sizeof(*o->smmus)) < 0)
+			/* Properties the daemon did not send stay 0. */
+			if (GROW_ARRAY(o->smmus, *cap_smmus, o->nr_smmus + 1, 8) < 0)
 				return -ENOMEM;
+			o->smmus[o->nr_smmus] = (struct q_smmu){ 0 };
 			r = ctl_read_props(msg, smmu_prop, &o->smmus[o->nr_smmus++]);
 		} else if (!strcmp(iface, DAEMON_IFACE_STREAM)) {
-			if (grow(&o->streams, cap_streams, o->nr_streams, sizeof(*o->streams)) < 0)
+			if (GROW_ARRAY(o->streams, *cap_streams, o->nr_streams + 1, 8) < 0)
 				return -ENOMEM;
+			o->streams[o->nr_streams] = (struct q_stream){ 0 };
 			r = ctl_read_props(msg, stream_prop, &o->streams[o->nr_streams++]);
 		} else {
 			r = sd_bus_message_skip(msg, "a{sv}");
@@ -313,7 +299,7 @@ int q_counters_load(sd_bus *bus, struct q_counters *c, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	while ((r = sd_bus_message_read(c->reply, "{st}", &name, &v)) > 0) {
-		if (grow(&c->v, &cap, c->n, sizeof(*c->v)) < 0)
+		if (GROW_ARRAY(c->v, cap, c->n + 1, 8) < 0)
 			return -ENOMEM;
 		c->v[c->n++] = (struct q_counter){ name, v };
 	}

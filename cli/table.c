@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "output.h"
 #include "table.h"
 
@@ -81,16 +82,9 @@ static int add_owned(struct table *t, const char *color, char *text)
 {
 	if (!text)
 		return -ENOMEM;
-	if (t->ncells == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct cell *c = realloc(t->cells, cap * sizeof(*c));
-
-		if (!c) {
-			free(text);
-			return -ENOMEM;
-		}
-		t->cells = c;
-		t->cap = cap;
+	if (GROW_ARRAY(t->cells, t->cap, t->ncells + 1, 64) < 0) {
+		free(text);
+		return -ENOMEM;
 	}
 	t->cells[t->ncells++] = (struct cell){ .text = text, .color = color };
 	return 0;

@@ -313,20 +313,14 @@ static int method_get_history(sd_bus_message *m, void *userdata, sd_bus_error *e
 {
 	_cleanup_free_ struct ledger_record *rec = NULL;
 	struct daemon *d = userdata;
-	size_t cap = LEDGER_HISTORY_DEFAULT, n;
+	size_t cap = 0, n;
 
 	/* The ring's size is the ledger's business: grow until it all fits. */
-	for (;;) {
-		struct ledger_record *p = realloc(rec, cap * sizeof(*rec));
-
-		if (!p)
+	do {
+		if (GROW_ARRAY(rec, cap, cap + 1, LEDGER_HISTORY_DEFAULT) < 0)
 			return -ENOMEM;
-		rec = p;
 		n = ledger_history(d->ledger, rec, cap);
-		if (n < cap || cap >= HISTORY_MAX)
-			break;
-		cap *= 2;
-	}
+	} while (n == cap && cap < HISTORY_MAX);
 	return reply_array(m, "(ttsttu)", n, append_record, rec);
 }
 

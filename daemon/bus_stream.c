@@ -146,15 +146,8 @@ static bool known(struct bus_state *st, uint64_t key)
 
 static int remember(struct bus_state *st, uint64_t key)
 {
-	if (st->nr_known == st->cap_known) {
-		size_t cap = st->cap_known ? st->cap_known * 2 : 16;
-		uint64_t *k = realloc(st->known, cap * sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		st->known = k;
-		st->cap_known = cap;
-	}
+	if (GROW_ARRAY(st->known, st->cap_known, st->nr_known + 1, 16) < 0)
+		return -ENOMEM;
 	st->known[st->nr_known++] = key;
 	return 0;
 }
