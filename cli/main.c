@@ -11,10 +11,7 @@
 
 #include "ctl.h"
 #include "output.h"
-
-#ifndef PKVM_IOMMU_VERSION
-#error "the build passes PKVM_IOMMU_VERSION (meson's project version)"
-#endif
+#include "version.h"
 
 static int verb_help_cmd(struct ctl *c, int argc, char **argv);
 

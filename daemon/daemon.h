@@ -25,6 +25,8 @@
 #include "ledger.h"
 #include "policy.h"
 
+#include "version.h"	/* PKVM_IOMMU_VERSION: Version property, metrics */
+
 #define DAEMON_BUS_NAME		"org.pkvm.Iommu1"
 #define DAEMON_OBJECT_PATH	"/org/pkvm/Iommu1"
 #define DAEMON_IFACE_MANAGER	"org.pkvm.Iommu1.Manager"
@@ -35,9 +37,6 @@
 #define DAEMON_DEFAULT_STATE	"/var/lib/pkvm-iommu"
 #define DAEMON_STATE_POLICY	"policy.json"	/* under the state directory */
 #define DAEMON_LATENCY_BUCKETS	24		/* log2 buckets of nanoseconds */
-#ifndef PKVM_IOMMU_VERSION
-#define PKVM_IOMMU_VERSION	"0.1.0"		/* Version property, metrics */
-#endif
 
 /* Where a stream's policy came from. */
 enum stream_source {
