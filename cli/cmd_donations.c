@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "names.h"
 #include "output.h"
 #include "table.h"
 
@@ -134,7 +135,7 @@ static int history(struct ctl *c, sd_bus *bus)
 		char tbuf[32], own[OUTPUT_OWNER_MAX];
 
 		/* A resync replaced everything: it concerns every owner. */
-		if (!wanted(c, owner) && strcmp(op, "resync"))
+		if (!wanted(c, owner) && strcmp(op, OP_NAME_RESYNC))
 			continue;
 		n++;
 		if (a) {
@@ -152,7 +153,7 @@ static int history(struct ctl *c, sd_bus *bus)
 		}
 		if ((r = table_add(t, NULL, format_time(to_realtime(usec), tbuf))) < 0 ||
 		    (r = table_addf(t, NULL, "%" PRIu64, gen)) < 0 ||
-		    (r = table_add(t, strcmp(op, "resync") ? NULL : ANSI_YELLOW, op)) < 0 ||
+		    (r = table_add(t, strcmp(op, OP_NAME_RESYNC) ? NULL : ANSI_YELLOW, op)) < 0 ||
 		    (r = table_addf(t, NULL, "0x%" PRIx64, addr)) < 0 ||
 		    (r = table_addf(t, NULL, "0x%" PRIx64, len)) < 0 ||
 		    (r = table_addf(t, NULL, "%" PRIu32 " (%s)", owner, output_owner(owner, own))) < 0)

@@ -14,7 +14,7 @@
 
 #include "ctl.h"
 #include "output.h"
-#include "smmu_evtq.h"
+#include "names.h"
 
 /*
  * Fault's flags as org.pkvm.Iommu1(5) documents them (the uapi names them
@@ -114,8 +114,7 @@ static int on_fault(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	r = sd_bus_message_read(m, "uutuu", &smmu, &sid, &addr, &type, &flags);
 	if (r < 0)
 		return emitted(mon, m, r);
-	/* The hyp core's own names of SMMU event numbers ("?" past a u8). */
-	name = type <= UINT8_MAX ? smmu_event_name((u8)type) : "?";
+	name = smmu_event_name(type);
 	if (c->json) {
 		json_object *j = json_event("fault", now);
 

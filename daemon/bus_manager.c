@@ -16,6 +16,7 @@
 
 #include "bus.h"
 #include "metrics.h"
+#include "names.h"
 
 #define HISTORY_MAX (1u << 20)	/* GetHistory never returns more */
 
@@ -24,7 +25,7 @@ static const char *event_name(uint32_t kind)
 	switch (kind) {
 	case BACKEND_EV_FAULT: return "fault";
 	case BACKEND_EV_POLICY: return "policy";
-	default: return kind < PKVM_IOMMU_OP_NR ? ledger_op_name(kind) : "unknown";
+	default: return pkvm_op_name(kind);
 	}
 }
 

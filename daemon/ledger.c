@@ -25,6 +25,7 @@
 #include <linux/pkvm_iommu.h>
 
 #include "ledger.h"
+#include "names.h"
 
 struct node {
 	struct ledger_run r;
@@ -276,15 +277,7 @@ static void record(struct ledger *l, uint32_t op, uint64_t addr, uint64_t len,
 
 const char *ledger_op_name(uint32_t op)
 {
-	static const char *const name[] = {
-		[PKVM_IOMMU_OP_DONATE] = "donate",
-		[PKVM_IOMMU_OP_RECLAIM] = "reclaim",
-		[PKVM_IOMMU_OP_SHARE] = "share",
-		[PKVM_IOMMU_OP_UNSHARE] = "unshare",
-		[LEDGER_RESYNC] = "resync",
-	};
-
-	return op < sizeof(name) / sizeof(name[0]) ? name[op] : "unknown";
+	return op == LEDGER_RESYNC ? OP_NAME_RESYNC : pkvm_op_name(op);
 }
 
 static bool range_ok(uint64_t addr, uint64_t len)

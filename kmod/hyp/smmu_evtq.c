@@ -44,29 +44,6 @@ void smmu_event_decode(const u64 rec[SMMU_EVT_DWORDS], struct smmu_event *ev)
 		ev->ipa = rec[3] & SMMU_EVT_3_IPA;
 }
 
-const char *smmu_event_name(u8 type)
-{
-	switch (type) {
-	case SMMU_EVT_F_UUT:			return "F_UUT";
-	case SMMU_EVT_C_BAD_STREAMID:		return "C_BAD_STREAMID";
-	case SMMU_EVT_F_STE_FETCH:		return "F_STE_FETCH";
-	case SMMU_EVT_C_BAD_STE:		return "C_BAD_STE";
-	case SMMU_EVT_F_STREAM_DISABLED:	return "F_STREAM_DISABLED";
-	case SMMU_EVT_F_TRANSL_FORBIDDEN:	return "F_TRANSL_FORBIDDEN";
-	case SMMU_EVT_C_BAD_SUBSTREAMID:	return "C_BAD_SUBSTREAMID";
-	case SMMU_EVT_F_CD_FETCH:		return "F_CD_FETCH";
-	case SMMU_EVT_C_BAD_CD:			return "C_BAD_CD";
-	case SMMU_EVT_F_WALK_EABT:		return "F_WALK_EABT";
-	case SMMU_EVT_F_TRANSLATION:		return "F_TRANSLATION";
-	case SMMU_EVT_F_ADDR_SIZE:		return "F_ADDR_SIZE";
-	case SMMU_EVT_F_ACCESS:			return "F_ACCESS";
-	case SMMU_EVT_F_PERMISSION:		return "F_PERMISSION";
-	case SMMU_EVT_F_TLB_CONFLICT:		return "F_TLB_CONFLICT";
-	case SMMU_EVT_F_CFG_CONFLICT:		return "F_CFG_CONFLICT";
-	default:				return "?";
-	}
-}
-
 int smmu_evtq_init(struct smmu_evtq *q, void *regs, u64 pa, u32 log2size,
 		   u32 max_log2size, bool coherent)
 {

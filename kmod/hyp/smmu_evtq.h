@@ -38,8 +38,6 @@ struct smmu_evtq {
 
 /* Decode one 32-byte record; unknown types keep type and sid only. */
 void smmu_event_decode(const u64 rec[SMMU_EVT_DWORDS], struct smmu_event *ev);
-/* A short name for logs, "?" for types this driver does not expect. */
-const char *smmu_event_name(u8 type);
 
 /* Ring at pa: 32 << log2size bytes, aligned to that size. */
 int smmu_evtq_init(struct smmu_evtq *q, void *regs, u64 pa, u32 log2size,

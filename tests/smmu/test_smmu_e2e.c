@@ -11,6 +11,7 @@
 #include "testutil.h"
 #include <stdlib.h>
 
+#include "names.h"
 #include "smmu_fixture.h"
 #include "smmu_tlb.h"
 

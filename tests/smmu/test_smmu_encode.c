@@ -9,6 +9,7 @@
 #include "testutil.h"
 #include <stdlib.h>
 
+#include "names.h"
 #include "smmu_cmdq.h"
 #include "smmu_evtq.h"
 #include "smmu_ste.h"
