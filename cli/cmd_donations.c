@@ -74,9 +74,9 @@ static int ledger(struct ctl *c, sd_bus *bus)
 			continue;
 		runs++;
 		if (sh)
-			shared += len / LEDGER_PAGE_SIZE;
+			shared += len / BUS_PAGE_SIZE;
 		else
-			owned += len / LEDGER_PAGE_SIZE;
+			owned += len / BUS_PAGE_SIZE;
 		if (a) {
 			json_object *x = json_object_new_object();
 

@@ -24,8 +24,6 @@
 #define FAULT_STAGE2	(1u << 1)
 #define FAULT_LOST	(1u << 2)
 
-#define _cleanup_event_ __attribute__((cleanup(sd_event_unrefp)))
-
 static uint64_t realtime_usec(void)
 {
 	struct timespec ts;

@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "output.h"
+#include "policy.h"	/* the daemon's own parser, for "check" */
 #include "table.h"
 
 static int policy_show(struct ctl *c, int argc, char **argv);

@@ -126,13 +126,13 @@ static void print_text(const struct ctl *c, const struct q_manager *m, const str
 	output_field(col, "Default action", NULL, "%s", m->default_action ? m->default_action : "?");
 	output_field(col, "Generation", NULL, "%" PRIu64, m->generation);
 	output_field(col, "Donated", NULL, "%" PRIu64 " pages (%s)", m->donated_pages,
-		     output_size(m->donated_pages * LEDGER_PAGE_SIZE, sz));
+		     output_size(m->donated_pages * BUS_PAGE_SIZE, sz));
 	output_field(col, "Shared", NULL, "%" PRIu64 " pages (%s)", m->shared_pages,
-		     output_size(m->shared_pages * LEDGER_PAGE_SIZE, sz));
+		     output_size(m->shared_pages * BUS_PAGE_SIZE, sz));
 	for (size_t i = 0; i < m->nr_totals; i++)
 		output_field(col, i ? "" : "Owners", NULL, "%-14s %" PRIu64 " pages (%s)",
 			     output_owner(m->totals[i].owner, own), m->totals[i].pages,
-			     output_size(m->totals[i].pages * LEDGER_PAGE_SIZE, sz));
+			     output_size(m->totals[i].pages * BUS_PAGE_SIZE, sz));
 	output_field(col, "Events", NULL, "%" PRIu64 " ingested, %" PRIu64 " faults",
 		     q_counter(k, "events_ingested"), q_counter(k, "faults"));
 	output_field(col, "Resyncs", NULL, "%" PRIu64 " (%" PRIu64 " pages repaired)",

@@ -20,11 +20,12 @@
 #include <stdlib.h>
 #include <systemd/sd-bus.h>
 
-/*
- * Bus name, object path, interfaces, error names and the _cleanup_ helpers
- * are the daemon's own (daemon.h through bus.h).
- */
-#include "bus.h"
+#include <linux/pkvm_iommu.h>	/* owner ids */
+
+/* The daemon's bus, object, interface and error names, shared with it. */
+#include "bus_names.h"
+#include "bus_util.h"
+#include "macro.h"
 
 #define CTL_NAME "pkvm-iommuctl"
 
@@ -134,7 +135,5 @@ int verb_stats(struct ctl *c, int argc, char **argv);
 int verb_monitor(struct ctl *c, int argc, char **argv);
 int verb_metrics(struct ctl *c, int argc, char **argv);
 extern const struct verb policy_verbs[];
-
-#define _cleanup_bus_ __attribute__((cleanup(sd_bus_flush_close_unrefp)))
 
 #endif /* PKVM_CLI_CTL_H */

@@ -61,7 +61,7 @@ int json_print(json_object *o, int flags);
  */
 int output_done(int r);
 
-#define _cleanup_json_ __attribute__((cleanup(json_object_putp)))
+#define _cleanup_json_ _cleanup_(json_object_putp)
 static inline void json_object_putp(json_object **o)
 {
 	json_object_put(*o);

@@ -91,8 +91,8 @@ void q_counters_free(struct q_counters *c);
 uint64_t q_counter(const struct q_counters *c, const char *name);
 
 /* For variables initialised to { 0 }. */
-#define _cleanup_q_manager_ __attribute__((cleanup(q_manager_free)))
-#define _cleanup_q_objects_ __attribute__((cleanup(q_objects_free)))
-#define _cleanup_q_counters_ __attribute__((cleanup(q_counters_free)))
+#define _cleanup_q_manager_ _cleanup_(q_manager_free)
+#define _cleanup_q_objects_ _cleanup_(q_objects_free)
+#define _cleanup_q_counters_ _cleanup_(q_counters_free)
 
 #endif /* PKVM_CLI_QUERY_H */

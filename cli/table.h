@@ -15,7 +15,7 @@ struct table;
 /* Columns named by the NULL-terminated headers; NULL on -ENOMEM. */
 struct table *table_new(const char *const *headers);
 void table_free(struct table *t);
-#define _cleanup_table_ __attribute__((cleanup(table_freep)))
+#define _cleanup_table_ _cleanup_(table_freep)
 static inline void table_freep(struct table **t)
 {
 	table_free(*t);

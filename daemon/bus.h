@@ -11,11 +11,10 @@
 #include <stdlib.h>
 #include <systemd/sd-bus.h>
 
+#include "bus_names.h"
+#include "bus_util.h"
 #include "daemon.h"
-#include "macro.h"
 
-#define BUS_ERROR_INVALID_POLICY	"org.pkvm.Iommu1.Error.InvalidPolicy"
-#define BUS_ERROR_NOT_IN_TEST_MODE	"org.pkvm.Iommu1.Error.NotInTestMode"
 #define BUS_SMMU_PREFIX			DAEMON_OBJECT_PATH "/smmu"
 
 struct bus_state {
@@ -74,8 +73,5 @@ void bus_auth_free(void);
  * Returns the negative value sd-bus handlers return.
  */
 int bus_map_errno(sd_bus_error *error, int r, const char *what);
-
-#define _cleanup_msg_ __attribute__((cleanup(sd_bus_message_unrefp)))
-#define _cleanup_bus_error_ __attribute__((cleanup(sd_bus_error_free)))
 
 #endif /* PKVM_DAEMON_BUS_H */

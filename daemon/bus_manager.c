@@ -20,6 +20,8 @@
 
 #define HISTORY_MAX (1u << 20)	/* GetHistory never returns more */
 
+_Static_assert(BUS_PAGE_SIZE == LEDGER_PAGE_SIZE, "the API counts the ledger's pages");
+
 static const char *event_name(uint32_t kind)
 {
 	switch (kind) {

@@ -5,11 +5,7 @@
  * files (bus_*.c) only translate D-Bus to these calls and back, and the
  * core tells them what changed through the bus_emit_*() hooks.
  *
- * D-Bus contract (documented in org.pkvm.Iommu1(5)):
- *   bus name org.pkvm.Iommu1
- *   /org/pkvm/Iommu1                 org.pkvm.Iommu1.Manager
- *   /org/pkvm/Iommu1/smmu<N>         org.pkvm.Iommu1.Smmu
- *   /org/pkvm/Iommu1/smmu<N>/stream<SID, decimal>  org.pkvm.Iommu1.Stream
+ * D-Bus contract: org.pkvm.Iommu1(5), its names in common/bus_names.h.
  * Errors are negative errno here; the bus maps them.
  */
 #ifndef PKVM_DAEMON_H
@@ -25,17 +21,11 @@
 #include "ledger.h"
 #include "policy.h"
 
+#include "bus_names.h"	/* the D-Bus contract's names, shared with the CLI */
 #include "version.h"	/* PKVM_IOMMU_VERSION: Version property, metrics */
 
-#define DAEMON_BUS_NAME		"org.pkvm.Iommu1"
-#define DAEMON_OBJECT_PATH	"/org/pkvm/Iommu1"
-#define DAEMON_IFACE_MANAGER	"org.pkvm.Iommu1.Manager"
-#define DAEMON_IFACE_SMMU	"org.pkvm.Iommu1.Smmu"
-#define DAEMON_IFACE_STREAM	"org.pkvm.Iommu1.Stream"
-#define DAEMON_POLKIT_ACTION	"org.pkvm.iommu1.manage"
 #define DAEMON_DEFAULT_POLICY	"/etc/pkvm-iommu/policy.json"
 #define DAEMON_DEFAULT_STATE	"/var/lib/pkvm-iommu"
-#define DAEMON_STATE_POLICY	"policy.json"	/* under the state directory */
 #define DAEMON_LATENCY_BUCKETS	24		/* log2 buckets of nanoseconds */
 
 /* Where a stream's policy came from. */

@@ -120,8 +120,8 @@ check systemd-analyze-security $? "exposure $score $rating (exit $rc; OK or bett
 
 # ---- polkit and the default policy ----------------------------------------
 
-# The action the daemon asks polkit for, as its source defines it.
-action=$(sed -n 's/^#define DAEMON_POLKIT_ACTION[[:space:]]*"\([^"]*\)".*/\1/p' "$src/daemon/daemon.h")
+# The action the daemon asks polkit for, as the source defines it (common/).
+action=$(sed -n 's/^#define DAEMON_POLKIT_ACTION[[:space:]]*"\([^"]*\)".*/\1/p' "$src/common/bus_names.h")
 grep -q 'DAEMON_POLKIT_ACTION' "$src/daemon/bus_auth.c"
 check polkit-action-used $? "bus_auth.c asks for DAEMON_POLKIT_ACTION = '$action'"
 out=$(python3 - "$dest/usr/share/polkit-1/actions/org.pkvm.iommu1.policy" "$action" <<'PY' 2>&1
