@@ -37,6 +37,10 @@ static inline void fclosep(FILE **f)
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+/* Hands *p over to a new owner: its cleanup attribute then frees nothing. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p_ = (p); (p) = NULL; _p_; })
+#define TAKE_FD(fd) ({ int _fd_ = (fd); (fd) = -1; _fd_; })
+
 /*
  * Make room for need elements of size bytes in *p, which holds *cap: the
  * capacity at least doubles (starting at min_cap), so n appends cost O(n).
