@@ -17,6 +17,14 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* funcp(type *p) calls func(*p) unless it is NULL: for _cleanup_(funcp). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)	\
+	static inline void func##p(type *p)	\
+	{					\
+		if (*p)				\
+			func(*p);		\
+	}
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);

@@ -42,16 +42,8 @@ static struct backend_kernel *to_kb(struct backend *b)
 	return (struct backend_kernel *)b;
 }
 
-static inline void nlmsg_freep(struct nl_msg **m)
-{
-	nlmsg_free(*m);	/* NULL-safe */
-}
-
-static inline void nl_cb_putp(struct nl_cb **cb)
-{
-	if (*cb)
-		nl_cb_put(*cb);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_msg *, nlmsg_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cb *, nl_cb_put);
 
 /* libnl's error codes back to errno, for the ones its calls here return. */
 static int nlerr_to_errno(int nlerr)

@@ -38,17 +38,9 @@ const char *policy_quote(const char *s, size_t len, char *buf);
 /* What v was, for "expected X, got Y"; may use buf[GOT_BUF]. */
 const char *policy_describe(json_object *v, char *buf);
 
-static inline void json_object_putp(json_object **o)
-{
-	json_object_put(*o);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 #define _cleanup_json_ _cleanup_(json_object_putp)
-
-static inline void json_tokener_freep(json_tokener **t)
-{
-	if (*t)
-		json_tokener_free(*t);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free);
 #define _cleanup_json_tokener_ _cleanup_(json_tokener_freep)
 
 #endif /* PKVMD_POLICY_ERRORS_H */
