@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "json_util.h"
+
 #define ANSI_RED	"\033[0;31m"
 #define ANSI_GREEN	"\033[0;32m"
 #define ANSI_YELLOW	"\033[0;33m"
@@ -60,11 +62,5 @@ int json_print(json_object *o, int flags);
  * pipe, a full disk) and returns CTL_EXIT_FAILURE.
  */
 int output_done(int r);
-
-#define _cleanup_json_ _cleanup_(json_object_putp)
-static inline void json_object_putp(json_object **o)
-{
-	json_object_put(*o);
-}
 
 #endif /* PKVM_CLI_OUTPUT_H */

@@ -17,6 +17,14 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* funcp(type *p) calls func(*p) unless it is NULL: for _cleanup_(funcp). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)	\
+	static inline void func##p(type *p)	\
+	{					\
+		if (*p)				\
+			func(*p);		\
+	}
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);
@@ -36,6 +44,10 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Hands *p over to a new owner: its cleanup attribute then frees nothing. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p_ = (p); (p) = NULL; _p_; })
+#define TAKE_FD(fd) ({ int _fd_ = (fd); (fd) = -1; _fd_; })
 
 /*
  * Make room for need elements of size bytes in *p, which holds *cap: the

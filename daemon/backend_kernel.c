@@ -21,6 +21,7 @@
 #include <netlink/socket.h>
 
 #include "backend_kernel.h"
+#include "macro.h"
 #include "nl_events.h"
 
 /* Messages read per dispatch() at most, so one busy source cannot starve the loop. */
@@ -40,6 +41,9 @@ static struct backend_kernel *to_kb(struct backend *b)
 {
 	return (struct backend_kernel *)b;
 }
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_msg *, nlmsg_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cb *, nl_cb_put);
 
 /* libnl's error codes back to errno, for the ones its calls here return. */
 static int nlerr_to_errno(int nlerr)
@@ -199,30 +203,25 @@ static int dump_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 static int run_dump(struct backend_kernel *k, struct nl_dump *d)
 {
 	struct dump_ctx ctx = { .d = d, .family = k->family };
-	struct nl_msg *msg = nlmsg_alloc();
-	struct nl_cb *cb, *base;
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc();
+	_cleanup_(nl_cb_putp) struct nl_cb *base = NULL, *cb = NULL;
 	int ret;
 
 	if (!msg)
 		return -ENOMEM;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, k->family, 0, NLM_F_DUMP,
-			 PKVM_IOMMU_CMD_LEDGER_GET, PKVM_IOMMU_GENL_VERSION)) {
-		nlmsg_free(msg);
+			 PKVM_IOMMU_CMD_LEDGER_GET, PKVM_IOMMU_GENL_VERSION))
 		return -ENOMEM;
-	}
 	ret = nl_send_auto(k->cmd_sk, msg);
-	nlmsg_free(msg);
 	if (ret < 0)
 		return nlerr_to_errno(ret);
 	base = nl_socket_get_cb(k->cmd_sk);	/* a reference */
 	cb = nl_cb_clone(base);
-	nl_cb_put(base);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_valid, &ctx);
 	nl_cb_err(cb, NL_CB_CUSTOM, dump_err, &ctx);
 	ret = nl_recvmsgs(k->cmd_sk, cb);
-	nl_cb_put(cb);
 	if (ctx.error)
 		return ctx.error;
 	return ret < 0 ? nlerr_to_errno(ret) : 0;
@@ -242,7 +241,7 @@ static int kb_ledger_dump(struct backend *b, struct ledger_run **runs, size_t *n
 			  uint64_t *generation)
 {
 	struct backend_kernel *k = to_kb(b);
-	struct nl_dump d;
+	_cleanup_(nl_dump_free) struct nl_dump d;
 	int ret = -EAGAIN;
 
 	nl_dump_init(&d);
@@ -282,7 +281,6 @@ static int kb_ledger_dump(struct backend *b, struct ledger_run **runs, size_t *n
 		ret = nl_dump_take(&d, runs, n, generation);
 		break;
 	}
-	nl_dump_free(&d);
 	return ret;
 }
 
@@ -314,6 +312,12 @@ static void kb_free(struct backend *b)
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k);
+}
+
+static void kb_freep(struct backend_kernel **k)
+{
+	if (*k)
+		kb_free(&(*k)->base);
 }
 
 static const struct backend_ops kernel_ops = {
@@ -415,8 +419,8 @@ int backend_kernel_open(struct backend **out, const struct backend_kernel_option
 {
 	const char *path = opts && opts->device ? opts->device : PKVM_IOMMU_DEVICE;
 	unsigned int rcvbuf = opts && opts->rcvbuf ? opts->rcvbuf : BACKEND_KERNEL_RCVBUF_DEFAULT;
+	_cleanup_(kb_freep) struct backend_kernel *k = NULL;
 	struct pkvm_iommu_info info;
-	struct backend_kernel *k;
 	int ret;
 
 	*out = NULL;
@@ -433,29 +437,25 @@ int backend_kernel_open(struct backend **out, const struct backend_kernel_option
 	if (k->fd < 0) {
 		ret = -errno;
 		say(opts, "%s: %s", path, strerror(-ret));
-		goto fail;
+		return ret;
 	}
 	ret = kb_info(&k->base, &info);
 	if (ret) {
 		say(opts, "%s: PKVM_IOMMU_IOC_INFO: %s", path, strerror(-ret));
-		goto fail;
+		return ret;
 	}
 	if (info.abi_version != PKVM_IOMMU_ABI_VERSION) {
-		ret = -EPROTO;
 		say(opts, "%s: ABI version %u, this daemon speaks %u", path, info.abi_version,
 		    PKVM_IOMMU_ABI_VERSION);
-		goto fail;
+		return -EPROTO;
 	}
 	if (info.backend == PKVM_IOMMU_BACKEND_HOST || info.backend == PKVM_IOMMU_BACKEND_PKVM)
 		k->ops.kind = (enum pkvm_iommu_backend)info.backend;
 	ret = open_sockets(k, opts, rcvbuf);
 	if (ret)
-		goto fail;
-	*out = &k->base;
+		return ret;
+	*out = &TAKE_PTR(k)->base;
 	return 0;
-fail:
-	kb_free(&k->base);
-	return ret;
 }
 
 const char *backend_kernel_strerror_hint(int err)

@@ -16,6 +16,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "log.h"
+#include "macro.h"
 #include "metrics_export.h"
 
 #define BATCH_MAX 256	/* ownership events per DonationEvents signal */
@@ -34,6 +36,51 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- life ---- */
+
+int daemon_new(struct daemon **ret, const char *policy_path, const char *state_dir)
+{
+	_cleanup_(daemon_freep) struct daemon *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	policy_init_default(&d->policy);
+	policy_init_default(&d->overrides);
+	d->ledger = ledger_new();
+	if (!d->ledger)
+		return -ENOMEM;
+	if (policy_path && !(d->policy_path = strdup(policy_path)))
+		return -ENOMEM;
+	if (state_dir && !(d->state_dir = strdup(state_dir)))
+		return -ENOMEM;
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+struct daemon *daemon_free(struct daemon *d)
+{
+	if (!d)
+		return NULL;
+	/* What serves the state goes first: the bus, the metrics timer, the loop. */
+	bus_teardown(d);
+	metrics_export_free(d);
+	sd_bus_flush_close_unref(d->bus);
+	sd_event_source_unref(d->backend_src);
+	sd_event_source_unref(d->workload_timer);
+	sd_event_unref(d->event);
+	if (d->backend)
+		d->backend->ops->free(d->backend);
+	ledger_free(d->ledger);
+	policy_free(&d->policy);
+	policy_free(&d->overrides);
+	free(d->streams);
+	free(d->iommufd_devs);
+	free(d->policy_path);
+	free(d->state_dir);
+	free(d);
+	return NULL;
 }
 
 /* ---- streams ---- */
@@ -185,7 +232,7 @@ static void ledger_changed(struct daemon *d)
 
 int daemon_ingest(struct daemon *d)
 {
-	struct ingest *in = calloc(1, sizeof(*in));
+	_cleanup_free_ struct ingest *in = calloc(1, sizeof(*in));
 	int n;
 
 	if (!in)
@@ -200,13 +247,12 @@ int daemon_ingest(struct daemon *d)
 	} else if (n > 0) {
 		ledger_changed(d);
 	}
-	free(in);
 	return n < 0 ? n : 0;
 }
 
 int daemon_resync(struct daemon *d)
 {
-	struct ledger_run *runs = NULL;
+	_cleanup_free_ struct ledger_run *runs = NULL;
 	struct ledger_diff diff;
 	uint64_t gen, lost;
 	size_t n = 0;
@@ -217,7 +263,6 @@ int daemon_resync(struct daemon *d)
 		return ret;
 	ledger_set_time(d->ledger, now_usec());
 	ret = ledger_reconcile(d->ledger, runs, n, gen, &diff);
-	free(runs);
 	if (ret)
 		return ret;
 	lost = diff.donated_added + diff.donated_removed + diff.shared_added + diff.shared_removed;
@@ -235,7 +280,7 @@ int daemon_resync(struct daemon *d)
 int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,
 			uint64_t *generation)
 {
-	struct ledger_run *dump = NULL, *mine = NULL;
+	_cleanup_free_ struct ledger_run *dump = NULL, *mine = NULL;
 	size_t n = 0, m;
 	uint64_t gen;
 	int ret = daemon_ingest(d);
@@ -247,10 +292,8 @@ int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,
 		return ret;
 	m = ledger_runs(d->ledger, NULL, 0);
 	mine = calloc(m ? m : 1, sizeof(*mine));
-	if (!mine) {
-		free(dump);
+	if (!mine)
 		return -ENOMEM;
-	}
 	ledger_runs(d->ledger, mine, m);
 	*in_sync = gen == ledger_generation(d->ledger) && n == m;
 	/* Field by field: the struct has padding that memcmp would read. */
@@ -259,8 +302,6 @@ int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,
 			   dump[i].owner == mine[i].owner && dump[i].shared == mine[i].shared;
 	*runs = m;
 	*generation = gen;
-	free(dump);
-	free(mine);
 	return 0;
 }
 
@@ -273,9 +314,9 @@ int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,
  */
 static int pci_sid(const char *bdf, uint32_t *sid)
 {
+	_cleanup_fclose_ FILE *f = NULL;
 	unsigned int dom, bus, dev, fn;
 	char path[128];
-	FILE *f;
 
 	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
 		return -EINVAL;
@@ -283,7 +324,6 @@ static int pci_sid(const char *bdf, uint32_t *sid)
 	f = fopen(path, "r");
 	if (!f)
 		return -ENODEV;
-	fclose(f);
 	*sid = bus << 8 | dev << 3 | fn;
 	return 0;
 }
@@ -305,35 +345,30 @@ static int set_invalidation(struct daemon *d, uint32_t max_ops, uint32_t window_
 	if (ret == -ENOTTY && max_ops <= 1)
 		return 0;
 	if (ret)
-		syslog(LOG_ERR, "invalidation batching %u ops / %u us: %s", max_ops, window_us,
-		       strerror(-ret));
-	return ret;
+		return log_error_errno(ret, "invalidation batching %u ops / %u us: %m",
+				       max_ops, window_us);
+	return 0;
 }
 
-/* Every stream the policy names, resolved; what it does with streams it does not name. */
-int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
+/* Puts back what daemon_apply_policy() changed: streams last first, then the rest. */
+static void rollback(struct daemon *d, const struct undo *undo, size_t nr_undo)
 {
-	struct pkvm_iommu_info info = { .size = sizeof(info) };
-	struct undo *undo = calloc(p->nr_streams + 1, sizeof(*undo));
-	size_t nr_undo = 0;
-	int ret;
+	while (nr_undo--)
+		d->backend->ops->stream_set(d->backend, undo[nr_undo].smmu, undo[nr_undo].sid,
+					    undo[nr_undo].policy);
+	d->backend->ops->split_policy(d->backend, d->policy.split.mode, d->policy.split.level);
+	set_invalidation(d, d->policy.invalidation.batch_max_ops,
+			 d->policy.invalidation.batch_window_us);
+}
 
-	if (!undo)
-		return -ENOMEM;
-	ret = d->backend->ops->info(d->backend, &info);
-	if (ret)
-		goto out;
-	ret = d->backend->ops->split_policy(d->backend, p->split.mode, p->split.level);
-	if (ret) {
-		syslog(LOG_ERR, "split policy %s: %s", policy_split_name(p->split.mode), strerror(-ret));
-		goto out;
-	}
-	ret = set_invalidation(d, p->invalidation.batch_max_ops, p->invalidation.batch_window_us);
-	if (ret)
-		goto rollback;
+/* Each rule's stream, its old policy kept in undo[]; stops at the first failure. */
+static int set_streams(struct daemon *d, const struct pkvm_policy *p, struct undo *undo,
+		       size_t *nr_undo)
+{
 	for (size_t i = 0; i < p->nr_streams; i++) {
 		const struct pkvm_stream_rule *r = &p->streams[i];
 		uint32_t smmu = r->smmu, sid = r->sid, old;
+		int ret;
 
 		if (r->kind == POLICY_RULE_PCI) {
 			smmu = 0;
@@ -346,13 +381,16 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
 		ret = d->backend->ops->stream_get(d->backend, smmu, sid, &old);
 		if (!ret)
 			ret = d->backend->ops->stream_set(d->backend, smmu, sid, r->action);
-		if (ret) {
-			syslog(LOG_ERR, "policy: smmu %u stream %u: %s", smmu, sid, strerror(-ret));
-			goto rollback;
-		}
-		undo[nr_undo++] = (struct undo){ smmu, sid, old };
+		if (ret)
+			return log_error_errno(ret, "policy: smmu %u stream %u: %m", smmu, sid);
+		undo[(*nr_undo)++] = (struct undo){ smmu, sid, old };
 	}
-	/* Nothing failed: record where each stream's policy came from. */
+	return 0;
+}
+
+/* Nothing failed: record where each stream's policy came from. */
+static void record_sources(struct daemon *d, const struct undo *undo, size_t nr_undo)
+{
 	for (size_t i = 0; i < nr_undo; i++) {
 		struct stream_state *s = daemon_stream(d, undo[i].smmu, undo[i].sid, true);
 		bool runtime = false;
@@ -368,19 +406,33 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
 		s->quarantined = false;
 		bus_emit_stream_changed(d, s);
 	}
-	ret = 0;
-	goto out;
+}
 
-rollback:
-	while (nr_undo--)
-		d->backend->ops->stream_set(d->backend, undo[nr_undo].smmu, undo[nr_undo].sid,
-					    undo[nr_undo].policy);
-	d->backend->ops->split_policy(d->backend, d->policy.split.mode, d->policy.split.level);
-	set_invalidation(d, d->policy.invalidation.batch_max_ops,
-			 d->policy.invalidation.batch_window_us);
-out:
-	free(undo);
-	return ret;
+/* Every stream the policy names, resolved; what it does with streams it does not name. */
+int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
+{
+	struct pkvm_iommu_info info = { .size = sizeof(info) };
+	_cleanup_free_ struct undo *undo = calloc(p->nr_streams + 1, sizeof(*undo));
+	size_t nr_undo = 0;
+	int ret;
+
+	if (!undo)
+		return -ENOMEM;
+	ret = d->backend->ops->info(d->backend, &info);
+	if (ret)
+		return ret;
+	ret = d->backend->ops->split_policy(d->backend, p->split.mode, p->split.level);
+	if (ret)
+		return log_error_errno(ret, "split policy %s: %m", policy_split_name(p->split.mode));
+	ret = set_invalidation(d, p->invalidation.batch_max_ops, p->invalidation.batch_window_us);
+	if (!ret)
+		ret = set_streams(d, p, undo, &nr_undo);
+	if (ret) {
+		rollback(d, undo, nr_undo);
+		return ret;
+	}
+	record_sources(d, undo, nr_undo);
+	return 0;
 }
 
 /* effective = file, then every runtime override over it */
@@ -406,13 +458,13 @@ static int persist_overrides(struct daemon *d)
 	snprintf(path, sizeof(path), "%s/%s", d->state_dir, DAEMON_STATE_POLICY);
 	ret = policy_write_atomic(&d->overrides, path);
 	if (ret)
-		syslog(LOG_ERR, "%s: cannot persist runtime changes: %s", path, strerror(-ret));
-	return ret;
+		return log_error_errno(ret, "%s: cannot persist runtime changes: %m", path);
+	return 0;
 }
 
 int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 {
-	struct pkvm_policy eff = { 0 };
+	_cleanup_policy_ struct pkvm_policy eff = { 0 };
 	int ret;
 
 	policy_init_default(&eff);
@@ -431,13 +483,12 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 		d->ctr.policy_errors++;
 		for (size_t i = 0; errs && i < errs->n; i++)
 			syslog(LOG_ERR, "%s: %s", d->policy_path, errs->msg[i]);
-		syslog(LOG_ERR, "%s: not applied (%s), the previous policy stays",
-		       d->policy_path, strerror(-ret));
-		policy_free(&eff);
-		return ret;
+		return log_error_errno(ret, "%s: not applied (%m), the previous policy stays",
+				       d->policy_path);
 	}
 	policy_free(&d->policy);
 	d->policy = eff;
+	eff = (struct pkvm_policy){ 0 };	/* d->policy owns it now */
 	d->ctr.policy_reloads++;
 	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel", "DefaultStreamAction",
 			 "InvalidationBatchMaxOps", "InvalidationBatchWindowUsec");

@@ -98,6 +98,22 @@ struct daemon {
 	struct metrics_export *metrics;	/* owned by metrics_export.c */
 };
 
+/* ---- life (daemon.c) ---- */
+/*
+ * A daemon with an empty ledger, the default policy and no runtime changes;
+ * the paths are copied (NULL: none). The caller attaches the backend
+ * (d->backend), and the event loop and bus as it needs them: daemon_free()
+ * releases whatever is there, in the order the parts depend on each other.
+ * 0 or -ENOMEM.
+ */
+int daemon_new(struct daemon **ret, const char *policy_path, const char *state_dir);
+/* NULL-safe; returns NULL. */
+struct daemon *daemon_free(struct daemon *d);
+static inline void daemon_freep(struct daemon **d)
+{
+	daemon_free(*d);
+}
+
 /* ---- core (daemon.c) ---- */
 int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p);	/* all or nothing */
 int daemon_reload_policy(struct daemon *d, struct policy_errors *errs);

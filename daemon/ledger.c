@@ -26,6 +26,7 @@
 
 #include "ledger.h"
 #include "names.h"
+#include "macro.h"
 
 struct node {
 	struct ledger_run r;
@@ -507,41 +508,46 @@ static void diff_runs(struct ledger_diff *d, const struct ledger_run *a, size_t 
 	}
 }
 
+/* m tree nodes holding runs[], all or none: -ENOMEM. */
+static int new_nodes(struct node **nodes, const struct ledger_run *runs, size_t m)
+{
+	for (size_t i = 0; i < m; i++) {
+		nodes[i] = calloc(1, sizeof(**nodes));
+		if (!nodes[i]) {
+			while (i)
+				free(nodes[--i]);
+			return -ENOMEM;
+		}
+		nodes[i]->r = runs[i];
+	}
+	return 0;
+}
+
 int ledger_reconcile(struct ledger *l, const struct ledger_run *dump, size_t n,
 		     uint64_t generation, struct ledger_diff *diff)
 {
-	struct ledger_run *runs = NULL, *old = NULL, *p;
-	struct node **nodes = NULL;
+	/* Everything that can fail happens before the ledger is touched. */
+	_cleanup_free_ struct ledger_run *runs = calloc(n ? n : 1, sizeof(*runs));
+	_cleanup_free_ struct ledger_run *old = calloc(l->nr_runs ? l->nr_runs : 1, sizeof(*old));
+	_cleanup_free_ struct node **nodes = calloc(n ? n : 1, sizeof(*nodes));
 	struct ledger_diff d = { .old_generation = l->generation,
 				 .new_generation = generation };
+	struct ledger_run *p;
 	uint32_t max_owner = 0;
 	long m;
-	int ret = -ENOMEM;
-	size_t i, built = 0;
+	size_t i;
 
-	/* Everything that can fail happens before the ledger is touched. */
-	runs = calloc(n ? n : 1, sizeof(*runs));
-	old = calloc(l->nr_runs ? l->nr_runs : 1, sizeof(*old));
-	nodes = calloc(n ? n : 1, sizeof(*nodes));
 	if (!runs || !old || !nodes)
-		goto out;
+		return -ENOMEM;
 	if (n)
 		memcpy(runs, dump, n * sizeof(*runs));
 	m = canonicalise(runs, n);
-	if (m < 0) {
-		ret = (int)m;
-		goto out;
-	}
+	if (m < 0)
+		return (int)m;
 	for (i = 0; i < (size_t)m; i++)
 		max_owner = runs[i].owner > max_owner ? runs[i].owner : max_owner;
-	if (owner_reserve(l, max_owner))
-		goto out;
-	for (built = 0; built < (size_t)m; built++) {
-		nodes[built] = calloc(1, sizeof(**nodes));
-		if (!nodes[built])
-			goto out;
-		nodes[built]->r = runs[built];
-	}
+	if (owner_reserve(l, max_owner) || new_nodes(nodes, runs, (size_t)m))
+		return -ENOMEM;
 	p = old;
 	tree_walk(l->root, copy_run, &p);
 	diff_runs(&d, old, l->nr_runs, runs, (size_t)m);
@@ -557,15 +563,7 @@ int ledger_reconcile(struct ledger *l, const struct ledger_run *dump, size_t n,
 	record(l, LEDGER_RESYNC, 0, 0, 0, generation);
 	if (diff)
 		*diff = d;
-	built = 0;	/* the nodes are the tree's now */
-	ret = 0;
-out:
-	while (built)
-		free(nodes[--built]);
-	free(nodes);
-	free(old);
-	free(runs);
-	return ret;
+	return 0;
 }
 
 /* ---- queries ---- */
@@ -718,19 +716,17 @@ int ledger_check(const struct ledger *l)
 
 struct ledger *ledger_new_with_history(size_t nr)
 {
-	struct ledger *l = calloc(1, sizeof(*l));
+	_cleanup_ledger_ struct ledger *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
 	if (nr) {
 		l->hist = calloc(nr, sizeof(*l->hist));
-		if (!l->hist) {
-			free(l);
+		if (!l->hist)
 			return NULL;
-		}
 		l->hist_cap = nr;
 	}
-	return l;
+	return TAKE_PTR(l);
 }
 
 struct ledger *ledger_new(void)

@@ -4,15 +4,12 @@
  * loop renders metrics.h's text and replaces the file atomically.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
-#include <unistd.h>
 
+#include "atomic_write.h"
+#include "macro.h"
 #include "metrics.h"
 #include "metrics_export.h"
 
@@ -25,63 +22,10 @@ struct metrics_export {
 	int last_error;			/* of the last write: log changes only */
 };
 
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(freep)))
-
-static void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-#define _cleanup_close_ __attribute__((cleanup(closep)))
-
 int metrics_write_atomic(const char *path, const char *text, size_t len)
 {
-	_cleanup_free_ char *dup_dir = strdup(path), *dup_base = strdup(path), *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	int ret = 0;
-
-	if (!dup_dir || !dup_base)
-		return -ENOMEM;
-	/* Hidden and not *.prom: the textfile collector never reads it. */
-	if (asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup_dir), basename(dup_base)) < 0) {
-		tmp = NULL;
-		return -ENOMEM;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* mkostemp makes it 0600; node_exporter reads it as another user. */
-	if (fchmod(fd, 0644) < 0)
-		ret = -errno;
-	for (size_t off = 0; !ret && off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			ret = -errno;
-		else
-			off += (size_t)n;
-	}
-	/*
-	 * fsync before rename: after a crash the name never points at an
-	 * empty file. The directory is not synced: losing the last rename
-	 * leaves the previous exposition, which is fine for statistics.
-	 */
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	if (!ret && close(fd) < 0)
-		ret = -errno;
-	fd = -1;
-	if (!ret && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
+	/* node_exporter reads it as another user. */
+	return write_file_atomic(path, text, len, 0644);
 }
 
 int metrics_export_now(struct daemon *d)

@@ -4,8 +4,8 @@
  * OpenMetrics text of metrics.h is written there at once and then every
  * metrics.interval_s seconds, for node_exporter's textfile collector.
  * Each write replaces the file atomically (temp file in the same
- * directory, fsync, rename), so a reader sees the previous exposition or
- * the next, never part of one. Failures are logged and counted
+ * directory, fsync, rename, fsync of the directory), so a reader sees the
+ * previous exposition or the next, never part of one. Failures are logged and counted
  * (daemon_counters.metrics_errors), never fatal.
  */
 #ifndef PKVMD_METRICS_EXPORT_H
@@ -30,10 +30,9 @@ void metrics_export_free(struct daemon *d);
 int metrics_export_now(struct daemon *d);
 
 /*
- * len bytes of text to path, all or nothing for readers: a temp file
- * ".NAME.XXXXXX" next to it (never matching node_exporter's *.prom), mode
- * 0644, written, fsync'ed, renamed over path. The temp file is removed on
- * failure. Returns 0 or -errno.
+ * len bytes of text to path, all or nothing for readers, with mode 0644:
+ * write_file_atomic() (its hidden temp file never matches node_exporter's
+ * *.prom). Returns 0 or -errno.
  */
 int metrics_write_atomic(const char *path, const char *text, size_t len);
 

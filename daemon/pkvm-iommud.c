@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "backend_kernel.h"
 #include "daemon.h"
 #include "iommufd.h"
+#include "macro.h"
 #include "metrics_export.h"
 
 #define VERSION "0.1.0"
@@ -211,154 +213,170 @@ static int load_overrides(struct daemon *d)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Start-up errors go to stderr, which the unit's journal shows; returns r. */
+__attribute__((format(printf, 2, 3)))
+static int fail_errno(int r, const char *fmt, ...)
 {
-	struct options o = { .backend = "kernel", .workload = "idle",
-			     .policy = DAEMON_DEFAULT_POLICY, .sim_rate = 200 };
-	struct pkvm_iommu_info info = { .size = sizeof(info) };
-	struct policy_errors errs = { 0 };
-	struct daemon d = { 0 };
-	char *state_env = getenv("STATE_DIRECTORY");
+	va_list ap;
+
+	errno = r < 0 ? -r : r;	/* for %m */
+	fputs("pkvm-iommud: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return r < 0 ? r : -r;
+}
+
+/*
+ * Once, at start: binding a VFIO device to iommufd makes vfio-pci enable
+ * (and may reset) it. The simulation never touches the host's devices.
+ */
+static void probe_iommufd(struct daemon *d)
+{
+	_cleanup_free_ struct iommufd_report *r = calloc(1, sizeof(*r));
+
+	if (r && iommufd_probe(r, NULL, NULL) >= 0) {
+		iommufd_status(r, d->iommufd_status, sizeof(d->iommufd_status));
+		d->iommufd_devs = calloc(r->nr ? r->nr : 1, sizeof(*d->iommufd_devs));
+		for (size_t i = 0; d->iommufd_devs && i < r->nr; i++) {
+			const struct iommufd_device *v = &r->dev[i];
+			struct daemon_iommufd_dev *out = &d->iommufd_devs[d->nr_iommufd_devs];
+
+			if (v->err)
+				continue;
+			snprintf(out->name, sizeof(out->name), "%s", v->name);
+			memcpy(out->idr, v->idr, sizeof(out->idr));
+			out->bbml = v->smmu.bbml;
+			out->ril = v->smmu.ril;
+			out->stage2 = v->smmu.stage2;
+			d->nr_iommufd_devs++;
+		}
+	} else
+		snprintf(d->iommufd_status, sizeof(d->iommufd_status),
+			 "error: %s", r ? "cannot probe /dev/iommu" : "out of memory");
+	syslog(LOG_INFO, "iommufd: %s", d->iommufd_status);
+}
+
+/* The loop, its signals, the backend's events and the sim's workload timer. */
+static int setup_loop(struct daemon *d, const struct options *o)
+{
 	sigset_t mask;
 	int ret, fd;
-
-	if (parse_args(argc, argv, &o))
-		return 2;
-	openlog("pkvm-iommud", LOG_PID | LOG_PERROR, LOG_DAEMON);
-	d.policy_path = strdup(o.policy);
-	if (o.state_dir)
-		d.state_dir = strdup(o.state_dir);
-	else if (state_env)
-		d.state_dir = strndup(state_env, strcspn(state_env, ":"));	/* the first one */
-	else
-		d.state_dir = strdup(DAEMON_DEFAULT_STATE);
-	d.test_mode = o.test_mode || !strcmp(o.backend, "sim");
-	d.sim_rate = o.sim_rate;
-	policy_init_default(&d.policy);
-
-	ret = open_backend(&d, &o);
-	if (ret)
-		return 1;
-	ret = d.backend->ops->info(d.backend, &info);
-	if (ret) {
-		fprintf(stderr, "pkvm-iommud: backend info: %s\n", strerror(-ret));
-		return 1;
-	}
-	d.nr_smmus = info.nr_smmus;
-	if (!strcmp(o.backend, "kernel")) {
-		/*
-		 * Once, at start: binding a VFIO device to iommufd makes vfio-pci
-		 * enable (and may reset) it. The simulation never touches the
-		 * host's devices.
-		 */
-		struct iommufd_report *r = calloc(1, sizeof(*r));
-
-		if (r && iommufd_probe(r, NULL, NULL) >= 0) {
-			iommufd_status(r, d.iommufd_status, sizeof(d.iommufd_status));
-			d.iommufd_devs = calloc(r->nr ? r->nr : 1, sizeof(*d.iommufd_devs));
-			for (size_t i = 0; d.iommufd_devs && i < r->nr; i++) {
-				const struct iommufd_device *v = &r->dev[i];
-				struct daemon_iommufd_dev *out = &d.iommufd_devs[d.nr_iommufd_devs];
-
-				if (v->err)
-					continue;
-				snprintf(out->name, sizeof(out->name), "%s", v->name);
-				memcpy(out->idr, v->idr, sizeof(out->idr));
-				out->bbml = v->smmu.bbml;
-				out->ril = v->smmu.ril;
-				out->stage2 = v->smmu.stage2;
-				d.nr_iommufd_devs++;
-			}
-		} else
-			snprintf(d.iommufd_status, sizeof(d.iommufd_status),
-				 "error: %s", r ? "cannot probe /dev/iommu" : "out of memory");
-		free(r);
-		syslog(LOG_INFO, "iommufd: %s", d.iommufd_status);
-	} else {
-		snprintf(d.iommufd_status, sizeof(d.iommufd_status),
-			 "not probed: simulation backend");
-	}
-	d.ledger = ledger_new();
-	if (!d.ledger || daemon_resync(&d)) {
-		fprintf(stderr, "pkvm-iommud: cannot read the ownership ledger\n");
-		return 1;
-	}
-	/* The first dump is start-up, not a repair. */
-	d.ctr.resyncs = 0;
-	d.ctr.lost_pages = 0;
-	if (load_overrides(&d) || daemon_reload_policy(&d, &errs)) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "pkvm-iommud: %s: %s\n", d.policy_path, errs.msg[i]);
-		return 1;
-	}
-	d.ctr.policy_reloads = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if ((ret = sd_event_default(&d.event)) < 0 ||
-	    (ret = sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
-	    (ret = sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL)) < 0 ||
-	    (ret = sd_event_add_signal(d.event, NULL, SIGHUP, on_sighup, &d)) < 0 ||
-	    (ret = sd_event_set_watchdog(d.event, true)) < 0) {
-		fprintf(stderr, "pkvm-iommud: event loop: %s\n", strerror(-ret));
-		return 1;
-	}
-	fd = d.backend->ops->event_fd(d.backend);
+	if ((ret = sd_event_default(&d->event)) < 0 ||
+	    (ret = sd_event_add_signal(d->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+	    (ret = sd_event_add_signal(d->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+	    (ret = sd_event_add_signal(d->event, NULL, SIGHUP, on_sighup, d)) < 0 ||
+	    (ret = sd_event_set_watchdog(d->event, true)) < 0)
+		return fail_errno(ret, "event loop: %m");
+	fd = d->backend->ops->event_fd(d->backend);
 	if (fd >= 0 &&
-	    (ret = sd_event_add_io(d.event, &d.backend_src, fd, EPOLLIN, on_backend, &d)) < 0) {
-		fprintf(stderr, "pkvm-iommud: event source: %s\n", strerror(-ret));
-		return 1;
-	}
-	if (!strcmp(o.backend, "sim") && d.workload != SIM_WORKLOAD_IDLE &&
-	    (ret = sd_event_add_time_relative(d.event, &d.workload_timer, CLOCK_MONOTONIC,
-					      100 * 1000, 0, on_workload, &d)) < 0) {
-		fprintf(stderr, "pkvm-iommud: workload timer: %s\n", strerror(-ret));
-		return 1;
-	}
-	if (d.workload_timer)
-		sd_event_source_set_enabled(d.workload_timer, SD_EVENT_ON);
-	/* The policy was applied before the loop existed: start its export now. */
-	metrics_export_update(&d);
+	    (ret = sd_event_add_io(d->event, &d->backend_src, fd, EPOLLIN, on_backend, d)) < 0)
+		return fail_errno(ret, "event source: %m");
+	if (!strcmp(o->backend, "sim") && d->workload != SIM_WORKLOAD_IDLE &&
+	    (ret = sd_event_add_time_relative(d->event, &d->workload_timer, CLOCK_MONOTONIC,
+					      100 * 1000, 0, on_workload, d)) < 0)
+		return fail_errno(ret, "workload timer: %m");
+	if (d->workload_timer)
+		sd_event_source_set_enabled(d->workload_timer, SD_EVENT_ON);
+	return 0;
+}
 
-	ret = open_bus(&d, o.bus);
-	if (ret < 0) {
-		fprintf(stderr, "pkvm-iommud: D-Bus (%s): %s\n", o.bus ? o.bus : "system",
-			strerror(-ret));
-		return 1;
+/* The state directory's path: the option, else systemd's first one, else the default. */
+static char *state_dir_of(const struct options *o)
+{
+	const char *env = getenv("STATE_DIRECTORY");
+
+	if (o->state_dir)
+		return strdup(o->state_dir);
+	if (env)
+		return strndup(env, strcspn(env, ":"));
+	return strdup(DAEMON_DEFAULT_STATE);
+}
+
+static int run(const struct options *o)
+{
+	_cleanup_(daemon_freep) struct daemon *d = NULL;
+	_cleanup_free_ char *state_dir = state_dir_of(o);
+	struct pkvm_iommu_info info = { .size = sizeof(info) };
+	struct policy_errors errs = { 0 };
+	int ret;
+
+	if (!state_dir)
+		return fail_errno(-ENOMEM, "%m");
+	ret = daemon_new(&d, o->policy, state_dir);
+	if (ret)
+		return fail_errno(ret, "%m");
+	d->test_mode = o->test_mode || !strcmp(o->backend, "sim");
+	d->sim_rate = o->sim_rate;
+
+	ret = open_backend(d, o);
+	if (ret)
+		return ret;
+	ret = d->backend->ops->info(d->backend, &info);
+	if (ret)
+		return fail_errno(ret, "backend info: %m");
+	d->nr_smmus = info.nr_smmus;
+	if (!strcmp(o->backend, "kernel"))
+		probe_iommufd(d);
+	else
+		snprintf(d->iommufd_status, sizeof(d->iommufd_status),
+			 "not probed: simulation backend");
+	ret = daemon_resync(d);
+	if (ret)
+		return fail_errno(ret, "cannot read the ownership ledger");
+	/* The first dump is start-up, not a repair. */
+	d->ctr.resyncs = 0;
+	d->ctr.lost_pages = 0;
+	ret = load_overrides(d);
+	if (!ret)
+		ret = daemon_reload_policy(d, &errs);
+	if (ret) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "pkvm-iommud: %s: %s\n", d->policy_path, errs.msg[i]);
+		return ret;
 	}
-	ret = sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL);
+	d->ctr.policy_reloads = 0;
+
+	ret = setup_loop(d, o);
+	if (ret)
+		return ret;
+	/* The policy was applied before the loop existed: start its export now. */
+	metrics_export_update(d);
+
+	ret = open_bus(d, o->bus);
+	if (ret < 0)
+		return fail_errno(ret, "D-Bus (%s): %m", o->bus ? o->bus : "system");
+	ret = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
 	if (ret >= 0)
-		ret = bus_setup(&d);
-	if (ret < 0) {
-		fprintf(stderr, "pkvm-iommud: D-Bus objects: %s\n", strerror(-ret));
-		return 1;
-	}
+		ret = bus_setup(d);
+	if (ret < 0)
+		return fail_errno(ret, "D-Bus objects: %m");
 
 	sd_notifyf(0, "READY=1\nSTATUS=%s backend, %u SMMU(s), %llu pages donated, generation %llu",
-		   d.backend->ops->name, d.nr_smmus,
-		   (unsigned long long)ledger_donated_pages(d.ledger),
-		   (unsigned long long)ledger_generation(d.ledger));
+		   d->backend->ops->name, d->nr_smmus,
+		   (unsigned long long)ledger_donated_pages(d->ledger),
+		   (unsigned long long)ledger_generation(d->ledger));
 	syslog(LOG_INFO, "serving %s on the %s bus (%s backend)", DAEMON_BUS_NAME,
-	       o.bus ? o.bus : "system", d.backend->ops->name);
-	ret = sd_event_loop(d.event);
+	       o->bus ? o->bus : "system", d->backend->ops->name);
+	ret = sd_event_loop(d->event);
 	sd_notify(0, "STOPPING=1");
+	return ret;
+}
 
-	bus_teardown(&d);
-	metrics_export_free(&d);
-	sd_bus_flush_close_unref(d.bus);
-	sd_event_source_unref(d.backend_src);
-	sd_event_source_unref(d.workload_timer);
-	sd_event_unref(d.event);
-	d.backend->ops->free(d.backend);
-	ledger_free(d.ledger);
-	policy_free(&d.policy);
-	policy_free(&d.overrides);
-	free(d.streams);
-	free(d.iommufd_devs);
-	free(d.policy_path);
-	free(d.state_dir);
-	return ret < 0 ? 1 : 0;
+int main(int argc, char **argv)
+{
+	struct options o = { .backend = "kernel", .workload = "idle",
+			     .policy = DAEMON_DEFAULT_POLICY, .sim_rate = 200 };
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	openlog("pkvm-iommud", LOG_PID | LOG_PERROR, LOG_DAEMON);
+	return run(&o) < 0 ? 1 : 0;
 }

@@ -22,6 +22,7 @@
 #include "backend_kernel.h"
 #include "daemon.h"
 #include "daemon_bench_kernel.h"
+#include "macro.h"
 
 /*
  * ioctls between two drains of the event socket. The daemon's event loop
@@ -194,7 +195,7 @@ int bench_ingest_kernel(uint64_t events, struct kernel_ingest *out, char *err, s
 {
 	char why[256] = "";
 	struct backend_kernel_options o = { .errbuf = why, .errbuf_len = sizeof(why) };
-	struct daemon d = { .test_mode = true };
+	_cleanup_(daemon_freep) struct daemon *d = NULL;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -202,22 +203,18 @@ int bench_ingest_kernel(uint64_t events, struct kernel_ingest *out, char *err, s
 		return fail(err, errlen, -EINVAL,
 			    "--events %" PRIu64 ": must be even and positive on the kernel backend "
 			    "(every donation is reclaimed)", events);
-	ret = backend_kernel_open(&d.backend, &o);
+	ret = daemon_new(&d, NULL, NULL);
+	if (ret)
+		return fail(err, errlen, ret, "ledger: %s", strerror(-ret));
+	d->test_mode = true;
+	ret = backend_kernel_open(&d->backend, &o);
 	if (ret) {
 		const char *hint = backend_kernel_strerror_hint(ret);
 
 		return fail(err, errlen, ret, "%s%s%s", why[0] ? why : strerror(-ret),
 			    *hint ? "; " : "", hint);
 	}
-	policy_init_default(&d.policy);
-	d.ledger = ledger_new();
-	ret = d.ledger ? run(&d, events, out, err, errlen)
-		       : fail(err, errlen, -ENOMEM, "ledger: %s", strerror(ENOMEM));
-	ledger_free(d.ledger);
-	policy_free(&d.policy);
-	d.backend->ops->free(d.backend);
-	free(d.streams);
-	return ret;
+	return run(d, events, out, err, errlen);
 }
 
 /* Never inf or nan: JSON has neither. */

@@ -33,7 +33,7 @@
 static char tmpdir[] = "/tmp/pkvm-test-bus.XXXXXX";
 static char bus_address[512];
 static pid_t dbus_pid;
-static struct daemon d;
+static struct daemon *d;
 static pthread_t server_thread;
 static int stop_pipe[2] = { -1, -1 };
 static struct pkvm_iommu_smmu_info smmu0;
@@ -126,7 +126,7 @@ static int on_stop(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static void *serve(void *arg)
 {
-	sd_event_loop(d.event);
+	sd_event_loop(d->event);
 	return NULL;
 }
 
@@ -134,30 +134,25 @@ static void start_server(void)
 {
 	struct pkvm_iommu_info info = { .size = sizeof(info) };
 
-	must((backend_sim_open(&d.backend, NULL)) == 0);
-	must((d.backend->ops->info(d.backend, &info)) == 0);
-	d.nr_smmus = info.nr_smmus;
-	smmu0.size = sizeof(smmu0);
-	smmu0.index = 0;
-	must((d.backend->ops->smmu_info(d.backend, 0, &smmu0)) == 0);
-	d.ledger = ledger_new();
-	must((d.ledger) != NULL);
-	policy_init_default(&d.policy);
-	policy_init_default(&d.overrides);
 	snprintf(policy_path, sizeof(policy_path), "%s/policy.json", tmpdir);
 	snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
 	must((mkdir(state_dir, 0755)) == 0);
-	d.policy_path = policy_path;
-	d.state_dir = state_dir;
-	d.test_mode = true;
-	snprintf(d.iommufd_status, sizeof(d.iommufd_status), "not probed");
+	must((daemon_new(&d, policy_path, state_dir)) == 0);
+	must((backend_sim_open(&d->backend, NULL)) == 0);
+	must((d->backend->ops->info(d->backend, &info)) == 0);
+	d->nr_smmus = info.nr_smmus;
+	smmu0.size = sizeof(smmu0);
+	smmu0.index = 0;
+	must((d->backend->ops->smmu_info(d->backend, 0, &smmu0)) == 0);
+	d->test_mode = true;
+	snprintf(d->iommufd_status, sizeof(d->iommufd_status), "not probed");
 
-	must((sd_event_new(&d.event)) >= 0);
+	must((sd_event_new(&d->event)) >= 0);
 	must((pipe2(stop_pipe, O_CLOEXEC)) == 0);
-	must((sd_event_add_io(d.event, NULL, stop_pipe[0], EPOLLIN, on_stop, NULL)) >= 0);
-	d.bus = connect_bus();
-	must((sd_bus_attach_event(d.bus, d.event, SD_EVENT_PRIORITY_NORMAL)) >= 0);
-	must((bus_setup(&d)) == 0);
+	must((sd_event_add_io(d->event, NULL, stop_pipe[0], EPOLLIN, on_stop, NULL)) >= 0);
+	d->bus = connect_bus();
+	must((sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL)) >= 0);
+	must((bus_setup(d)) == 0);
 	must((pthread_create(&server_thread, NULL, serve, NULL)) == 0);
 }
 
@@ -165,14 +160,7 @@ static void stop_server(void)
 {
 	must((write(stop_pipe[1], "x", 1)) == 1);
 	pthread_join(server_thread, NULL);
-	bus_teardown(&d);
-	sd_bus_flush_close_unref(d.bus);
-	sd_event_unref(d.event);
-	policy_free(&d.policy);
-	policy_free(&d.overrides);
-	ledger_free(d.ledger);
-	d.backend->ops->free(d.backend);
-	free(d.streams);
+	d = daemon_free(d);
 	kill(dbus_pid, SIGTERM);
 	waitpid(dbus_pid, NULL, 0);
 }
@@ -724,9 +712,9 @@ START_TEST(not_in_test_mode)
 	int r;
 
 	/* The server thread sleeps in epoll: the socket orders this write. */
-	d.test_mode = false;
+	d->test_mode = false;
 	r = call(client, &err, NULL, MGR, "Donate", "ttu", DONATE_ADDR, PAGE, 2);
-	d.test_mode = true;
+	d->test_mode = true;
 	expect_error("org.pkvm.Iommu1.Error.NotInTestMode", r, &err);
 }
 END_TEST

@@ -337,39 +337,26 @@ END_TEST
 
 /* ---- a live daemon on the sim backend, without a bus ---- */
 
-static struct daemon d;
+static struct daemon *d;
 static char tmpdir[] = "/tmp/pkvm-test-metrics.XXXXXX";
 
 static void daemon_up(void)
 {
 	struct pkvm_iommu_info info = { .size = sizeof(info) };
 
-	memset(&d, 0, sizeof(d));
-	ck_assert_int_eq(backend_sim_open(&d.backend, NULL), 0);
-	ck_assert_int_eq(d.backend->ops->info(d.backend, &info), 0);
-	d.nr_smmus = info.nr_smmus;
-	d.ledger = ledger_new();
-	ck_assert_ptr_nonnull(d.ledger);
-	ck_assert_int_eq(daemon_resync(&d), 0);
-	policy_init_default(&d.policy);
-	policy_init_default(&d.overrides);
-	d.test_mode = true;
-	ck_assert_int_ge(sd_event_new(&d.event), 0);
+	ck_assert_int_eq(daemon_new(&d, NULL, NULL), 0);
+	ck_assert_int_eq(backend_sim_open(&d->backend, NULL), 0);
+	ck_assert_int_eq(d->backend->ops->info(d->backend, &info), 0);
+	d->nr_smmus = info.nr_smmus;
+	ck_assert_int_eq(daemon_resync(d), 0);
+	d->test_mode = true;
+	ck_assert_int_ge(sd_event_new(&d->event), 0);
 }
 
 /* Also the checked fixture's teardown: runs after a failed test too. */
 static void daemon_down(void)
 {
-	if (!d.backend)
-		return;
-	metrics_export_free(&d);
-	sd_event_unref(d.event);
-	policy_free(&d.policy);
-	policy_free(&d.overrides);
-	ledger_free(d.ledger);
-	d.backend->ops->free(d.backend);
-	free(d.streams);
-	memset(&d, 0, sizeof(d));
+	d = daemon_free(d);
 }
 
 struct want {
@@ -397,38 +384,38 @@ START_TEST(every_counter_exported)
 	size_t len;
 
 	daemon_up();
-	ck_assert_int_eq(daemon_range(&d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 16 * PAGE, 3), 0);
-	ck_assert_int_eq(daemon_range(&d, PKVM_IOMMU_OP_SHARE, DONATE_ADDR + 64 * PAGE, 2 * PAGE, 0), 0);
-	ck_assert_int_eq(daemon_ingest(&d), 0);
-	s = daemon_stream(&d, 0, 8, true);
+	ck_assert_int_eq(daemon_range(d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 16 * PAGE, 3), 0);
+	ck_assert_int_eq(daemon_range(d, PKVM_IOMMU_OP_SHARE, DONATE_ADDR + 64 * PAGE, 2 * PAGE, 0), 0);
+	ck_assert_int_eq(daemon_ingest(d), 0);
+	s = daemon_stream(d, 0, 8, true);
 	ck_assert_ptr_nonnull(s);
 	s->faults = 3;
-	ck_assert_int_eq(metrics_text(&d, &t, &len), 0);
+	ck_assert_int_eq(metrics_text(d, &t, &len), 0);
 	ck_assert_uint_eq(strlen(t), len);
 	check_exposition(t);
 
 	/* Every GetCounters value under its family, scaled as documented. */
 	w = (struct want){ .text = t };
-	ck_assert_int_eq(daemon_for_each_counter(&d, check_counter, &w), 0);
+	ck_assert_int_eq(daemon_for_each_counter(d, check_counter, &w), 0);
 	ck_assert_uint_ge(w.checked, 23);
 	/* the ledger and the stream as the daemon holds them */
 	snprintf(line, sizeof(line), "pkvm_iommu_ledger_pages{owner=\"3\"} %llu",
-		 (unsigned long long)ledger_pages(d.ledger, 3));
+		 (unsigned long long)ledger_pages(d->ledger, 3));
 	assert_line(t, "%s", line);
-	ck_assert_uint_eq(ledger_pages(d.ledger, 3), 16);
+	ck_assert_uint_eq(ledger_pages(d->ledger, 3), 16);
 	assert_line(t, "pkvm_iommu_ledger_bytes{owner=\"3\"} %llu", 16 * PAGE);
 	assert_line(t, "pkvm_iommu_ledger_shared_pages 2");
 	assert_line(t, "pkvm_iommu_stream_faults_total{smmu=\"0\",sid=\"8\"} 3");
 	assert_line(t, "pkvm_iommu_ledger_generation %llu",
-		    (unsigned long long)ledger_generation(d.ledger));
+		    (unsigned long long)ledger_generation(d->ledger));
 	assert_line(t, "pkvm_iommu_daemon_info{version=\"%s\",backend=\"sim\",abi_version=\"%u\"} 1",
 		    PKVM_IOMMU_VERSION, PKVM_IOMMU_ABI_VERSION);
 	/* two timed calls: count 2, sum the daemon's nanoseconds in seconds */
 	assert_line(t, "pkvm_iommu_range_latency_seconds_count 2");
 	assert_line(t, "pkvm_iommu_range_latency_seconds_sum %llu.%09llu",
-		    (unsigned long long)(d.ctr.latency_sum_ns / 1000000000u),
-		    (unsigned long long)(d.ctr.latency_sum_ns % 1000000000u));
-	ck_assert_uint_gt(d.ctr.latency_sum_ns, 0);
+		    (unsigned long long)(d->ctr.latency_sum_ns / 1000000000u),
+		    (unsigned long long)(d->ctr.latency_sum_ns % 1000000000u));
+	ck_assert_uint_gt(d->ctr.latency_sum_ns, 0);
 	free(t);
 	daemon_down();
 }
@@ -507,7 +494,7 @@ static bool wait_replaced(const char *path, ino_t old, unsigned int ms)
 	for (unsigned int i = 0; i < ms / 50; i++) {
 		struct stat st;
 
-		ck_assert_int_ge(sd_event_run(d.event, 50 * 1000), 0);
+		ck_assert_int_ge(sd_event_run(d->event, 50 * 1000), 0);
 		if (!stat(path, &st) && st.st_ino != old)
 			return true;
 	}
@@ -527,21 +514,21 @@ START_TEST(export_follows_policy)
 	snprintf(b, sizeof(b), "%s/b.prom", dir);
 
 	/* No path: nothing written, no timer. */
-	ck_assert_int_eq(metrics_export_update(&d), 0);
-	ck_assert_ptr_null(d.metrics);
+	ck_assert_int_eq(metrics_export_update(d), 0);
+	ck_assert_ptr_null(d->metrics);
 	ck_assert_uint_eq(entries(dir), 0);
 
 	/* A path: written at once, then again every interval. */
-	d.policy.metrics.path = strdup(a);
-	d.policy.metrics.interval_s = 1;
-	ck_assert_int_eq(metrics_export_update(&d), 0);
+	d->policy.metrics.path = strdup(a);
+	d->policy.metrics.interval_s = 1;
+	ck_assert_int_eq(metrics_export_update(d), 0);
 	ino = inode_of(a);
 	t = slurp(a);
 	check_exposition(t);
 	assert_line(t, "pkvm_iommu_metrics_export_errors_total 0");
 	free(t);
-	ck_assert_int_eq(daemon_range(&d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 4 * PAGE, 5), 0);
-	ck_assert_int_eq(daemon_ingest(&d), 0);
+	ck_assert_int_eq(daemon_range(d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 4 * PAGE, 5), 0);
+	ck_assert_int_eq(daemon_ingest(d), 0);
 	ck_assert(wait_replaced(a, ino, 3000));
 	t = slurp(a);
 	assert_line(t, "pkvm_iommu_ledger_pages{owner=\"5\"} 4");
@@ -549,9 +536,9 @@ START_TEST(export_follows_policy)
 	ck_assert_uint_eq(entries(dir), 1);
 
 	/* Another path: the new file at once, the old one left alone. */
-	free(d.policy.metrics.path);
-	d.policy.metrics.path = strdup(b);
-	ck_assert_int_eq(metrics_export_update(&d), 0);
+	free(d->policy.metrics.path);
+	d->policy.metrics.path = strdup(b);
+	ck_assert_int_eq(metrics_export_update(d), 0);
 	ck_assert_int_eq(access(b, R_OK), 0);
 	ino = inode_of(a);
 	ck_assert(wait_replaced(b, inode_of(b), 3000));
@@ -560,25 +547,25 @@ START_TEST(export_follows_policy)
 
 	/* A path that cannot be written: counted, logged, not fatal. */
 	snprintf(bad, sizeof(bad), "%s/missing/c.prom", dir);
-	free(d.policy.metrics.path);
-	d.policy.metrics.path = strdup(bad);
-	ck_assert_int_eq(metrics_export_update(&d), 0);
-	ck_assert_uint_eq(d.ctr.metrics_errors, 1);
-	ck_assert_int_eq(metrics_export_now(&d), -ENOENT);
-	ck_assert_uint_eq(d.ctr.metrics_errors, 2);
+	free(d->policy.metrics.path);
+	d->policy.metrics.path = strdup(bad);
+	ck_assert_int_eq(metrics_export_update(d), 0);
+	ck_assert_uint_eq(d->ctr.metrics_errors, 1);
+	ck_assert_int_eq(metrics_export_now(d), -ENOENT);
+	ck_assert_uint_eq(d->ctr.metrics_errors, 2);
 	/* and back: the count shows in the file */
-	free(d.policy.metrics.path);
-	d.policy.metrics.path = strdup(b);
-	ck_assert_int_eq(metrics_export_update(&d), 0);
+	free(d->policy.metrics.path);
+	d->policy.metrics.path = strdup(b);
+	ck_assert_int_eq(metrics_export_update(d), 0);
 	t = slurp(b);
 	assert_line(t, "pkvm_iommu_metrics_export_errors_total 2");
 	free(t);
 
 	/* Off: the timer stops, the files stay. */
-	free(d.policy.metrics.path);
-	d.policy.metrics.path = NULL;
-	ck_assert_int_eq(metrics_export_update(&d), 0);
-	ck_assert_ptr_null(d.metrics);
+	free(d->policy.metrics.path);
+	d->policy.metrics.path = NULL;
+	ck_assert_int_eq(metrics_export_update(d), 0);
+	ck_assert_ptr_null(d->metrics);
 	ino = inode_of(b);
 	ck_assert(!wait_replaced(b, ino, 1500));
 	ck_assert_uint_eq(entries(dir), 2);
@@ -598,22 +585,22 @@ START_TEST(reload_moves_export)
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	snprintf(pol, sizeof(pol), "%s/policy.json", dir);
 	snprintf(path, sizeof(path), "%s/r.prom", dir);
-	d.policy_path = pol;
-	d.state_dir = dir;
+	d->policy_path = strdup(pol);
+	d->state_dir = strdup(dir);
 	f = fopen(pol, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "{ \"version\": 1, \"metrics\": { \"path\": \"%s\", \"interval_s\": 2 } }\n", path);
 	fclose(f);
-	ck_assert_int_eq(daemon_reload_policy(&d, &errs), 0);
+	ck_assert_int_eq(daemon_reload_policy(d, &errs), 0);
 	ck_assert_int_eq(access(path, R_OK), 0);
-	ck_assert_ptr_nonnull(d.metrics);
+	ck_assert_ptr_nonnull(d->metrics);
 	/* without metrics: stops, file kept */
 	f = fopen(pol, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "{ \"version\": 1 }\n");
 	fclose(f);
-	ck_assert_int_eq(daemon_reload_policy(&d, &errs), 0);
-	ck_assert_ptr_null(d.metrics);
+	ck_assert_int_eq(daemon_reload_policy(d, &errs), 0);
+	ck_assert_ptr_null(d->metrics);
 	ck_assert_int_eq(access(path, R_OK), 0);
 	daemon_down();
 }

@@ -30,13 +30,13 @@ for name in $(grep -oE 'PKVM_IOMMU_(IOC|CMD)_[A-Z_]+' "$src/uapi/linux/pkvm_iomm
 	fi
 done
 # The keys as the parser lists them for its unknown-key check (the
-# NULL-terminated arrays of daemon/policy.c), each the subject of a
+# NULL-terminated arrays of daemon/policy_schema.c), each the subject of a
 # .B/.BR/.BI line of the page, as the KEYS section writes them.
 keys=$(awk '/static const char \*const [a-z_]+\[\] = \{/ { on = 1 }
-	on { print } on && /NULL *\};/ { on = 0 }' "$src/daemon/policy.c" |
+	on { print } on && /NULL *\};/ { on = 0 }' "$src/daemon/policy_schema.c" |
 	grep -o '"[^"]*"' | tr -d '"' | sort -u)
 if (($(wc -w <<<"$keys") < 10)); then
-	echo "not ok - policy keys: found only '$keys' in daemon/policy.c; has the parser changed shape?"
+	echo "not ok - policy keys: found only '$keys' in daemon/policy_schema.c; has the parser changed shape?"
 	fail=1
 fi
 for key in $keys; do

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internal to the policy parser: the text to a json-c tree (policy_scan.c). */
+#ifndef PKVMD_POLICY_SCAN_H
+#define PKVMD_POLICY_SCAN_H
+
+#include "policy_errors.h"
+
+/*
+ * len bytes of s (json-c's syntax, then what it accepts but a policy must
+ * not) to a tree the caller puts; NULL with the errors in c (c->nomem when
+ * memory ran out).
+ */
+json_object *policy_parse_syntax(struct policy_ctx *c, const char *s, size_t len);
+
+#endif /* PKVMD_POLICY_SCAN_H */
