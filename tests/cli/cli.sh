@@ -14,7 +14,7 @@ policies=$3
 . "$(dirname "$0")/../lib/checks.sh"
 checks_init pkvm-iommuctl-test
 failure_logs=("$work/daemon.log")
-dpid='' mpid='' tpid=''
+dpid='' mpid='' tpid='' gpid='' gtpid=''
 
 # run CMD...: stdout in $out, stderr in $err, exit status in $rc.
 run() {
@@ -23,12 +23,19 @@ run() {
 	err=$(<"$work/stderr")
 }
 
-# py EXPR [JSON-ARGS...]: EXPR in Python with a[0], a[1], ... the parsed
-# arguments; prints its value, exits 1 when it is False or raises.
+# py EXPR [ARG...]: EXPR in Python with a[0], a[1], ... the parsed arguments:
+# an ARG is one JSON text, or @FILE for the list of the JSON lines of FILE
+# (output that grows with time goes through a file, never through argv);
+# prints its value, exits 1 when it is False or raises.
 py() {
 	python3 -c '
 import json, sys
-a = [json.loads(x) for x in sys.argv[2:]]
+def arg(x):
+    if x.startswith("@"):
+        with open(x[1:]) as f:
+            return [json.loads(l) for l in f if l.strip()]
+    return json.loads(x)
+a = [arg(x) for x in sys.argv[2:]]
 v = eval("(" + sys.argv[1] + ")")
 if v is False: sys.exit(1)
 if v is not True: print(v if isinstance(v, str) else json.dumps(v))
@@ -61,11 +68,7 @@ run env DBUS_SYSTEM_BUS_ADDRESS="$addr" "$ctl_bin" streams
 [[ $rc == 3 && $err == *"not on the system bus (DBUS_SYSTEM_BUS_ADDRESS=$addr)"* ]]
 check no-daemon-system-bus $? "exit $rc: ${err:0:120}"
 
-"$daemon" --backend=sim --bus="$addr" --policy="$work/etc/policy.json" \
-	--state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
-dpid=$!
-reap "$dpid"
-wait_daemon
+start_daemon
 
 # ---- --help, usage errors ----
 run "$ctl_bin" --help
@@ -266,16 +269,12 @@ reap "$mpid"
 "${C[@]}" monitor >"$work/mon.txt" 2>"$work/mon-txt.err" &
 tpid=$!
 reap "$tpid"
-for _ in $(seq 50); do
-	grep -q Monitoring "$work/mon.err" && grep -q Monitoring "$work/mon-txt.err" && break
-	sleep 0.1
-done
+monitoring() { grep -q Monitoring "$1" && grep -q Monitoring "$2"; }
+wait_for 60 monitoring "$work/mon.err" "$work/mon-txt.err"
 "${B[@]}" call "${M[@]}" Donate ttu 0x94000000 0x2000 4 >/dev/null
 "${B[@]}" call "${M[@]}" Reclaim ttu 0x94000000 0x2000 4 >/dev/null
-for _ in $(seq 50); do
-	(($(wc -l <"$work/mon.json") >= 2 && $(wc -l <"$work/mon.txt") >= 2)) && break
-	sleep 0.1
-done
+two_lines() { (($(wc -l <"$1") >= 2 && $(wc -l <"$2") >= 2)); }
+wait_for 60 two_lines "$work/mon.json" "$work/mon.txt"
 kill -INT "$mpid"
 wait "$mpid"
 rc=$?
@@ -287,10 +286,10 @@ gen=$("${B[@]}" get-property "${M[@]}" Generation | cut -d' ' -f2)
 [[ $trc == 0 && $(sed -n 1p "$work/mon.txt") =~ ^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}\ donate\ +0x94000000\ \+0x2000\ \(8\.0K\)\ owner\ 4\ \(guest\ 4\),\ generation\ $((gen - 1))$ &&
 	$(sed -n 2p "$work/mon.txt") == *" reclaim    0x94000000 +0x2000 (8.0K) owner 4 (guest 4), generation $gen" ]]
 check monitor-text $? "exit $trc after SIGTERM: $(head -1 "$work/mon.txt")"
-mapfile -t events <"$work/mon.json"
-py '[(e["event"], e["addr"], e["len"], e["owner"]) for e in a[0:2]] ==
+py '[(e["event"], e["addr"], e["len"], e["owner"]) for e in a[0][0:2]] ==
     [("donate", 0x94000000, 0x2000, 4), ("reclaim", 0x94000000, 0x2000, 4)] and
-    a[1]["generation"] == a[0]["generation"] + 1 and a[0]["time_usec"] > 1.6e15' "${events[@]}"
+    a[0][1]["generation"] == a[0][0]["generation"] + 1 and a[0][0]["time_usec"] > 1.6e15' \
+	@"$work/mon.json"
 check monitor-json $? "$(head -1 "$work/mon.json")"
 [[ $rc == 0 ]]; check monitor-sigint $? "exit $rc after SIGINT"
 
@@ -304,42 +303,47 @@ tty_out=$(NO_COLOR=1 script -qec "$(printf '%q ' "${C[@]}") streams" /dev/null <
 [[ $tty_out != *$'\033'* && $tty_out == *SMMU* ]]; check no-color-env $? "NO_COLOR=1 on a terminal"
 
 # ---- faults and quarantine, seen by monitor, streams and status ----
-kill "$dpid"
-wait "$dpid" 2>/dev/null
-"$daemon" --backend=sim --sim-workload=churn --sim-rate=20000 --bus="$addr" \
-	--policy="$work/etc/policy.json" --state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
-dpid=$!
-reap "$dpid"
-wait_daemon
-"${C[@]}" --json monitor >"$work/mon2.json" 2>"$work/mon2.err" &
+stop_daemon
+start_daemon --sim-workload=churn --sim-rate=20000
+# The workload donates and reclaims 20,000 times a second for as long as the
+# streams take to reach quarantine, which depends on the machine: only the
+# fault and quarantine events are kept (filtered through a FIFO, so that
+# every kept line is written before it is read), bounded by the fault limit.
+mkfifo "$work/mon2.fifo" "$work/mon2-txt.fifo"
+grep --line-buffered -E '"event": ?"(fault|quarantine)"' <"$work/mon2.fifo" >"$work/mon2.json" &
+gpid=$!
+reap "$gpid"
+grep --line-buffered -E '^[0-9:.]+ (fault|quarantine) ' <"$work/mon2-txt.fifo" >"$work/mon2.txt" &
+gtpid=$!
+reap "$gtpid"
+"${C[@]}" --json monitor >"$work/mon2.fifo" 2>"$work/mon2.err" &
 mpid=$!
 reap "$mpid"
-"${C[@]}" monitor >"$work/mon2.txt" 2>"$work/mon2-txt.err" &
+"${C[@]}" monitor >"$work/mon2-txt.fifo" 2>"$work/mon2-txt.err" &
 tpid=$!
 reap "$tpid"
 # The workload's DMA takes the isolating streams in turn (8 from the file, 16
 # set above), so in the end both are quarantined and the faults stop.
-for _ in $(seq 200); do
+both_quarantined() {
 	run "${C[@]}" --json streams
-	py '[s["sid"] for s in a[0] if s["quarantined"]] == [8, 16]' "$out" && break
-	sleep 0.1
-done
+	py '[s["sid"] for s in a[0] if s["quarantined"]] == [8, 16]' "$out"
+}
+wait_for 120 both_quarantined
 quarantined=$(py '[s["sid"] for s in a[0] if s["quarantined"]]' "$out")
-for _ in $(seq 50); do
-	(($(grep -c '"quarantine"' "$work/mon2.json") >= 2)) && break
-	sleep 0.1
-done
+two_quarantines() { (($(grep -c '"quarantine"' "$work/mon2.json") >= 2)); }
+wait_for 60 two_quarantines
 kill "$mpid" "$tpid"
 wait "$mpid" "$tpid"
+wait "$gpid" "$gtpid"
 mpid='' tpid=''
-mapfile -t events <"$work/mon2.json"
-py 'all(e["smmu"] == 0 and e["type"] == 16 and e["type_name"] == "F_TRANSLATION" and
-        e["stage2"] is True and e["write"] == bool(e["flags"] & 1) for e in a[:-1]
+py 'any(e["event"] == "fault" for e in a[0]) and
+    all(e["smmu"] == 0 and e["type"] == 16 and e["type_name"] == "F_TRANSLATION" and
+        e["stage2"] is True and e["write"] == bool(e["flags"] & 1) for e in a[0]
         if e["event"] == "fault") and
-    sorted(e["sid"] for e in a[:-1] if e["event"] == "quarantine") == a[-1] and
-    8 in a[-1] and
-    all(e["faults"] == 20 for e in a[:-1] if e["event"] == "quarantine")' \
-	"${events[@]}" "$quarantined"
+    sorted(e["sid"] for e in a[0] if e["event"] == "quarantine") == a[1] and
+    8 in a[1] and
+    all(e["faults"] == 20 for e in a[0] if e["event"] == "quarantine")' \
+	@"$work/mon2.json" "$quarantined"
 check monitor-fault-quarantine $? "$(grep -c '"fault"' "$work/mon2.json") faults, quarantined sids $quarantined: $(grep '"quarantine"' "$work/mon2.json" | head -1)"
 [[ $(grep -m1 ' fault ' "$work/mon2.txt") =~ ^[0-9:.]{12}\ fault\ +smmu\ 0\ sid\ (8|16)\ addr\ 0x[0-9a-f]+\ F_TRANSLATION\ \(0x10\)\ (read|write)\ stage-2$ &&
 	$(grep -m1 ' quarantine ' "$work/mon2.txt") =~ \ quarantine\ smmu\ 0\ sid\ (8|16)\ blocked\ after\ 20\ faults$ ]]

@@ -9,8 +9,15 @@
 #                  reap PID              (killed at exit)
 #                  private_bus           (sets $addr, B=(busctl ...), M=(...);
 #                                         or bus_config, then bus_start)
+#                  wait_for SECONDS CMD...  (poll CMD until it succeeds)
+#                  start_daemon [ARG...] (pkvm-iommud on $addr; sets $dpid)
+#                  stop_daemon
 #                  wait_daemon           (until the Manager answers)
 #                  checks_finish         (summary; exit 1 on any failure)
+#
+# Waits are for conditions, with deadlines generous enough for a machine
+# several times slower or busier than the one a test was written on: a
+# slow machine only makes a wait longer, never changes its outcome.
 
 pass=0
 fail=0
@@ -87,10 +94,21 @@ EOF
 	M=(org.pkvm.Iommu1 /org/pkvm/Iommu1 org.pkvm.Iommu1.Manager)
 }
 
+# wait_for SECONDS CMD...: CMD every 0.1 s until it succeeds (status 0) or
+# SECONDS have passed (status 1).
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
 bus_start() {
 	dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile 2>/dev/null &
 	reap $!
-	for _ in $(seq 50); do [[ -S $work/bus ]] && break; sleep 0.1; done
+	wait_for 30 test -S "$work/bus"
 	chmod 666 "$work/bus"
 }
 
@@ -99,10 +117,29 @@ private_bus() {
 	bus_start
 }
 
-wait_daemon() {	# wait_daemon: 0 once the Manager answers, 1 after 10 s
-	for _ in $(seq 100); do
-		"${B[@]}" --timeout=1 get-property "${M[@]}" Backend >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+manager_answers() {
+	busctl --address="$addr" --timeout=5 get-property "${M[@]}" Backend >/dev/null 2>&1
+}
+
+wait_daemon() {	# wait_daemon: 0 once the Manager answers, 1 after 60 s
+	wait_for 60 manager_answers
+}
+
+# start_daemon [ARG...]: $daemon (the test's pkvm-iommud) on the simulation
+# backend on $addr, with $work/etc/policy.json and the state in $work/state
+# (a later --policy among ARGs wins), its output appended to
+# $work/daemon.log; $dpid is its pid. Returns wait_daemon's status.
+start_daemon() {
+	mkdir -p "$work/state"
+	"$daemon" --backend=sim --bus="$addr" --policy="$work/etc/policy.json" \
+		--state-dir="$work/state" "$@" >>"$work/daemon.log" 2>&1 &
+	dpid=$!
+	reap "$dpid"
+	wait_daemon
+}
+
+stop_daemon() {	# stop_daemon [SIGNAL]: the daemon of start_daemon, waited for
+	kill "-${1:-TERM}" "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	dpid=
 }
