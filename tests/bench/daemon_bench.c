@@ -189,14 +189,19 @@ static int bench_getall(const char *daemon, unsigned int calls, double *lat)
 	{
 		char state[300], policy[300];
 		char *dargv[] = { (char *)daemon, "--backend=sim", bus_arg, policy, state, NULL };
+		char sock[300];
+		struct stat st;
 
 		snprintf(state, sizeof(state), "--state-dir=%s", dir);
 		snprintf(policy, sizeof(policy), "--policy=%s/none.json", dir);
-		usleep(200000);
+		/* The bus's socket first (up to 30 s), not a guessed delay. */
+		snprintf(sock, sizeof(sock), "%s/bus", dir);
+		for (int i = 0; i < 300 && stat(sock, &st); i++)
+			usleep(100000);
 		d_pid = spawn(dargv, log);
 	}
-	/* Wait for the daemon's name. */
-	for (int i = 0; i < 100 && ret; i++) {
+	/* Wait for the daemon's name (up to 30 s). */
+	for (int i = 0; i < 300 && ret; i++) {
 		usleep(100000);
 		if (!bus && (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, addr) < 0 ||
 			     sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0)) {

@@ -20,14 +20,6 @@ cat >"$work/etc/policy.json" <<'EOF'
   "split_policy": { "mode": "auto" } }
 EOF
 
-start_daemon() {
-	"$daemon" --backend=sim --bus="$addr" --policy="$work/etc/policy.json" \
-		--state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
-	dpid=$!
-	reap "$dpid"
-	wait_daemon
-}
-
 start_daemon
 check daemon-starts $? "pkvm-iommud --backend=sim on a private bus"
 
@@ -64,7 +56,7 @@ if [[ -n $fake_polkit ]]; then
 	"$fake_polkit" "$addr" 65534 >"$work/polkit.log" 2>&1 &
 	ppid=$!
 	reap "$ppid"
-	for _ in $(seq 50); do grep -q ready "$work/polkit.log" && break; sleep 0.1; done
+	wait_for 30 grep -q ready "$work/polkit.log"
 	v=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"${B[@]}" call "${M[@]}" SetSplitPolicy su bbm 0 2>&1)
 	check polkit-allows $? "uid 65534 authorized by polkit: SetSplitPolicy bbm ${v:+($v)}"
@@ -80,12 +72,13 @@ if [[ -n $fake_polkit ]]; then
 	"$fake_polkit" "$addr" 65534 3000 >"$work/polkit-slow.log" 2>&1 &
 	ppid=$!
 	reap "$ppid"
-	for _ in $(seq 50); do grep -q ready "$work/polkit-slow.log" && break; sleep 0.1; done
+	wait_for 30 grep -q ready "$work/polkit-slow.log"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"${B[@]}" --timeout=10 call "${M[@]}" SetSplitPolicy su presplit 2 \
 		>"$work/slow-call.out" 2>&1 &
 	cpid=$!
-	sleep 0.5
+	# Measured from when polkit has the question (it prints it, then thinks).
+	wait_for 30 grep -q "uid 65534 action" "$work/polkit-slow.log"
 	t0=$(date +%s%N)
 	v=$("${B[@]}" --timeout=1 get-property "${M[@]}" SplitPolicy 2>&1)
 	ms=$((($(date +%s%N) - t0) / 1000000))
@@ -118,14 +111,15 @@ cp "$work/etc/good.json" "$work/etc/policy.json"
 # Test-mode donation through the daemon, seen in the ledger.
 "${B[@]}" call "${M[@]}" Donate ttu 0x90000000 0x4000 3 >/dev/null 2>&1
 check donate $? "Donate 0x90000000+0x4000 to owner 3"
-sleep 0.3
-v=$("${B[@]}" call "${M[@]}" GetLedger 2>&1)
+ledger_has() {
+	v=$("${B[@]}" call "${M[@]}" GetLedger 2>&1)
+	[[ $v == *"$1"* ]]
+}
+wait_for 30 ledger_has "2415919104 16384 3 false"
 [[ $v == *"2415919104 16384 3 false"* ]]; check ledger-has-donation $? "${v:0:90}"
 
 # kill -9 and restart: the runtime change survives.
-kill -9 "$dpid"
-wait "$dpid" 2>/dev/null
-dpid=
+stop_daemon KILL
 start_daemon
 check restart $? "restarted after kill -9"
 v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream16 \
@@ -135,20 +129,15 @@ v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream16 \
 # A burst of a million simulated donations: the ledger, fed only by events
 # (and repaired by dumps when the event queue overflows), must equal the
 # backend's own dump at the end.
-kill "$dpid"
-wait "$dpid" 2>/dev/null
-dpid=
-"$daemon" --backend=sim --sim-workload=churn --sim-rate=2000000 --bus="$addr" \
-	--policy="$work/etc/policy.json" --state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
-dpid=$!
-reap "$dpid"
+stop_daemon
+start_daemon --sim-workload=churn --sim-rate=2000000
 donations=0
-for _ in $(seq 600); do
+million_donated() {
 	v=$("${B[@]}" --timeout=5 call "${M[@]}" GetCounters 2>/dev/null)
 	donations=$(sed -n 's/.*"donate" \([0-9]*\).*/\1/p' <<<"$v")
-	((${donations:-0} >= 1000000)) && break
-	sleep 0.2
-done
+	((${donations:-0} >= 1000000))
+}
+wait_for 200 million_donated
 ((${donations:-0} >= 1000000)); check burst-million $? "${donations:-0} donations made by the sim workload"
 v=$("${B[@]}" --timeout=30 call "${M[@]}" CheckLedger 2>&1)
 [[ $v == "btt true "* ]]; check burst-ledger-equals-dump $? "CheckLedger: $v"
@@ -163,24 +152,20 @@ echo "# $(grep -o '"events_ingested" [0-9]*\|"resyncs" [0-9]*\|"lost_pages" [0-9
 
 # Invalidation batching from the policy: the workload's changes share
 # syncs (64 to a group), and the ledger still equals the dump.
-kill "$dpid"
-wait "$dpid" 2>/dev/null
+stop_daemon
 sed 's/^{/{ "invalidation": { "batch_max_ops": 64, "batch_window_us": 200 },/' \
 	"$work/etc/good.json" >"$work/etc/batch.json"
-"$daemon" --backend=sim --sim-workload=churn --sim-rate=200000 --bus="$addr" \
-	--policy="$work/etc/batch.json" --state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
-dpid=$!
-reap "$dpid"
+start_daemon --sim-workload=churn --sim-rate=200000 --policy="$work/etc/batch.json"
 changes=0
-for _ in $(seq 100); do
+many_changes() {
 	v=$("${B[@]}" --timeout=5 call "${M[@]}" GetCounters 2>/dev/null)
 	d=$(sed -n 's/.*"donate" \([0-9]*\).*/\1/p' <<<"$v")
 	r=$(sed -n 's/.*"reclaim" \([0-9]*\).*/\1/p' <<<"$v")
 	syncs=$(sed -n 's/.*"syncs" \([0-9]*\).*/\1/p' <<<"$v")
 	changes=$((${d:-0} + ${r:-0}))
-	((changes >= 100000)) && break
-	sleep 0.1
-done
+	((changes >= 100000))
+}
+wait_for 120 many_changes
 ((changes >= 100000 && ${syncs:-0} > 0 && ${syncs:-0} * 16 < changes))
 check batched-syncs $? "batch_max_ops 64: ${syncs:-?} syncs for $changes changes"
 v=$("${B[@]}" --timeout=30 call "${M[@]}" CheckLedger 2>&1)

@@ -42,20 +42,6 @@ write_policy() {	# write_policy [METRICS-JSON]
 EOF
 }
 
-start_daemon() {
-	"$daemon" --backend=sim --bus="$addr" --policy="$work/etc/policy.json" \
-		--state-dir="$work/state" >>"$work/daemon.log" 2>&1 &
-	dpid=$!
-	reap "$dpid"
-	wait_daemon
-}
-
-stop_daemon() {
-	kill "$dpid" 2>/dev/null
-	wait "$dpid" 2>/dev/null
-	dpid=
-}
-
 inode() { stat -c %i "$1" 2>/dev/null; }
 
 # Wait up to $2 seconds for the file to get another inode than $3.
@@ -84,8 +70,9 @@ scrape() {
 print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' \
 		"http://127.0.0.1:$port/metrics"
 }
-up=1
-for _ in $(seq 100); do scrape >/dev/null 2>&1 && { up=0; break; }; sleep 0.1; done
+scrapes() { scrape >/dev/null 2>&1; }
+wait_for 60 scrapes
+up=$?
 check exporter-starts $up "$(basename "$exporter") $("$exporter" --version 2>&1 | head -1 | cut -d' ' -f3) on 127.0.0.1:$port"
 ((up)) && finish
 
@@ -164,7 +151,7 @@ write_policy "{ \"path\": \"$prom\", \"interval_s\": 1 }"
 start_daemon
 check daemon-starts $? "pkvm-iommud --backend=sim, metrics.path in $textdir, interval 1 s"
 [[ -n $dpid ]] || finish
-for _ in $(seq 40); do [[ -s $prom ]] && break; sleep 0.05; done
+wait_for 30 test -s "$prom"
 [[ -s $prom ]]; check file-written-at-start $? "$(basename "$prom") present right after start"
 
 "${B[@]}" call "${M[@]}" Donate ttu 0x90000000 0x4000 3 &&
@@ -179,12 +166,9 @@ gen=$("${B[@]}" get-property "${M[@]}" Generation | cut -d' ' -f2)
 ino=$(inode "$prom")
 wait_replaced "$prom" 3 "$ino"
 check file-replaced $? "inode $ino -> $(inode "$prom") within 3 s"
-ok=1
-for _ in $(seq 60); do
-	[[ $(om value "$prom" pkvm_iommu_ledger_generation) == "$gen" ]] && { ok=0; break; }
-	sleep 0.05
-done
-check file-current $ok "file shows generation $gen"
+file_at_generation() { [[ $(om value "$prom" pkvm_iommu_ledger_generation) == "$1" ]]; }
+wait_for 30 file_at_generation "$gen"
+check file-current $? "file shows generation $gen"
 
 # Repeated scrapes while the file is replaced: never an error, never half.
 bad=0

@@ -188,7 +188,7 @@ start_bus() {	# start_bus NAME [INCLUDE] -> pid in $REPLY
 	dbus-daemon --config-file="$work/$1.conf" --nofork --nopidfile 2>>"$work/dbus.log" &
 	REPLY=$!
 	reap "$REPLY"
-	for _ in $(seq 50); do [[ -S $work/$1 ]] && break; sleep 0.1; done
+	wait_for 30 test -S "$work/$1"
 	chmod 666 "$work/$1"
 }
 
@@ -240,20 +240,12 @@ with open(sys.argv[2], "w", buffering=1) as f:
 PY
 npid=$!
 reap "$npid"
-for _ in $(seq 50); do [[ -S $work/notify ]] && break; sleep 0.1; done
+wait_for 30 test -S "$work/notify"
 
-mkdir -p "$work/state"
-NOTIFY_SOCKET=$work/notify WATCHDOG_USEC=200000 \
-	"$dest/usr/sbin/pkvm-iommud" --backend=sim --bus="$addr" \
-	--policy="$dest/etc/pkvm-iommu/policy.json" --state-dir="$work/state" \
-	>"$work/daemon.log" 2>&1 &
-dpid=$!
-reap "$dpid"
+daemon=$dest/usr/sbin/pkvm-iommud
 M=(org.pkvm.Iommu1 /org/pkvm/Iommu1 org.pkvm.Iommu1.Manager)
-for _ in $(seq 100); do
-	busctl --address="$addr" --timeout=1 get-property "${M[@]}" Backend >/dev/null 2>&1 && break
-	sleep 0.1
-done
+NOTIFY_SOCKET=$work/notify WATCHDOG_USEC=200000 \
+	start_daemon --policy="$dest/etc/pkvm-iommu/policy.json"
 owner=$(dbus_call "$addr" GetNameOwner s org.pkvm.Iommu1 2>&1 | sed -n 's/^s "\(.*\)"$/\1/p')
 uid=$(dbus_call "$addr" GetConnectionUnixUser s "$owner" 2>&1)
 [[ -n $owner && $uid == "u 0" ]]
@@ -264,20 +256,20 @@ check root-owns $? "the installed pkvm-iommud owns org.pkvm.Iommu1 as ${owner:-n
 v=$(grep -m1 '^READY=1 | STATUS=sim backend' "$work/notify.log")
 check notify-ready $? "on \$NOTIFY_SOCKET: ${v:0:70}"
 t0=$(date +%s%N)
-for _ in $(seq 50); do
+pings() {
 	n=$(grep -c '^WATCHDOG=1$' "$work/notify.log")
-	((n >= 3)) && break
-	sleep 0.1
-done
+	((n >= $1))
+}
+wait_for 30 pings 3
 ms=$((($(date +%s%N) - t0) / 1000000))
 ((n >= 3))
 check watchdog $? "$n WATCHDOG=1 pings for a 0.2 s WATCHDOG_USEC (waited $ms ms)"
 kill -HUP "$dpid"
-for _ in $(seq 50); do
+reloaded() {
 	v=$(grep -E '^(RELOADING|READY)=1' "$work/notify.log" | tail -2 | cut -d' ' -f1 | tr '\n' ' ')
-	[[ $v == "RELOADING=1 READY=1 " ]] && break
-	sleep 0.1
-done
+	[[ $v == "RELOADING=1 READY=1 " ]]
+}
+wait_for 30 reloaded
 [[ $v == "RELOADING=1 READY=1 " ]] && kill -0 "$dpid"
 check reload-sighup $? "ExecReload's SIGHUP: the last reports are $v(still running)"
 

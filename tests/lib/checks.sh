@@ -130,6 +130,7 @@ wait_daemon() {	# wait_daemon: 0 once the Manager answers, 1 after 60 s
 # (a later --policy among ARGs wins), its output appended to
 # $work/daemon.log; $dpid is its pid. Returns wait_daemon's status.
 start_daemon() {
+	# shellcheck disable=SC2154 # $daemon is the sourcing test's
 	mkdir -p "$work/state"
 	"$daemon" --backend=sim --bus="$addr" --policy="$work/etc/policy.json" \
 		--state-dir="$work/state" "$@" >>"$work/daemon.log" 2>&1 &

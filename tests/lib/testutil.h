@@ -4,7 +4,24 @@
 #define PKVM_TESTS_TESTUTIL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
+/*
+ * Bounded waits poll a condition up to a deadline on the monotonic clock,
+ * never for a count of iterations or a fixed sleep; the deadline is one a
+ * machine several times slower or busier than ours still meets.
+ */
+#define TEST_WAIT_USEC (30 * 1000000ull)
+
+static inline uint64_t test_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /* Make room for one more element in a (ptr, nr, cap) array; -ENOMEM on failure. */
 static inline int grow_array(void **ptr, size_t nr, size_t *cap, size_t elem)

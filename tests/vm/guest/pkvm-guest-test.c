@@ -794,7 +794,7 @@ static int unload_module(void)
 
 	/* A reference may linger for a moment after the last close. */
 	while ((r = module_unload(MODULE_NAME)) == -EAGAIN || r == -EBUSY) {
-		if (++tries > 50)
+		if (++tries > 300)	/* 30 s: TCG guests are slow */
 			break;
 		usleep(100000);
 	}
@@ -803,8 +803,8 @@ static int unload_module(void)
 
 static void wait_bound(void)
 {
-	for (int i = 0; i < 100 && strcmp(smmu_driver(), SMMU_DRIVER); i++)
-		usleep(20000);
+	for (int i = 0; i < 1500 && strcmp(smmu_driver(), SMMU_DRIVER); i++)
+		usleep(20000);	/* up to 30 s: TCG guests are slow */
 }
 
 static void phase_load(void)
