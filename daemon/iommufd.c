@@ -21,34 +21,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/*
- * Newer uapi headers over older system ones: vfio.h of 7.x annotates a
- * flexible array with __counted_by, which linux/stddef.h defines only from
- * 6.7 on.
- */
-#include <linux/stddef.h>
-#ifndef __counted_by
-#define __counted_by(m)
-#endif
-/* bookworm (6.1) has no linux/iommufd.h at all. */
-#if __has_include(<linux/iommufd.h>)
-#include <linux/iommufd.h>
-#endif
-#include <linux/vfio.h>
-
+#include "iommufd_abi.h"
 /* The hyp core's decoder, built for user space through sim/pkvm_env.h. */
 #include "smmu_probe.h"
-
-#if defined(IOMMU_GET_HW_INFO) && defined(VFIO_DEVICE_BIND_IOMMUFD)
-#define HAVE_HW_INFO 1
-#else
-#define HAVE_HW_INFO 0
-#endif
-
-bool iommufd_have_hw_info(void)
-{
-	return HAVE_HW_INFO;
-}
 
 void iommufd_decode(struct iommufd_device *d)
 {
@@ -88,7 +63,6 @@ static void set_path(struct iommufd_report *r, const char *path)
 	snprintf(r->path, sizeof(r->path), "%s", path);
 }
 
-#if HAVE_HW_INFO
 static void dev_fail(struct iommufd_device *d, const char *step, int err)
 {
 	d->step = step;
@@ -97,8 +71,8 @@ static void dev_fail(struct iommufd_device *d, const char *step, int err)
 
 /* One IOMMU_GET_HW_INFO into *smmu; 0 or a positive errno. */
 static int get_hw_info(int iommufd, uint32_t dev_id,
-		       struct iommu_hw_info_arm_smmuv3 *smmu, uint32_t flags,
-		       uint32_t type, struct iommu_hw_info *info)
+		       struct iommufd_abi_hw_info_arm_smmuv3 *smmu, uint32_t flags,
+		       uint32_t type, struct iommufd_abi_hw_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
@@ -106,15 +80,15 @@ static int get_hw_info(int iommufd, uint32_t dev_id,
 	info->dev_id = dev_id;
 	info->data_len = sizeof(*smmu);
 	info->data_uptr = (uintptr_t)smmu;
-	info->in_data_type = type;
-	return ioctl(iommufd, IOMMU_GET_HW_INFO, info) ? errno : 0;
+	info->data_type = type;
+	return ioctl(iommufd, IOMMUFD_ABI_GET_HW_INFO, info) ? errno : 0;
 }
 
 static void probe_one(struct iommufd_device *d, int iommufd, int dirfd)
 {
-	struct iommu_hw_info_arm_smmuv3 smmu;
-	struct vfio_device_bind_iommufd bind;
-	struct iommu_hw_info info;
+	struct iommufd_abi_hw_info_arm_smmuv3 smmu;
+	struct iommufd_abi_vfio_bind bind;
+	struct iommufd_abi_hw_info info;
 	int fd, ret;
 
 	fd = openat(dirfd, d->name, O_RDWR | O_CLOEXEC);
@@ -123,29 +97,27 @@ static void probe_one(struct iommufd_device *d, int iommufd, int dirfd)
 
 	memset(&bind, 0, sizeof(bind));
 	/* The size every kernel with the cdev interface (6.6+) accepts. */
-	bind.argsz = offsetof(struct vfio_device_bind_iommufd, out_devid) +
+	bind.argsz = offsetof(struct iommufd_abi_vfio_bind, out_devid) +
 		     sizeof(bind.out_devid);
 	bind.iommufd = iommufd;
-	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+	if (ioctl(fd, IOMMUFD_ABI_VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
 		dev_fail(d, "VFIO_DEVICE_BIND_IOMMUFD", errno);
 		goto out;
 	}
 
 	memset(&smmu, 0, sizeof(smmu));
-#ifdef IOMMU_HW_INFO_FLAG_INPUT_TYPE
 	/* Ask for the SMMUv3 type explicitly where the kernel can take it... */
-	ret = get_hw_info(iommufd, bind.out_devid, &smmu, IOMMU_HW_INFO_FLAG_INPUT_TYPE,
-			  IOMMU_HW_INFO_TYPE_ARM_SMMUV3, &info);
+	ret = get_hw_info(iommufd, bind.out_devid, &smmu, IOMMUFD_ABI_HW_INFO_FLAG_INPUT_TYPE,
+			  IOMMUFD_ABI_HW_INFO_TYPE_ARM_SMMUV3, &info);
 	/* ...before 6.17 flags must be 0, and the driver's own type comes back. */
 	if (ret == EOPNOTSUPP)
-#endif
 		ret = get_hw_info(iommufd, bind.out_devid, &smmu, 0, 0, &info);
 	if (ret) {
 		dev_fail(d, "IOMMU_GET_HW_INFO", ret);
 		goto out;
 	}
-	d->hw_type = info.out_data_type;
-	if (info.out_data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+	d->hw_type = info.data_type;
+	if (info.data_type != IOMMUFD_ABI_HW_INFO_TYPE_ARM_SMMUV3) {
 		/* Type 0 (none): e.g. arm-smmu-v3 without ARM_SMMU_V3_IOMMUFD. */
 		dev_fail(d, "IOMMU_GET_HW_INFO", ENODEV);
 		d->wrong_type = true;
@@ -158,7 +130,6 @@ static void probe_one(struct iommufd_device *d, int iommufd, int dirfd)
 out:
 	close(fd);
 }
-#endif
 
 int iommufd_probe(struct iommufd_report *r, const char *dev_iommu,
 		  const char *vfio_dir)
@@ -187,12 +158,6 @@ int iommufd_probe(struct iommufd_report *r, const char *dev_iommu,
 		r->state = IOMMUFD_ERROR;
 		return -r->err;
 	}
-	if (!HAVE_HW_INFO) {
-		r->state = IOMMUFD_UNSUPPORTED;
-		set_path(r, dev_iommu);
-		goto out_iommufd;
-	}
-
 	set_path(r, vfio_dir);
 	dirfd = open(vfio_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
@@ -223,9 +188,7 @@ int iommufd_probe(struct iommufd_report *r, const char *dev_iommu,
 		len = strnlen(ents[i]->d_name, sizeof(d->name) - 1);
 		memcpy(d->name, ents[i]->d_name, len);
 		d->name[len] = '\0';
-#if HAVE_HW_INFO
 		probe_one(d, iommufd, dirfd);
-#endif
 		if (!d->err)
 			r->nr_ok++;
 	}
@@ -260,10 +223,6 @@ const char *iommufd_status(const struct iommufd_report *r, char *buf,
 	switch (r->state) {
 	case IOMMUFD_ABSENT:
 		PUT("absent: %s: %s", r->path, strerror(r->err));
-		break;
-	case IOMMUFD_UNSUPPORTED:
-		PUT("unsupported: %s present, but built without "
-		    "IOMMU_GET_HW_INFO (uapi headers older than 6.12)", r->path);
 		break;
 	case IOMMUFD_ERROR:
 		PUT("error: %s: %s", r->path, strerror(r->err));

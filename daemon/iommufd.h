@@ -5,9 +5,9 @@
  * core's own decoder (kmod/hyp/smmu_probe.h). Where the running kernel has
  * no /dev/iommu this is not an error: the report says so in its status.
  *
- * Builds against the iommufd/VFIO uapi of a kernel >= 6.12 (the headers
- * tests/daemon/fetch-iommufd-header.sh provides); against older headers it
- * still builds, and a probe of a present /dev/iommu reports "unsupported".
+ * The ioctls are declared in iommufd_abi.h, so the probe builds on any
+ * system headers; it needs a kernel >= 6.12 (IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
+ * to learn anything, and says what failed on an older one.
  */
 #ifndef PKVM_DAEMON_IOMMUFD_H
 #define PKVM_DAEMON_IOMMUFD_H
@@ -47,7 +47,6 @@ struct iommufd_device {
 
 enum iommufd_state {
 	IOMMUFD_ABSENT,		/* no /dev/iommu in this kernel */
-	IOMMUFD_UNSUPPORTED,	/* built without IOMMU_GET_HW_INFO */
 	IOMMUFD_ERROR,		/* /dev/iommu or the VFIO dir could not be used */
 	IOMMUFD_NO_DEVICES,	/* no VFIO device cdev to ask */
 	IOMMUFD_PROBED,		/* devices were asked: see dev[].err */
@@ -97,8 +96,5 @@ enum pkvm_split_policy iommufd_auto_split(const struct iommufd_report *r);
 
 /* Decode raw IDR0..5 (as IOMMU_GET_HW_INFO gives them) into d->smmu. */
 void iommufd_decode(struct iommufd_device *d);
-
-/* True when built with the iommufd uapi that has IOMMU_GET_HW_INFO. */
-bool iommufd_have_hw_info(void);
 
 #endif /* PKVM_DAEMON_IOMMUFD_H */

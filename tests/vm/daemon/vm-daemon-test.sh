@@ -49,9 +49,8 @@ fi
 # Second boot, same kernel: the kernel's own arm-smmu-v3 owns the SMMU, edu is
 # bound to vfio-pci, and the daemon's iommufd probe (daemon/iommufd.c) asks
 # IOMMU_GET_HW_INFO for real.
-hdr=$("$src/tests/daemon/fetch-iommufd-header.sh" "$out/iommufd-include")
 mkdir -p "$out/iommufd"
-aarch64-linux-gnu-gcc -static -std=gnu11 -O2 -D_GNU_SOURCE -I"$hdr" \
+aarch64-linux-gnu-gcc -static -std=gnu11 -O2 -D_GNU_SOURCE \
 	-I"$src/uapi" -I"$src/sim" -I"$src/kmod/hyp" -I"$src/daemon" \
 	-o "$out/iommufd/iommufd-probe" "$src/tests/vm/guest/iommufd/iommufd-probe.c" \
 	"$src/daemon/iommufd.c" "$src/kmod/hyp/smmu_probe.c"

@@ -15,8 +15,8 @@
  * Exit 0 when every line is "ok". With EXPECT_DEVICES, fewer SMMUv3 reports
  * than that is a failure (a bench that bound edu expects 1).
  *
- * Build (aarch64, static), HDR from tests/daemon/fetch-iommufd-header.sh:
- *   aarch64-linux-gnu-gcc -static -std=gnu11 -O2 -D_GNU_SOURCE -I$HDR \
+ * Build (aarch64, static; the ioctls come from daemon/iommufd_abi.h):
+ *   aarch64-linux-gnu-gcc -static -std=gnu11 -O2 -D_GNU_SOURCE \
  *     -Iuapi -Isim -Ikmod/hyp -Idaemon -o iommufd-probe \
  *     tests/vm/guest/iommufd/iommufd-probe.c daemon/iommufd.c \
  *     kmod/hyp/smmu_probe.c
