@@ -9,7 +9,7 @@
 
 int trace_push(struct trace *t, char kind, uint64_t addr, uint64_t len, uint16_t owner)
 {
-	if (GROW(t->ops, t->nr, t->cap))
+	if (GROW_ARRAY(t->ops, t->cap, t->nr + 1, 1024))
 		return -ENOMEM;
 	t->ops[t->nr++] = (struct trace_op){ addr, len, owner, kind };
 	return 0;

@@ -48,7 +48,7 @@ static void collect(const struct backend_event *ev, void *arg)
 {
 	struct evlog *l = arg;
 
-	ck_assert_int_eq(GROW(l->ev, l->nr, l->cap), 0);
+	ck_assert_int_eq(GROW_ARRAY(l->ev, l->cap, l->nr + 1, 1024), 0);
 	l->ev[l->nr++] = *ev;
 }
 

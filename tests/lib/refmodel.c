@@ -151,7 +151,7 @@ int ref_check(const struct refmodel *m, u32 op, u64 addr, u64 size, u32 owner)
 
 static void records_add(struct ref_records *rs, u64 addr, u64 size, u32 owner)
 {
-	if (GROW(rs->r, rs->nr, rs->cap))
+	if (GROW_ARRAY(rs->r, rs->cap, rs->nr + 1, 1024))
 		abort();
 	rs->r[rs->nr++] = (struct ref_record){ addr, size, owner };
 }

@@ -21,7 +21,7 @@ int opt_map_add(struct opt_map *m, uint64_t start, uint64_t end, uint32_t state)
 		last->end = end;
 		return 0;
 	}
-	if (GROW(m->runs, m->nr, m->cap))
+	if (GROW_ARRAY(m->runs, m->cap, m->nr + 1, 1024))
 		return -ENOMEM;
 	m->runs[m->nr++] = (struct opt_run){ start, end, state };
 	return 0;

@@ -9,7 +9,7 @@ static int add_leaf(const struct s2_leaf *leaf, void *arg)
 {
 	struct s2_snapshot *snap = arg;
 
-	if (GROW(snap->leaves, snap->nr, snap->cap))
+	if (GROW_ARRAY(snap->leaves, snap->cap, snap->nr + 1, 1024))
 		return -ENOMEM;
 	snap->leaves[snap->nr++] = *leaf;
 	return 0;
