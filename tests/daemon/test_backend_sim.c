@@ -13,7 +13,7 @@
 
 #include "backend_sim.h"
 #include "ledger.h"
-#include "testutil.h"
+#include "test_registry.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -139,7 +139,7 @@ static const struct ledger_run *find_run(const struct ledger_run *runs, size_t n
 
 /* ---- tests ---- */
 
-START_TEST(info_default_machine)
+TEST("sim", info_default_machine)
 {
 	struct pkvm_iommu_smmu_info si;
 	struct pkvm_iommu_stats st;
@@ -200,7 +200,7 @@ START_TEST(info_default_machine)
 }
 END_TEST
 
-START_TEST(info_smmu_variant)
+TEST("sim", info_smmu_variant)
 {
 	struct backend_sim_options o;
 	struct pkvm_iommu_smmu_info si;
@@ -251,7 +251,7 @@ START_TEST(info_smmu_variant)
 }
 END_TEST
 
-START_TEST(stream_set_get_and_errors)
+TEST("sim", stream_set_get_and_errors)
 {
 	struct backend_sim_options o;
 	struct evlog log = { 0 };
@@ -300,7 +300,7 @@ START_TEST(stream_set_get_and_errors)
 }
 END_TEST
 
-START_TEST(donate_shows_in_dump)
+TEST("sim", donate_shows_in_dump)
 {
 	struct backend *b = open_with(NULL);
 	struct ledger_run *runs = NULL;
@@ -355,7 +355,7 @@ START_TEST(donate_shows_in_dump)
 }
 END_TEST
 
-START_TEST(events_in_order)
+TEST("sim", events_in_order)
 {
 	struct backend *b = open_with(NULL);
 	uint64_t base = 0x880000000ull;
@@ -410,7 +410,7 @@ static void churn_and_feed(struct backend *b, struct feeder *f, enum backend_sim
 	}
 }
 
-START_TEST(churn_ledger_matches_dump)
+TEST("sim", churn_ledger_matches_dump)
 {
 	struct backend_sim_options o;
 	struct feeder f = { 0 };
@@ -462,7 +462,7 @@ END_TEST
  * group means about one sync per 64 changes, and the ledger fed from the
  * events still equals the table's dump exactly.
  */
-START_TEST(batched_workload_shares_syncs)
+TEST("sim", batched_workload_shares_syncs)
 {
 	struct pkvm_iommu_stats st0, st1;
 	struct feeder f = { 0 };
@@ -503,7 +503,7 @@ START_TEST(batched_workload_shares_syncs)
 }
 END_TEST
 
-START_TEST(overflow_then_resync)
+TEST("sim", overflow_then_resync)
 {
 	struct backend_sim_options o;
 	struct feeder f = { 0 };
@@ -546,7 +546,7 @@ START_TEST(overflow_then_resync)
 }
 END_TEST
 
-START_TEST(dma_to_donated_page_faults)
+TEST("sim", dma_to_donated_page_faults)
 {
 	struct backend_sim_options o;
 	struct pkvm_iommu_smmu_info si;
@@ -588,7 +588,7 @@ START_TEST(dma_to_donated_page_faults)
 }
 END_TEST
 
-START_TEST(blocked_stream_reaches_nothing)
+TEST("sim", blocked_stream_reaches_nothing)
 {
 	struct backend *b = open_with(NULL);
 	uint64_t page = 0x880000000ull + 5 * MiB;
@@ -623,7 +623,7 @@ START_TEST(blocked_stream_reaches_nothing)
 }
 END_TEST
 
-START_TEST(free_and_reopen)
+TEST("sim", free_and_reopen)
 {
 	struct backend_sim_options o;
 	struct backend *other = NULL;
@@ -666,7 +666,7 @@ START_TEST(free_and_reopen)
 }
 END_TEST
 
-START_TEST(workload_names)
+TEST("sim", workload_names)
 {
 	enum backend_sim_workload w;
 
@@ -683,23 +683,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("backend_sim");
-	TCase *tc = tcase_create("sim");
-
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, info_default_machine);
-	tcase_add_test(tc, info_smmu_variant);
-	tcase_add_test(tc, stream_set_get_and_errors);
-	tcase_add_test(tc, donate_shows_in_dump);
-	tcase_add_test(tc, events_in_order);
-	tcase_add_test(tc, churn_ledger_matches_dump);
-	tcase_add_test(tc, overflow_then_resync);
-	tcase_add_test(tc, batched_workload_shares_syncs);
-	tcase_add_test(tc, dma_to_donated_page_faults);
-	tcase_add_test(tc, blocked_stream_reaches_nothing);
-	tcase_add_test(tc, free_and_reopen);
-	tcase_add_test(tc, workload_names);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("backend_sim",
+			TCASE("sim", .teardown = teardown, .timeout = 300));
 }

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "testutil.h"
+#include "test_registry.h"
 
 #define NOBODY 65534
 #define DONATE_ADDR 0x8c0000000ull	/* 1 GiB into the sim's second region */
@@ -257,7 +257,7 @@ static uint32_t get_u32(const char *path, const char *iface, const char *prop)
 
 /* ---- Manager properties ---- */
 
-START_TEST(manager_getall)
+TEST("bus", manager_getall)
 {
 	static const struct { const char *name, *type; } want[] = {
 		{ "Backend", "s" }, { "AbiVersion", "u" }, { "Version", "s" },
@@ -351,7 +351,7 @@ START_TEST(manager_getall)
 }
 END_TEST
 
-START_TEST(manager_counters)
+TEST("bus", manager_counters)
 {
 	static const char *const want[] = {
 		"donate", "reclaim", "share", "unshare", "errors", "desc_writes", "tlbi_ranges",
@@ -394,7 +394,7 @@ END_TEST
 
 /* ---- SMMU objects ---- */
 
-START_TEST(smmu_object)
+TEST("bus", smmu_object)
 {
 	static const char path[] = DAEMON_OBJECT_PATH "/smmu0";
 	sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -466,7 +466,7 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-START_TEST(stream_set_policy)
+TEST("bus", stream_set_policy)
 {
 	static const char path[] = DAEMON_OBJECT_PATH "/smmu0/stream5";
 	sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -535,7 +535,7 @@ static void expect_error(const char *name, int r, sd_bus_error *err)
 	sd_bus_error_free(err);
 }
 
-START_TEST(invalid_args)
+TEST("bus", invalid_args)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	int r;
@@ -569,7 +569,7 @@ static int on_mgr_changed(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-START_TEST(split_policy)
+TEST("bus", split_policy)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_slot *slot = NULL;
@@ -611,7 +611,7 @@ static int on_donations(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-START_TEST(donate_signal)
+TEST("bus", donate_signal)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	sd_bus_slot *slot = NULL;
@@ -706,7 +706,7 @@ START_TEST(donate_signal)
 }
 END_TEST
 
-START_TEST(not_in_test_mode)
+TEST("bus", not_in_test_mode)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	int r;
@@ -719,7 +719,7 @@ START_TEST(not_in_test_mode)
 }
 END_TEST
 
-START_TEST(reload_policy)
+TEST("bus", reload_policy)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	FILE *f = fopen(policy_path, "w");
@@ -803,7 +803,7 @@ static int unprivileged_client(void)
 	return 0;
 }
 
-START_TEST(unprivileged_denied)
+TEST("bus", unprivileged_denied)
 {
 	pid_t pid;
 	int status;
@@ -827,8 +827,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("daemon_bus");
-	TCase *tc = tcase_create("bus");
 	int ret;
 
 	/* One private bus and one sim daemon for every test (one sim at a time). */
@@ -837,19 +835,7 @@ int main(void)
 	client = connect_bus();
 	wait_for_name(client);
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, manager_getall);
-	tcase_add_test(tc, manager_counters);
-	tcase_add_test(tc, smmu_object);
-	tcase_add_test(tc, stream_set_policy);
-	tcase_add_test(tc, invalid_args);
-	tcase_add_test(tc, split_policy);
-	tcase_add_test(tc, donate_signal);
-	tcase_add_test(tc, not_in_test_mode);
-	tcase_add_test(tc, reload_policy);
-	tcase_add_test(tc, unprivileged_denied);
-	suite_add_tcase(s, tc);
-	ret = run_suite(s);
+	ret = TEST_RUN("daemon_bus", TCASE("bus", .timeout = 60));
 
 	sd_bus_flush_close_unref(client);
 	stop_server();

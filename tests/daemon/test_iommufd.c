@@ -8,7 +8,7 @@
  * A real IOMMU_GET_HW_INFO runs in the VM bench (tests/vm).
  */
 #include <check.h>
-#include "testutil.h"
+#include "test_registry.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,7 +75,7 @@ static void report_with(struct iommufd_report *r, const uint32_t *idr3s,
 
 /* ---- status without iommufd ---- */
 
-START_TEST(absent_dev_iommu)
+TEST("probe", absent_dev_iommu)
 {
 	struct iommufd_report r;
 	char buf[256];
@@ -89,7 +89,7 @@ START_TEST(absent_dev_iommu)
 }
 END_TEST
 
-START_TEST(host_dev_iommu)
+TEST("probe", host_dev_iommu)
 {
 	/* Whatever this machine has, a probe of the real paths never fails. */
 	struct iommufd_report r;
@@ -103,7 +103,7 @@ START_TEST(host_dev_iommu)
 }
 END_TEST
 
-START_TEST(no_vfio_cdevs)
+TEST("probe", no_vfio_cdevs)
 {
 	struct iommufd_report r;
 	char buf[256], want[256], missing[128];
@@ -134,7 +134,7 @@ START_TEST(no_vfio_cdevs)
 }
 END_TEST
 
-START_TEST(vfio_dir_not_a_dir)
+TEST("probe", vfio_dir_not_a_dir)
 {
 	struct iommufd_report r;
 	char buf[256], want[256], file[128];
@@ -150,7 +150,7 @@ START_TEST(vfio_dir_not_a_dir)
 }
 END_TEST
 
-START_TEST(per_device_errors)
+TEST("probe", per_device_errors)
 {
 	struct iommufd_report r;
 	char buf[512];
@@ -190,7 +190,7 @@ START_TEST(per_device_errors)
 }
 END_TEST
 
-START_TEST(status_mixed_and_truncated)
+TEST("probe", status_mixed_and_truncated)
 {
 	struct iommufd_report r;
 	const uint32_t idr3[] = { QEMU_IDR3, QEMU_IDR3 };
@@ -225,7 +225,7 @@ END_TEST
 
 /* ---- decoding ---- */
 
-START_TEST(decode_qemu_smmuv3)
+TEST("decode", decode_qemu_smmuv3)
 {
 	struct iommufd_device d = { .name = "vfio0" };
 
@@ -257,7 +257,7 @@ START_TEST(decode_qemu_smmuv3)
 }
 END_TEST
 
-START_TEST(decode_variants)
+TEST("decode", decode_variants)
 {
 	struct iommufd_device d = { .name = "vfio0" };
 
@@ -287,7 +287,7 @@ END_TEST
 
 /* ---- auto split ---- */
 
-START_TEST(auto_split)
+TEST("decode", auto_split)
 {
 	struct iommufd_report r;
 	const uint32_t bbml2[] = { QEMU_IDR3, QEMU_IDR3, QEMU_IDR3 };
@@ -307,7 +307,7 @@ START_TEST(auto_split)
 }
 END_TEST
 
-START_TEST(auto_split_agrees_with_hyp)
+TEST("decode", auto_split_agrees_with_hyp)
 {
 	/* Every BBML level: the daemon's rule is the hyp core's rule. */
 	for (uint32_t bbml = 0; bbml < 4; bbml++) {
@@ -323,28 +323,9 @@ START_TEST(auto_split_agrees_with_hyp)
 }
 END_TEST
 
-static Suite *iommufd_suite(void)
-{
-	Suite *s = suite_create("iommufd");
-	TCase *tc = tcase_create("probe");
-
-	tcase_add_test(tc, absent_dev_iommu);
-	tcase_add_test(tc, host_dev_iommu);
-	tcase_add_test(tc, no_vfio_cdevs);
-	tcase_add_test(tc, vfio_dir_not_a_dir);
-	tcase_add_test(tc, per_device_errors);
-	tcase_add_test(tc, status_mixed_and_truncated);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("decode");
-	tcase_add_test(tc, decode_qemu_smmuv3);
-	tcase_add_test(tc, decode_variants);
-	tcase_add_test(tc, auto_split);
-	tcase_add_test(tc, auto_split_agrees_with_hyp);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(iommufd_suite());
+	return TEST_RUN("iommufd",
+			TCASE("probe"),
+			TCASE("decode"));
 }

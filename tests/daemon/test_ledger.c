@@ -8,7 +8,7 @@
  * repaired by reconcile.
  */
 #include <check.h>
-#include "testutil.h"
+#include "test_registry.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,7 +94,7 @@ static int next(struct ledger *l, enum pkvm_iommu_op_code op, uint64_t addr, uin
 
 /* ---- sequences ---- */
 
-START_TEST(apply_sequence_exact_runs)
+TEST("events", apply_sequence_exact_runs)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 
@@ -133,7 +133,7 @@ START_TEST(apply_sequence_exact_runs)
 }
 END_TEST
 
-START_TEST(split_and_merge_round_trip)
+TEST("events", split_and_merge_round_trip)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 	const struct ledger_run one[] = { R(0x40, 32, G1) };
@@ -178,7 +178,7 @@ START_TEST(split_and_merge_round_trip)
 }
 END_TEST
 
-START_TEST(share_unshare)
+TEST("events", share_unshare)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 	uint32_t owner;
@@ -242,7 +242,7 @@ struct bad {
 	const char *why;
 };
 
-START_TEST(refusals_leave_ledger_unchanged)
+TEST("events", refusals_leave_ledger_unchanged)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new_with_history(8);
 	static const struct bad bad[] = {
@@ -327,7 +327,7 @@ static struct ledger *base(void)
 	return l;
 }
 
-START_TEST(reconcile_identical)
+TEST("reconcile", reconcile_identical)
 {
 	_cleanup_ledger_ struct ledger *l = base();
 	const struct ledger_run dump[] = { S(0x30, 4), R(0x10, 16, G1), R(0x20, 8, G2) };
@@ -341,7 +341,7 @@ START_TEST(reconcile_identical)
 }
 END_TEST
 
-START_TEST(reconcile_lost_donate)
+TEST("reconcile", reconcile_lost_donate)
 {
 	_cleanup_ledger_ struct ledger *l = base();
 	/* Lost: donate G1 [0x08, +8) (merges with the G1 run), donate HYP [0x40, +2). */
@@ -365,7 +365,7 @@ START_TEST(reconcile_lost_donate)
 }
 END_TEST
 
-START_TEST(reconcile_lost_reclaim)
+TEST("reconcile", reconcile_lost_reclaim)
 {
 	_cleanup_ledger_ struct ledger *l = base();
 	/* Lost: reclaim of G1's middle [0x14, +4), all of G2, unshare [0x32, +2). */
@@ -381,7 +381,7 @@ START_TEST(reconcile_lost_reclaim)
 }
 END_TEST
 
-START_TEST(reconcile_changed_owner)
+TEST("reconcile", reconcile_changed_owner)
 {
 	_cleanup_ledger_ struct ledger *l = base();
 	/*
@@ -403,7 +403,7 @@ START_TEST(reconcile_changed_owner)
 }
 END_TEST
 
-START_TEST(reconcile_unsorted_unmerged)
+TEST("reconcile", reconcile_unsorted_unmerged)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 	const struct ledger_run dump[] = {
@@ -424,7 +424,7 @@ START_TEST(reconcile_unsorted_unmerged)
 }
 END_TEST
 
-START_TEST(reconcile_bad_dump_leaves_ledger_unchanged)
+TEST("reconcile", reconcile_bad_dump_leaves_ledger_unchanged)
 {
 	_cleanup_ledger_ struct ledger *l = base();
 	static const struct {
@@ -481,7 +481,7 @@ static int stop_at_second(const struct ledger_run *r, void *arg)
 	return ++*(int *)arg == 2 ? 7 : 0;
 }
 
-START_TEST(owner_totals_and_iteration)
+TEST("events", owner_totals_and_iteration)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 	struct owner_seen s = { 0 };
@@ -506,7 +506,7 @@ START_TEST(owner_totals_and_iteration)
 }
 END_TEST
 
-START_TEST(history_ring)
+TEST("events", history_ring)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new_with_history(4);
 	_cleanup_ledger_ struct ledger *none = ledger_new_with_history(0);
@@ -769,7 +769,7 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-START_TEST(property_million_events)
+TEST("property", property_million_events)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 	struct ref *m = calloc(1, sizeof(*m)), *old = calloc(1, sizeof(*old));
@@ -868,7 +868,7 @@ END_TEST
  * Throughput on a big tree: half a million single-page runs (no merging
  * possible), then all reclaimed in a scrambled order. Printed, not asserted.
  */
-START_TEST(throughput_big_tree)
+TEST("property", throughput_big_tree)
 {
 	_cleanup_ledger_ struct ledger *l = ledger_new();
 	const uint64_t n = 1u << 19;
@@ -899,30 +899,11 @@ END_TEST
 int main(void)
 {
 	const char *s = getenv("PKVM_SEED");
-	Suite *su = suite_create("ledger");
-	TCase *tc = tcase_create("events");
-	TCase *rc = tcase_create("reconcile");
-	TCase *pc = tcase_create("property");
 
 	seed = s ? strtoull(s, NULL, 0) : 0x1ed6e2026ull;
 	printf("ledger seed 0x%" PRIx64 " (replay with PKVM_SEED)\n", seed);
-	tcase_add_test(tc, apply_sequence_exact_runs);
-	tcase_add_test(tc, split_and_merge_round_trip);
-	tcase_add_test(tc, share_unshare);
-	tcase_add_test(tc, refusals_leave_ledger_unchanged);
-	tcase_add_test(tc, owner_totals_and_iteration);
-	tcase_add_test(tc, history_ring);
-	tcase_add_test(rc, reconcile_identical);
-	tcase_add_test(rc, reconcile_lost_donate);
-	tcase_add_test(rc, reconcile_lost_reclaim);
-	tcase_add_test(rc, reconcile_changed_owner);
-	tcase_add_test(rc, reconcile_unsorted_unmerged);
-	tcase_add_test(rc, reconcile_bad_dump_leaves_ledger_unchanged);
-	tcase_set_timeout(pc, 600);
-	tcase_add_test(pc, property_million_events);
-	tcase_add_test(pc, throughput_big_tree);
-	suite_add_tcase(su, tc);
-	suite_add_tcase(su, rc);
-	suite_add_tcase(su, pc);
-	return run_suite(su);
+	return TEST_RUN("ledger",
+			TCASE("events"),
+			TCASE("reconcile"),
+			TCASE("property", .timeout = 600));
 }

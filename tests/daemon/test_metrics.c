@@ -23,7 +23,7 @@
 #include "daemon.h"
 #include "metrics.h"
 #include "metrics_export.h"
-#include "testutil.h"
+#include "test_registry.h"
 
 #define PAGE 4096ull
 #define DONATE_ADDR 0x8c0000000ull	/* 1 GiB into the sim's second region */
@@ -200,7 +200,7 @@ static char *render(const struct metrics_state *st)
 
 /* ---- a known state ---- */
 
-START_TEST(known_state)
+TEST("render", known_state)
 {
 	struct metrics_counter counters[] = {
 		{ "donate", 7 }, { "errors", 2 }, { "table_pages", 3 }, { "pool_free", 100 },
@@ -298,7 +298,7 @@ START_TEST(known_state)
 }
 END_TEST
 
-START_TEST(empty_state)
+TEST("render", empty_state)
 {
 	struct metrics_state st = { .version = "0", .backend = "sim" };
 	char *t = render(&st);
@@ -314,7 +314,7 @@ START_TEST(empty_state)
 }
 END_TEST
 
-START_TEST(canonical_le)
+TEST("render", canonical_le)
 {
 	static const struct { double v; const char *s; } cases[] = {
 		{ 1023e-9, "1.023e-06" }, { 131071e-9, "0.000131071" }, { 4.294967295, "4.294967295" },
@@ -376,7 +376,7 @@ static int check_counter(const char *name, uint64_t value, void *arg)
 	return 0;
 }
 
-START_TEST(every_counter_exported)
+TEST("daemon", every_counter_exported)
 {
 	struct stream_state *s;
 	char *t = NULL, line[128];
@@ -459,7 +459,7 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-START_TEST(write_atomic)
+TEST("render", write_atomic)
 {
 	char dir[600], path[700], missing[700];
 	struct stat st;
@@ -504,7 +504,7 @@ static bool wait_replaced(const char *path, ino_t old, unsigned int ms)
 	return false;
 }
 
-START_TEST(export_follows_policy)
+TEST("daemon", export_follows_policy)
 {
 	char dir[600], a[700], b[700], bad[700];
 	ino_t ino;
@@ -576,7 +576,7 @@ START_TEST(export_follows_policy)
 }
 END_TEST
 
-START_TEST(reload_moves_export)
+TEST("daemon", reload_moves_export)
 {
 	char dir[600], pol[700], path[700];
 	struct policy_errors errs = { 0 };
@@ -620,29 +620,16 @@ static void rm_rf(const char *dir)
 
 int main(void)
 {
-	Suite *s = suite_create("metrics");
-	TCase *tc = tcase_create("render");
-	TCase *td = tcase_create("daemon");
 	int ret;
 
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, known_state);
-	tcase_add_test(tc, empty_state);
-	tcase_add_test(tc, canonical_le);
-	tcase_add_test(tc, write_atomic);
-	suite_add_tcase(s, tc);
 	/* One sim backend per process: a failed test must still close it. */
-	tcase_set_timeout(td, 60);
-	tcase_add_checked_fixture(td, NULL, daemon_down);
-	tcase_add_test(td, every_counter_exported);
-	tcase_add_test(td, export_follows_policy);
-	tcase_add_test(td, reload_moves_export);
-	suite_add_tcase(s, td);
-	ret = run_suite(s);
+	ret = TEST_RUN("metrics",
+		       TCASE("render", .timeout = 60),
+		       TCASE("daemon", .teardown = daemon_down, .timeout = 60));
 	rm_rf(tmpdir);
 	return ret;
 }

@@ -13,7 +13,7 @@
  * in the QEMU guest of tests/vm.
  */
 #include <check.h>
-#include "testutil.h"
+#include "test_registry.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,7 +146,7 @@ static const enum pad_mode pads[] = { PAD_KERNEL, PAD_NONE, PAD_ALWAYS };
 
 /* ---- events ---- */
 
-START_TEST(event_range_kinds)
+TEST("events", event_range_kinds)
 {
 	static const struct { uint8_t cmd; uint32_t kind; } k[] = {
 		{ PKVM_IOMMU_CMD_EVT_DONATE, PKVM_IOMMU_OP_DONATE },
@@ -173,7 +173,7 @@ START_TEST(event_range_kinds)
 }
 END_TEST
 
-START_TEST(event_fault)
+TEST("events", event_fault)
 {
 	for (size_t p = 0; p < 3; p++) {
 		struct backend_event ev;
@@ -191,7 +191,7 @@ START_TEST(event_fault)
 }
 END_TEST
 
-START_TEST(event_policy)
+TEST("events", event_policy)
 {
 	struct backend_event ev;
 
@@ -212,7 +212,7 @@ START_TEST(event_policy)
 END_TEST
 
 /* The kernel's layout really has PAD attributes in it, and they parse. */
-START_TEST(event_kernel_pad_present)
+TEST("events", event_kernel_pad_present)
 {
 	struct nl_msg *m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 2,
 				     PAD_KERNEL, 0);
@@ -237,7 +237,7 @@ START_TEST(event_kernel_pad_present)
 }
 END_TEST
 
-START_TEST(event_missing_attrs)
+TEST("events", event_missing_attrs)
 {
 	static const int range_need[] = { PKVM_IOMMU_A_GENERATION, PKVM_IOMMU_A_ADDR,
 					  PKVM_IOMMU_A_LEN, PKVM_IOMMU_A_OWNER };
@@ -266,7 +266,7 @@ START_TEST(event_missing_attrs)
 }
 END_TEST
 
-START_TEST(event_wrong_sizes)
+TEST("events", event_wrong_sizes)
 {
 	struct backend_event ev;
 	struct nl_msg *m;
@@ -319,7 +319,7 @@ START_TEST(event_wrong_sizes)
 }
 END_TEST
 
-START_TEST(event_unknown_cmd)
+TEST("events", event_unknown_cmd)
 {
 	struct backend_event ev;
 	static const uint8_t cmds[] = { PKVM_IOMMU_CMD_UNSPEC, PKVM_IOMMU_CMD_LEDGER_GET,
@@ -333,7 +333,7 @@ START_TEST(event_unknown_cmd)
 END_TEST
 
 /* A newer module may add attributes: ignored, also beyond A_MAX. */
-START_TEST(event_unknown_attr_ignored)
+TEST("events", event_unknown_attr_ignored)
 {
 	struct backend_event ev;
 	struct nl_msg *m = range_msg(PKVM_IOMMU_CMD_EVT_RECLAIM, 9, 0x2000, 0x3000, 1,
@@ -350,7 +350,7 @@ END_TEST
 
 /* ---- ledger runs and the dump collector ---- */
 
-START_TEST(ledger_run_parse)
+TEST("dump", ledger_run_parse)
 {
 	struct ledger_run run;
 	uint64_t gen = 0;
@@ -397,7 +397,7 @@ static void add_run(struct nl_dump *d, uint64_t gen, uint64_t addr, uint32_t own
 	nlmsg_free(m);
 }
 
-START_TEST(dump_same_generation)
+TEST("dump", dump_same_generation)
 {
 	struct nl_dump d;
 	struct ledger_run *runs = NULL;
@@ -421,7 +421,7 @@ START_TEST(dump_same_generation)
 }
 END_TEST
 
-START_TEST(dump_differing_generation)
+TEST("dump", dump_differing_generation)
 {
 	struct nl_dump d;
 	struct ledger_run *runs = NULL;
@@ -450,7 +450,7 @@ START_TEST(dump_differing_generation)
 }
 END_TEST
 
-START_TEST(dump_empty_and_bad)
+TEST("dump", dump_empty_and_bad)
 {
 	struct nl_dump d;
 	struct ledger_run *runs = (void *)1;
@@ -530,7 +530,7 @@ static int send_to(int fd, struct nl_msg *m, uint32_t pid, uint32_t groups)
 	return r < 0 ? errno : 0;
 }
 
-START_TEST(drain_delivers_in_order_and_skips_foreign)
+TEST("drain", drain_delivers_in_order_and_skips_foreign)
 {
 	int rx = usersock(0), tx = usersock(0);
 	static struct got g;
@@ -586,7 +586,7 @@ END_TEST
  * with a small rcvbuf: the overflow is -ENOBUFS, after the events that
  * survived are delivered, and the next drain is clean.
  */
-START_TEST(drain_overflow_enobufs)
+TEST("drain", drain_overflow_enobufs)
 {
 	int rx = usersock(1), tx = usersock(0);
 	int group = 1, off = 0;
@@ -626,7 +626,7 @@ END_TEST
 
 /* ---- opening the kernel backend without the module ---- */
 
-START_TEST(open_missing_device)
+TEST("open", open_missing_device)
 {
 	char err[256] = "";
 	struct backend_kernel_options o = {
@@ -642,7 +642,7 @@ START_TEST(open_missing_device)
 }
 END_TEST
 
-START_TEST(open_not_a_device)
+TEST("open", open_not_a_device)
 {
 	char err[256] = "";
 	struct backend_kernel_options o = { .device = "/dev/null", .errbuf = err,
@@ -656,7 +656,7 @@ START_TEST(open_not_a_device)
 }
 END_TEST
 
-START_TEST(strerror_hints)
+TEST("open", strerror_hints)
 {
 	ck_assert_ptr_nonnull(strstr(backend_kernel_strerror_hint(-ENODEV), "module not loaded"));
 	ck_assert_ptr_nonnull(strstr(backend_kernel_strerror_hint(ENOENT), "module not loaded"));
@@ -669,32 +669,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("nl_events");
-	TCase *ev = tcase_create("events");
-	TCase *dump = tcase_create("dump");
-	TCase *drain = tcase_create("drain");
-	TCase *open = tcase_create("open");
-
-	tcase_add_test(ev, event_range_kinds);
-	tcase_add_test(ev, event_fault);
-	tcase_add_test(ev, event_policy);
-	tcase_add_test(ev, event_kernel_pad_present);
-	tcase_add_test(ev, event_missing_attrs);
-	tcase_add_test(ev, event_wrong_sizes);
-	tcase_add_test(ev, event_unknown_cmd);
-	tcase_add_test(ev, event_unknown_attr_ignored);
-	tcase_add_test(dump, ledger_run_parse);
-	tcase_add_test(dump, dump_same_generation);
-	tcase_add_test(dump, dump_differing_generation);
-	tcase_add_test(dump, dump_empty_and_bad);
-	tcase_add_test(drain, drain_delivers_in_order_and_skips_foreign);
-	tcase_add_test(drain, drain_overflow_enobufs);
-	tcase_add_test(open, open_missing_device);
-	tcase_add_test(open, open_not_a_device);
-	tcase_add_test(open, strerror_hints);
-	suite_add_tcase(s, ev);
-	suite_add_tcase(s, dump);
-	suite_add_tcase(s, drain);
-	suite_add_tcase(s, open);
-	return run_suite(s);
+	return TEST_RUN("nl_events",
+			TCASE("events"),
+			TCASE("dump"),
+			TCASE("drain"),
+			TCASE("open"));
 }

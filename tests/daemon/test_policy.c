@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "policy.h"
-#include "testutil.h"
+#include "test_registry.h"
 
 static const char *pfile(const char *name)
 {
@@ -113,7 +113,7 @@ static void expect_pci(const struct pkvm_stream_rule *r, const char *pci,
 /* Good files                                                          */
 /* ------------------------------------------------------------------ */
 
-START_TEST(test_defaults)
+TEST("good", defaults)
 {
 	_cleanup_policy_ struct pkvm_policy d, m = { 0 };
 
@@ -127,7 +127,7 @@ START_TEST(test_defaults)
 }
 END_TEST
 
-START_TEST(test_good_full)
+TEST("good", good_full)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 
@@ -151,7 +151,7 @@ START_TEST(test_good_full)
 }
 END_TEST
 
-START_TEST(test_good_presplit)
+TEST("good", good_presplit)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 
@@ -163,7 +163,7 @@ START_TEST(test_good_presplit)
 }
 END_TEST
 
-START_TEST(test_good_pci)
+TEST("good", good_pci)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 
@@ -178,7 +178,7 @@ START_TEST(test_good_pci)
 }
 END_TEST
 
-START_TEST(test_good_empty_sections)
+TEST("good", good_empty_sections)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 }, d;
 
@@ -188,7 +188,7 @@ START_TEST(test_good_empty_sections)
 }
 END_TEST
 
-START_TEST(test_good_limits)
+TEST("good", good_limits)
 {
 	_cleanup_policy_ struct pkvm_policy hi = { 0 }, lo = { 0 };
 
@@ -305,7 +305,7 @@ static const struct bad {
 			      "$.fault_limit.quarantine: expected true or false, got string \"no\"" } },
 };
 
-START_TEST(test_bad_file)
+TEST_LOOP("bad", bad_file, 0, sizeof(bad_files) / sizeof(bad_files[0]))
 {
 	const struct bad *b = &bad_files[_i];
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
@@ -327,7 +327,7 @@ START_TEST(test_bad_file)
 END_TEST
 
 /* Every bad-*.json has an entry above, so none goes untested. */
-START_TEST(test_bad_files_all_listed)
+TEST("bad", bad_files_all_listed)
 {
 	size_t nr, i, k;
 	char **names = list_files("bad-", &nr);
@@ -345,7 +345,7 @@ START_TEST(test_bad_files_all_listed)
 }
 END_TEST
 
-START_TEST(test_many_errors)
+TEST("bad", many_errors)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 	struct policy_errors e;
@@ -362,7 +362,7 @@ END_TEST
 /* API promises                                                        */
 /* ------------------------------------------------------------------ */
 
-START_TEST(test_all_or_nothing)
+TEST("api", all_or_nothing)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 }, snap = { 0 };
 	struct pkvm_stream_rule *streams;
@@ -389,7 +389,7 @@ START_TEST(test_all_or_nothing)
 }
 END_TEST
 
-START_TEST(test_parse_string)
+TEST("api", parse_string)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 	struct policy_errors e;
@@ -409,7 +409,7 @@ START_TEST(test_parse_string)
 }
 END_TEST
 
-START_TEST(test_load_io_errors)
+TEST("api", load_io_errors)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 	char dir[] = "/tmp/policy-test-XXXXXX", file[PATH_MAX];
@@ -445,7 +445,7 @@ START_TEST(test_load_io_errors)
 }
 END_TEST
 
-START_TEST(test_roundtrip)
+TEST("api", roundtrip)
 {
 	size_t nr, i;
 	char **names = list_files("good-", &nr);
@@ -470,7 +470,7 @@ START_TEST(test_roundtrip)
 END_TEST
 
 /* The canonical text itself, pinned: what the daemon writes under /var/lib. */
-START_TEST(test_canonical_text)
+TEST("api", canonical_text)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
 	size_t len;
@@ -484,7 +484,7 @@ START_TEST(test_canonical_text)
 }
 END_TEST
 
-START_TEST(test_equal_and_copy)
+TEST("api", equal_and_copy)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 }, q = { 0 };
 	struct pkvm_stream_rule tmp;
@@ -514,7 +514,7 @@ START_TEST(test_equal_and_copy)
 }
 END_TEST
 
-START_TEST(test_set_stream)
+TEST("api", set_stream)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 }, q = { 0 };
 	char *t;
@@ -534,7 +534,7 @@ START_TEST(test_set_stream)
 }
 END_TEST
 
-START_TEST(test_names)
+TEST("api", action_and_split_names)
 {
 	ck_assert_str_eq(policy_action_name(PKVM_STREAM_BLOCK), "block");
 	ck_assert_str_eq(policy_action_name(PKVM_STREAM_ISOLATE), "isolate");
@@ -570,7 +570,7 @@ static size_t dir_entries(const char *dir)
 	return n;
 }
 
-START_TEST(test_write_atomic)
+TEST("api", write_atomic)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 }, q = { 0 }, r = { 0 };
 	char dir[] = "/tmp/policy-test-XXXXXX", file[PATH_MAX], missing[PATH_MAX];
@@ -620,7 +620,7 @@ START_TEST(test_write_atomic)
 END_TEST
 
 /* A path without a directory part goes to the working directory. */
-START_TEST(test_write_atomic_relative)
+TEST("api", write_atomic_relative)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 }, q = { 0 };
 	char dir[] = "/tmp/policy-test-XXXXXX", cwd[PATH_MAX];
@@ -665,7 +665,7 @@ static int parse_exact(const char *src, size_t len, struct pkvm_policy *p,
 	return r;
 }
 
-START_TEST(test_truncations)
+TEST("fuzz", truncations)
 {
 	size_t nr, i, len, k, ok;
 	char **names = list_files("good-", &nr);
@@ -694,7 +694,7 @@ START_TEST(test_truncations)
 }
 END_TEST
 
-START_TEST(test_byte_flips)
+TEST("fuzz", byte_flips)
 {
 	static const char bytes[] = { '"', '{', '}', '[', ']', ',', ':', '\\', '\0',
 				      '\n', '1', '-', 'e', '.', (char)0xff, (char)0xc3 };
@@ -720,46 +720,11 @@ START_TEST(test_byte_flips)
 }
 END_TEST
 
-static Suite *policy_suite(void)
-{
-	Suite *s = suite_create("policy");
-	TCase *tc = tcase_create("good");
-
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_good_full);
-	tcase_add_test(tc, test_good_presplit);
-	tcase_add_test(tc, test_good_pci);
-	tcase_add_test(tc, test_good_empty_sections);
-	tcase_add_test(tc, test_good_limits);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("bad");
-	tcase_add_loop_test(tc, test_bad_file, 0, sizeof(bad_files) / sizeof(bad_files[0]));
-	tcase_add_test(tc, test_bad_files_all_listed);
-	tcase_add_test(tc, test_many_errors);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("api");
-	tcase_add_test(tc, test_all_or_nothing);
-	tcase_add_test(tc, test_parse_string);
-	tcase_add_test(tc, test_load_io_errors);
-	tcase_add_test(tc, test_roundtrip);
-	tcase_add_test(tc, test_canonical_text);
-	tcase_add_test(tc, test_equal_and_copy);
-	tcase_add_test(tc, test_set_stream);
-	tcase_add_test(tc, test_names);
-	tcase_add_test(tc, test_write_atomic);
-	tcase_add_test(tc, test_write_atomic_relative);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("fuzz");
-	tcase_add_test(tc, test_truncations);
-	tcase_add_test(tc, test_byte_flips);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(policy_suite());
+	return TEST_RUN("policy",
+			TCASE("good"),
+			TCASE("bad"),
+			TCASE("api"),
+			TCASE("fuzz"));
 }

@@ -8,7 +8,7 @@
  */
 #include <check.h>
 
-#include "testutil.h"
+#include "test_registry.h"
 #include <stdlib.h>
 
 #include "names.h"
@@ -161,7 +161,7 @@ static const struct s2_tlb_ops leaf_only_ops = { .flush = flush_leaf_only };
 
 /* ---- tests ---- */
 
-START_TEST(test_host_dma_ok)
+TEST_LOOP("e2e", host_dma_ok, 0, NR_VARIANTS)
 {
 	struct smmu_event ev[4];
 	static const u64 host[] = {
@@ -184,7 +184,7 @@ START_TEST(test_host_dma_ok)
 }
 END_TEST
 
-START_TEST(test_non_host_faults)
+TEST_LOOP("e2e", non_host_faults, 0, NR_VARIANTS)
 {
 	struct smmu_event ev[8];
 	static const u64 other[] = {
@@ -215,7 +215,7 @@ START_TEST(test_non_host_faults)
 }
 END_TEST
 
-START_TEST(test_donate_then_fault)
+TEST_LOOP("e2e", donate_then_fault, 0, NR_VARIANTS)
 {
 	const u64 x = 0x100200000ull + 0x5000;
 	struct smmu_event ev[4];
@@ -262,7 +262,7 @@ START_TEST(test_donate_then_fault)
 }
 END_TEST
 
-START_TEST(test_one_sync_per_flush)
+TEST_LOOP("e2e", one_sync_per_flush, 0, NR_VARIANTS)
 {
 	static const struct { u64 addr, size; } r[] = {
 		{ 0x100000000ull + 0x3000, PG },
@@ -303,7 +303,7 @@ START_TEST(test_one_sync_per_flush)
 }
 END_TEST
 
-START_TEST(test_command_counts)
+TEST_LOOP("e2e", command_counts, 0, NR_VARIANTS)
 {
 	const u64 a = 0x100600000ull + 0x40000;
 	u64 tlbi, vmall;
@@ -333,7 +333,7 @@ START_TEST(test_command_counts)
 END_TEST
 
 /* A flush that only syncs: the stale translation still works for DMA. */
-START_TEST(test_missing_tlbi_is_caught)
+TEST_LOOP("e2e", missing_tlbi_is_caught, 0, NR_VARIANTS)
 {
 	const u64 y = 0x100400000ull + 0x3000;
 	struct s2_gather g;
@@ -381,7 +381,7 @@ static void fold_and_reuse(bool leaf_only)
 	ck_assert_int_eq(s2_donate(&pgt, z2, PG, GUEST), 0);
 }
 
-START_TEST(test_fold_with_nonleaf_tlbi)
+TEST_LOOP("e2e", fold_with_nonleaf_tlbi, 0, NR_VARIANTS)
 {
 	e2e_setup(_i);
 	fold_and_reuse(false);
@@ -390,7 +390,7 @@ START_TEST(test_fold_with_nonleaf_tlbi)
 }
 END_TEST
 
-START_TEST(test_missing_nonleaf_tlbi_is_caught)
+TEST_LOOP("e2e", missing_nonleaf_tlbi_is_caught, 0, NR_VARIANTS)
 {
 	const u64 probe = 0x100200000ull + 0x7000;
 	struct smmu_model_cfg mc;
@@ -411,7 +411,7 @@ START_TEST(test_missing_nonleaf_tlbi_is_caught)
 }
 END_TEST
 
-START_TEST(test_stream_policies)
+TEST_LOOP("e2e", stream_policies, 0, NR_VARIANTS)
 {
 	struct smmu_event ev[4];
 	struct smmu_s2_params other;
@@ -462,7 +462,7 @@ START_TEST(test_stream_policies)
 }
 END_TEST
 
-START_TEST(test_unattached_streams)
+TEST_LOOP("e2e", unattached_streams, 0, NR_VARIANTS)
 {
 	struct smmu_event ev[4];
 	const u32 sid = 0x1234;
@@ -499,7 +499,7 @@ START_TEST(test_unattached_streams)
 END_TEST
 
 /* The model caches STEs: an STE change without CMD_CFGI_STE is not seen. */
-START_TEST(test_ste_cache_needs_cfgi)
+TEST_LOOP("e2e", ste_cache_needs_cfgi, 0, NR_VARIANTS)
 {
 	u64 *ste;
 	struct smmu_cmd c;
@@ -518,21 +518,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("smmu_e2e");
-	TCase *tc = tcase_create("e2e");
-
-	tcase_add_checked_fixture(tc, NULL, e2e_teardown);
-	tcase_add_loop_test(tc, test_host_dma_ok, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_non_host_faults, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_donate_then_fault, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_one_sync_per_flush, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_command_counts, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_missing_tlbi_is_caught, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_fold_with_nonleaf_tlbi, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_missing_nonleaf_tlbi_is_caught, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_stream_policies, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_unattached_streams, 0, NR_VARIANTS);
-	tcase_add_loop_test(tc, test_ste_cache_needs_cfgi, 0, NR_VARIANTS);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("smmu_e2e",
+			TCASE("e2e", .teardown = e2e_teardown));
 }

@@ -6,7 +6,7 @@
  */
 #include <check.h>
 
-#include "testutil.h"
+#include "test_registry.h"
 #include <stdlib.h>
 
 #include "names.h"
@@ -17,7 +17,7 @@
 
 /* ---- 4.3 CMD_CFGI_STE / CMD_CFGI_ALL ---- */
 
-START_TEST(test_cfgi_ste)
+TEST("encode", cfgi_ste)
 {
 	struct smmu_cmd c;
 
@@ -32,7 +32,7 @@ START_TEST(test_cfgi_ste)
 }
 END_TEST
 
-START_TEST(test_cfgi_all)
+TEST("encode", cfgi_all)
 {
 	struct smmu_cmd c;
 
@@ -45,7 +45,7 @@ END_TEST
 
 /* ---- 4.4 CMD_TLBI_S2_IPA, CMD_TLBI_S12_VMALL, CMD_TLBI_NSNH_ALL ---- */
 
-START_TEST(test_tlbi_s2_ipa)
+TEST("encode", tlbi_s2_ipa)
 {
 	struct smmu_cmd c;
 
@@ -63,7 +63,7 @@ START_TEST(test_tlbi_s2_ipa)
 }
 END_TEST
 
-START_TEST(test_tlbi_s2_range)
+TEST("encode", tlbi_s2_range)
 {
 	struct smmu_cmd c;
 
@@ -85,7 +85,7 @@ START_TEST(test_tlbi_s2_range)
 }
 END_TEST
 
-START_TEST(test_tlbi_vmall_nsnh)
+TEST("encode", tlbi_vmall_nsnh)
 {
 	struct smmu_cmd c;
 
@@ -102,7 +102,7 @@ END_TEST
 
 /* ---- 4.7 CMD_SYNC ---- */
 
-START_TEST(test_sync)
+TEST("encode", cmd_sync)
 {
 	struct smmu_cmd c;
 
@@ -131,7 +131,7 @@ static struct smmu_features coherent_44(void)
 	return f;
 }
 
-START_TEST(test_ste_isolate)
+TEST("encode", ste_isolate)
 {
 	struct smmu_features f = coherent_44();
 	struct smmu_s2_params p = {
@@ -167,7 +167,7 @@ START_TEST(test_ste_isolate)
 }
 END_TEST
 
-START_TEST(test_ste_isolate_variants)
+TEST("encode", ste_isolate_variants)
 {
 	struct smmu_features f = coherent_44();
 	struct smmu_s2_params p48 = {
@@ -206,7 +206,7 @@ START_TEST(test_ste_isolate_variants)
 }
 END_TEST
 
-START_TEST(test_ste_isolate_refusals)
+TEST("encode", ste_isolate_refusals)
 {
 	struct smmu_features f = coherent_44();
 	struct smmu_s2_params p = {
@@ -234,7 +234,7 @@ START_TEST(test_ste_isolate_refusals)
 }
 END_TEST
 
-START_TEST(test_ste_block)
+TEST("encode", ste_block)
 {
 	u64 ste[8];
 
@@ -249,7 +249,7 @@ END_TEST
 
 /* ---- 5.1 L1STD and 6.3 STRTAB_BASE(_CFG), queue bases ---- */
 
-START_TEST(test_l1std_and_base_regs)
+TEST("encode", l1std_and_base_regs)
 {
 	struct smmu_strtab st = {
 		.pa = 0x7f000000ull, .two_level = true, .log2size = 16,
@@ -289,7 +289,7 @@ static void unmap_qmem(void)
 	free(qmem);
 }
 
-START_TEST(test_queue_base_regs)
+TEST("encode", queue_base_regs)
 {
 	static u8 regs[0x20000];
 	struct smmu_cmdq cq;
@@ -311,7 +311,7 @@ END_TEST
 
 /* ---- 7.3 event records ---- */
 
-START_TEST(test_event_decode)
+TEST("encode", event_decode)
 {
 	struct smmu_event ev;
 	/*
@@ -374,7 +374,7 @@ static void tq_cmd(u32 i, u64 *w0, u64 *w1)
 	*w1 = tq.ring[2 * i + 1];
 }
 
-START_TEST(test_tlb_emit_ril)
+TEST("encode", tlb_emit_ril)
 {
 	struct s2_gather g;
 	u64 w0, w1;
@@ -415,7 +415,7 @@ START_TEST(test_tlb_emit_ril)
 }
 END_TEST
 
-START_TEST(test_tlb_emit_per_granule)
+TEST("encode", tlb_emit_per_granule)
 {
 	struct s2_gather g;
 	u64 w0, w1;
@@ -454,7 +454,7 @@ START_TEST(test_tlb_emit_per_granule)
 }
 END_TEST
 
-START_TEST(test_thresholds)
+TEST("encode", thresholds)
 {
 	struct smmu_features f;
 	struct smmu_dev a, b;
@@ -480,25 +480,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("smmu_encode");
-	TCase *tc = tcase_create("encode");
-
-	tcase_add_test(tc, test_cfgi_ste);
-	tcase_add_test(tc, test_cfgi_all);
-	tcase_add_test(tc, test_tlbi_s2_ipa);
-	tcase_add_test(tc, test_tlbi_s2_range);
-	tcase_add_test(tc, test_tlbi_vmall_nsnh);
-	tcase_add_test(tc, test_sync);
-	tcase_add_test(tc, test_ste_isolate);
-	tcase_add_test(tc, test_ste_isolate_variants);
-	tcase_add_test(tc, test_ste_isolate_refusals);
-	tcase_add_test(tc, test_ste_block);
-	tcase_add_test(tc, test_l1std_and_base_regs);
-	tcase_add_test(tc, test_queue_base_regs);
-	tcase_add_test(tc, test_event_decode);
-	tcase_add_test(tc, test_tlb_emit_ril);
-	tcase_add_test(tc, test_tlb_emit_per_granule);
-	tcase_add_test(tc, test_thresholds);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("smmu_encode",
+			TCASE("encode"));
 }

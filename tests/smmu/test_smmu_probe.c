@@ -2,7 +2,7 @@
 /* Probing: ID register decoding, each refusal, bring-up and its bounds. */
 #include <check.h>
 
-#include "testutil.h"
+#include "test_registry.h"
 #include <stdlib.h>
 
 #include "smmu_fixture.h"
@@ -20,7 +20,7 @@ static void teardown(void)
 	fx_fini(&fx);
 }
 
-START_TEST(test_decode)
+TEST("probe", decode)
 {
 	struct smmu_features f;
 
@@ -63,27 +63,27 @@ static int probe_with(u32 pa_bits)
 	return smmu_probe(&f, fx.regs, pa_bits);
 }
 
-START_TEST(test_probe_ok)
+TEST("probe", probe_ok)
 {
 	ck_assert_int_eq(probe_with(44), 0);
 }
 END_TEST
 
-START_TEST(test_refuse_no_stage2)
+TEST("probe", refuse_no_stage2)
 {
 	mcfg.s2 = false;
 	ck_assert_int_eq(probe_with(40), -ENODEV);
 }
 END_TEST
 
-START_TEST(test_refuse_aarch32_only)
+TEST("probe", refuse_aarch32_only)
 {
 	mcfg.ttf = 1;
 	ck_assert_int_eq(probe_with(40), -EPROTONOSUPPORT);
 }
 END_TEST
 
-START_TEST(test_refuse_no_4k)
+TEST("probe", refuse_no_4k)
 {
 	mcfg.gran4k = false;
 	mcfg.gran16k = true;
@@ -91,14 +91,14 @@ START_TEST(test_refuse_no_4k)
 }
 END_TEST
 
-START_TEST(test_refuse_big_endian_walks)
+TEST("probe", refuse_big_endian_walks)
 {
 	mcfg.ttendian = 3;
 	ck_assert_int_eq(probe_with(40), -EPROTO);
 }
 END_TEST
 
-START_TEST(test_refuse_small_oas)
+TEST("probe", refuse_small_oas)
 {
 	mcfg.oas = 0;	/* 32 bits */
 	ck_assert_int_eq(probe_with(33), -ERANGE);
@@ -107,7 +107,7 @@ START_TEST(test_refuse_small_oas)
 }
 END_TEST
 
-START_TEST(test_dev_init_refuses_and_touches_nothing)
+TEST("probe", dev_init_refuses_and_touches_nothing)
 {
 	mcfg.s2 = false;
 	ck_assert_int_eq(fx_init(&fx, &mcfg), 0);
@@ -117,7 +117,7 @@ START_TEST(test_dev_init_refuses_and_touches_nothing)
 }
 END_TEST
 
-START_TEST(test_dev_init)
+TEST("probe", dev_init)
 {
 	ck_assert_int_eq(fx_init(&fx, &mcfg), 0);
 	ck_assert_int_eq(fx_dev_init(&fx), 0);
@@ -141,7 +141,7 @@ START_TEST(test_dev_init)
 }
 END_TEST
 
-START_TEST(test_dev_init_linear)
+TEST("probe", dev_init_linear)
 {
 	mcfg.two_level = false;
 	ck_assert_int_eq(fx_init(&fx, &mcfg), 0);
@@ -158,7 +158,7 @@ START_TEST(test_dev_init_linear)
 }
 END_TEST
 
-START_TEST(test_dev_init_bad_memory)
+TEST("probe", dev_init_bad_memory)
 {
 	ck_assert_int_eq(fx_init(&fx, &mcfg), 0);
 	fx.dcfg.strtab_pa = FX_STRTAB_PA + 0x40;	/* 8 KiB L1 table, misaligned */
@@ -172,7 +172,7 @@ START_TEST(test_dev_init_bad_memory)
 }
 END_TEST
 
-START_TEST(test_cr0ack_timeout_is_bounded)
+TEST("probe", cr0ack_timeout_is_bounded)
 {
 	u64 t0;
 
@@ -185,7 +185,7 @@ START_TEST(test_cr0ack_timeout_is_bounded)
 }
 END_TEST
 
-START_TEST(test_failed_init_turns_smmu_off)
+TEST("probe", failed_init_turns_smmu_off)
 {
 	ck_assert_int_eq(fx_init(&fx, &mcfg), 0);
 	/* The invalidation at bring-up never completes. */
@@ -199,7 +199,7 @@ START_TEST(test_failed_init_turns_smmu_off)
 }
 END_TEST
 
-START_TEST(test_split_policy_auto)
+TEST("probe", split_policy_auto)
 {
 	struct smmu_features f;
 	struct smmu_dev a, b;
@@ -222,24 +222,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("smmu_probe");
-	TCase *tc = tcase_create("probe");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_decode);
-	tcase_add_test(tc, test_probe_ok);
-	tcase_add_test(tc, test_refuse_no_stage2);
-	tcase_add_test(tc, test_refuse_aarch32_only);
-	tcase_add_test(tc, test_refuse_no_4k);
-	tcase_add_test(tc, test_refuse_big_endian_walks);
-	tcase_add_test(tc, test_refuse_small_oas);
-	tcase_add_test(tc, test_dev_init_refuses_and_touches_nothing);
-	tcase_add_test(tc, test_dev_init);
-	tcase_add_test(tc, test_dev_init_linear);
-	tcase_add_test(tc, test_dev_init_bad_memory);
-	tcase_add_test(tc, test_cr0ack_timeout_is_bounded);
-	tcase_add_test(tc, test_failed_init_turns_smmu_off);
-	tcase_add_test(tc, test_split_policy_auto);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("smmu_probe",
+			TCASE("probe", .setup = setup, .teardown = teardown));
 }

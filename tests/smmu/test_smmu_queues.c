@@ -5,7 +5,7 @@
  */
 #include <check.h>
 
-#include "testutil.h"
+#include "test_registry.h"
 #include <stdlib.h>
 
 #include "smmu_fixture.h"
@@ -40,7 +40,7 @@ static void add_tlbi(struct smmu_cmdq *q, u64 ipa)
 	ck_assert_int_eq(smmu_cmdq_add(q, &c), 0);
 }
 
-START_TEST(test_index_arithmetic)
+TEST("queues", index_arithmetic)
 {
 	/* log2size 2: index bits [1:0], wrap bit [2] */
 	ck_assert(smmu_q_empty(2, 0x0, 0x0));
@@ -61,7 +61,7 @@ START_TEST(test_index_arithmetic)
 }
 END_TEST
 
-START_TEST(test_cmdq_wraps_many_times)
+TEST("queues", cmdq_wraps_many_times)
 {
 	struct smmu_cmdq *q = tiny_cmdq();
 	u64 entries = 3;	/* the init sequence */
@@ -90,7 +90,7 @@ START_TEST(test_cmdq_wraps_many_times)
 }
 END_TEST
 
-START_TEST(test_cmdq_sync_timeout)
+TEST("queues", cmdq_sync_timeout)
 {
 	struct smmu_cmdq *q = tiny_cmdq();
 	u64 t0;
@@ -110,7 +110,7 @@ START_TEST(test_cmdq_sync_timeout)
 }
 END_TEST
 
-START_TEST(test_cmdq_full_timeout)
+TEST("queues", cmdq_full_timeout)
 {
 	struct smmu_cmdq *q = tiny_cmdq();
 	struct smmu_cmd c;
@@ -126,7 +126,7 @@ START_TEST(test_cmdq_full_timeout)
 }
 END_TEST
 
-START_TEST(test_cmdq_illegal_command)
+TEST("queues", cmdq_illegal_command)
 {
 	struct smmu_cmdq *q = tiny_cmdq();
 	struct smmu_cmd bad = { { 0x7f, 0 } };	/* a reserved opcode */
@@ -147,7 +147,7 @@ START_TEST(test_cmdq_illegal_command)
 }
 END_TEST
 
-START_TEST(test_cmdq_range_needs_ril)
+TEST("queues", cmdq_range_needs_ril)
 {
 	struct smmu_cmdq *q;
 	struct smmu_cmd c;
@@ -169,7 +169,7 @@ static void bad_sid_events(u32 first, u32 n)
 				 SMMU_EVT_C_BAD_STREAMID);
 }
 
-START_TEST(test_evtq_wrap)
+TEST("queues", evtq_wrap)
 {
 	struct smmu_event ev[8];
 	bool ovf;
@@ -191,7 +191,7 @@ START_TEST(test_evtq_wrap)
 }
 END_TEST
 
-START_TEST(test_evtq_overflow)
+TEST("queues", evtq_overflow)
 {
 	struct smmu_event ev[8];
 	bool ovf;
@@ -220,18 +220,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("smmu_queues");
-	TCase *tc = tcase_create("queues");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_index_arithmetic);
-	tcase_add_test(tc, test_cmdq_wraps_many_times);
-	tcase_add_test(tc, test_cmdq_sync_timeout);
-	tcase_add_test(tc, test_cmdq_full_timeout);
-	tcase_add_test(tc, test_cmdq_illegal_command);
-	tcase_add_test(tc, test_cmdq_range_needs_ril);
-	tcase_add_test(tc, test_evtq_wrap);
-	tcase_add_test(tc, test_evtq_overflow);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("smmu_queues",
+			TCASE("queues", .setup = setup, .teardown = teardown));
 }

@@ -6,11 +6,11 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "testutil.h"
+#include "test_registry.h"
 
 #include "s2_desc.h"
 
-START_TEST(level_shift_and_size)
+TEST("encodings", level_shift_and_size)
 {
 	/* D8.2: 4 KiB granule, each level resolves 9 bits above bit 12. */
 	ck_assert_uint_eq(s2_level_shift(3), 12);
@@ -22,7 +22,7 @@ START_TEST(level_shift_and_size)
 }
 END_TEST
 
-START_TEST(start_level_and_concatenation)
+TEST("encodings", start_level_and_concatenation)
 {
 	/*
 	 * 48 bits: 4 levels from 0, one 512-entry root.
@@ -47,7 +47,7 @@ START_TEST(start_level_and_concatenation)
 }
 END_TEST
 
-START_TEST(sl0_encoding)
+TEST("encodings", sl0_encoding)
 {
 	/* SMMUv3 STE.S2SL0 / VTCR_EL2.SL0 with TG0 = 4 KiB. */
 	ck_assert_uint_eq(s2_sl0(2), 0);
@@ -56,7 +56,7 @@ START_TEST(sl0_encoding)
 }
 END_TEST
 
-START_TEST(index_math)
+TEST("encodings", index_math)
 {
 	u64 a = 0x0000123456789000ull;
 
@@ -70,7 +70,7 @@ START_TEST(index_math)
 }
 END_TEST
 
-START_TEST(leaf_descriptors)
+TEST("encodings", leaf_descriptors)
 {
 	/*
 	 * D8.3.2 with D8.4 stage 2 attributes, for Normal WB RW memory:
@@ -93,7 +93,7 @@ START_TEST(leaf_descriptors)
 }
 END_TEST
 
-START_TEST(table_descriptor)
+TEST("encodings", table_descriptor)
 {
 	/* D8.3.1: next-level table address [47:12], bits[1:0] = 0b11. */
 	ck_assert_uint_eq(s2_desc_table(0x41234000ull), 0x41234003ull);
@@ -103,7 +103,7 @@ START_TEST(table_descriptor)
 }
 END_TEST
 
-START_TEST(invalid_owner)
+TEST("encodings", invalid_owner)
 {
 	/* Owner 0xbeef in bits [17:2]: 0xbeef << 2 = 0x2fbbc, bit 0 clear. */
 	ck_assert_uint_eq(s2_desc_invalid(0xbeef), 0x2fbbcull);
@@ -114,7 +114,7 @@ START_TEST(invalid_owner)
 }
 END_TEST
 
-START_TEST(hole_is_invalid_and_the_hosts)
+TEST("encodings", hole_is_invalid_and_the_hosts)
 {
 	/* A zeroed table page reads as holes: that is how init starts. */
 	ck_assert_uint_eq(s2_desc_hole(), 0);
@@ -129,17 +129,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("s2_desc");
-	TCase *tc = tcase_create("encodings");
-
-	tcase_add_test(tc, level_shift_and_size);
-	tcase_add_test(tc, start_level_and_concatenation);
-	tcase_add_test(tc, sl0_encoding);
-	tcase_add_test(tc, index_math);
-	tcase_add_test(tc, leaf_descriptors);
-	tcase_add_test(tc, table_descriptor);
-	tcase_add_test(tc, invalid_owner);
-	tcase_add_test(tc, hole_is_invalid_and_the_hosts);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("s2_desc",
+			TCASE("encodings"));
 }

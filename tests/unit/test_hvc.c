@@ -8,7 +8,7 @@
 
 #include "hvc.h"
 #include "s2_snapshot.h"
-#include "testutil.h"
+#include "test_registry.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -61,7 +61,7 @@ static s64 init_ok(void)
 		    PKVM_SPLIT_AUTO, 0);
 }
 
-START_TEST(nothing_before_init)
+TEST("arguments", nothing_before_init)
 {
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, GiB, 4096, 2, 0, 0, 0), -ENODEV);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, 0, 0, 0, 0, 0, 0), -ENODEV);
@@ -69,7 +69,7 @@ START_TEST(nothing_before_init)
 }
 END_TEST
 
-START_TEST(init_refuses_bad_arguments)
+TEST("arguments", init_refuses_bad_arguments)
 {
 	struct s2_region r[2];
 
@@ -117,7 +117,7 @@ START_TEST(init_refuses_bad_arguments)
 }
 END_TEST
 
-START_TEST(ownership_calls_check_owner_before_narrowing)
+TEST("arguments", ownership_calls_check_owner_before_narrowing)
 {
 	struct s2_snapshot before, after;
 
@@ -146,7 +146,7 @@ START_TEST(ownership_calls_check_owner_before_narrowing)
 }
 END_TEST
 
-START_TEST(other_calls_check_their_arguments)
+TEST("arguments", other_calls_check_their_arguments)
 {
 	ck_assert_int_eq(init_ok(), 0);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_NR, 0, 0, 0, 0, 0), -EINVAL);
@@ -201,7 +201,7 @@ static s64 stat(enum pkvm_iommu_stat id)
 	return call(PKVM_IOMMU_HVC_STATS_READ, id, 0, 0, 0, 0, 0);
 }
 
-START_TEST(batch_applies_in_order_and_reports_the_refusal)
+TEST("arguments", batch_applies_in_order_and_reports_the_refusal)
 {
 	const struct pkvm_iommu_op o[] = {
 		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB, 4096, 0, 0 },
@@ -251,7 +251,7 @@ START_TEST(batch_applies_in_order_and_reports_the_refusal)
 }
 END_TEST
 
-START_TEST(batch_refuses_arrays_it_cannot_use)
+TEST("arguments", batch_refuses_arrays_it_cannot_use)
 {
 	const struct pkvm_iommu_op o[] = {
 		{ PKVM_IOMMU_OP_DONATE, 2, 2 * GiB, 4096, 0, 0 },
@@ -285,7 +285,7 @@ END_TEST
  * now someone else's memory, so the hypervisor neither reads it nor
  * writes a result into it.
  */
-START_TEST(batch_stops_at_records_it_gave_away)
+TEST("arguments", batch_stops_at_records_it_gave_away)
 {
 	const struct pkvm_iommu_op o[] = {
 		{ PKVM_IOMMU_OP_DONATE, 2, OPS_PA, 4096, 0, 0 },
@@ -305,17 +305,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("hvc");
-	TCase *tc = tcase_create("arguments");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, nothing_before_init);
-	tcase_add_test(tc, init_refuses_bad_arguments);
-	tcase_add_test(tc, ownership_calls_check_owner_before_narrowing);
-	tcase_add_test(tc, other_calls_check_their_arguments);
-	tcase_add_test(tc, batch_applies_in_order_and_reports_the_refusal);
-	tcase_add_test(tc, batch_refuses_arrays_it_cannot_use);
-	tcase_add_test(tc, batch_stops_at_records_it_gave_away);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return TEST_RUN("hvc",
+			TCASE("arguments", .setup = setup, .teardown = teardown));
 }

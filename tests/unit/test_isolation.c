@@ -19,7 +19,7 @@
 #include "refmodel.h"
 #include "s2_fixture.h"
 #include "smmu_model.h"
-#include "testutil.h"
+#include "test_registry.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -304,33 +304,33 @@ static long nr_ops(void)
 	return s ? strtol(s, NULL, 0) : 200000;
 }
 
-START_TEST(hitless_with_range_invalidation)
+TEST("hvc+model", hitless_with_range_invalidation)
 {
 	run(PKVM_SPLIT_AUTO, 0, true, 2, nr_ops());
 	/* auto on a BBML2 SMMU is hitless */
 }
 END_TEST
 
-START_TEST(bbm_without_range_invalidation)
+TEST("hvc+model", bbm_without_range_invalidation)
 {
 	/* auto on an SMMU without BBML resolves to break-before-make */
 	run(PKVM_SPLIT_AUTO, 0, false, 0, nr_ops() / 4);
 }
 END_TEST
 
-START_TEST(presplit_pages_only)
+TEST("hvc+model", presplit_pages_only)
 {
 	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, true, 0, nr_ops() / 4);
 }
 END_TEST
 
-START_TEST(batched_hitless)
+TEST("hvc+model", batched_hitless)
 {
 	run_batched(PKVM_SPLIT_AUTO, true, 2, nr_ops() / 4);
 }
 END_TEST
 
-START_TEST(batched_bbm)
+TEST("hvc+model", batched_bbm)
 {
 	run_batched(PKVM_SPLIT_AUTO, false, 0, nr_ops() / 8);
 }
@@ -346,7 +346,7 @@ static int skip_flush(void *cookie, const struct s2_gather *g)
 static const struct s2_tlb_ops no_tlbi = { .flush = skip_flush };
 
 /* The checker must catch an engine that forgets to invalidate. */
-START_TEST(missing_invalidation_is_caught)
+TEST("hvc+model", missing_invalidation_is_caught)
 {
 	u64 page = 0x80000000ull + 5 * MiB;
 
@@ -375,7 +375,7 @@ END_TEST
  * An SMMU that stops answering mid bring-up may still read its queues: its
  * memory must not go back to the host, where a device could rewrite them.
  */
-START_TEST(timed_out_smmu_keeps_its_memory)
+TEST("hvc+model", timed_out_smmu_keeps_its_memory)
 {
 	u32 owner;
 	bool shared;
@@ -402,19 +402,8 @@ END_TEST
 int main(void)
 {
 	const char *s = getenv("PKVM_SEED");
-	Suite *su = suite_create("isolation");
-	TCase *tc = tcase_create("hvc+model");
 
 	seed = s ? strtoull(s, NULL, 0) : 0x15011a7eull;
 	printf("isolation seed 0x%llx (replay with PKVM_SEED)\n", (unsigned long long)seed);
-	tcase_set_timeout(tc, 900);
-	tcase_add_test(tc, missing_invalidation_is_caught);
-	tcase_add_test(tc, timed_out_smmu_keeps_its_memory);
-	tcase_add_test(tc, hitless_with_range_invalidation);
-	tcase_add_test(tc, bbm_without_range_invalidation);
-	tcase_add_test(tc, presplit_pages_only);
-	tcase_add_test(tc, batched_hitless);
-	tcase_add_test(tc, batched_bbm);
-	suite_add_tcase(su, tc);
-	return run_suite(su);
+	return TEST_RUN("isolation", TCASE("hvc+model", .timeout = 900));
 }

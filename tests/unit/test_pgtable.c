@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
+#include "test_registry.h"
 
 #include "s2_fixture.h"
 #include "s2_optimal.h"
@@ -110,7 +110,7 @@ static u64 optimal_pages(u32 max_level)
 	return pages;
 }
 
-START_TEST(init_maps_largest_blocks)
+TEST("ops", init_maps_largest_blocks)
 {
 	u32 o;
 	bool shared;
@@ -134,7 +134,7 @@ START_TEST(init_maps_largest_blocks)
 }
 END_TEST
 
-START_TEST(donate_page_splits_and_invalidates_it_only)
+TEST("ops", donate_page_splits_and_invalidates_it_only)
 {
 	u64 a = 0x80000000ull + 3 * MiB + 0x7000;
 	u64 splits = fx.pgt.stats.splits;
@@ -156,7 +156,7 @@ START_TEST(donate_page_splits_and_invalidates_it_only)
 }
 END_TEST
 
-START_TEST(reclaim_folds_back_to_blocks)
+TEST("ops", reclaim_folds_back_to_blocks)
 {
 	u64 a = 0x80000000ull + 3 * MiB + 0x7000;
 
@@ -181,7 +181,7 @@ START_TEST(reclaim_folds_back_to_blocks)
 }
 END_TEST
 
-START_TEST(donate_whole_block_keeps_one_entry)
+TEST("ops", donate_whole_block_keeps_one_entry)
 {
 	ck_assert_int_eq(s2_donate(&fx.pgt, 0x80000000ull, GiB, 3), 0);
 	ck_assert_uint_eq(fx.pgt.table_pages, 7);
@@ -197,7 +197,7 @@ START_TEST(donate_whole_block_keeps_one_entry)
 }
 END_TEST
 
-START_TEST(range_across_regions_and_blocks)
+TEST("ops", range_across_regions_and_blocks)
 {
 	/* From inside region 1's first block into its second: one range. */
 	u64 a = 0x80000000ull + GiB - 8 * KiB;
@@ -211,7 +211,7 @@ START_TEST(range_across_regions_and_blocks)
 }
 END_TEST
 
-START_TEST(errors_leave_table_unchanged)
+TEST("ops", errors_leave_table_unchanged)
 {
 	struct s2_snapshot before, after;
 	u64 a = 0x80000000ull + 5 * MiB;
@@ -249,7 +249,7 @@ START_TEST(errors_leave_table_unchanged)
 }
 END_TEST
 
-START_TEST(empty_pool_is_enomem_and_changes_nothing)
+TEST("ops", empty_pool_is_enomem_and_changes_nothing)
 {
 	struct s2_snapshot before, after;
 	u64 a = 0x80000000ull + 3 * MiB + 0x7000;
@@ -271,7 +271,7 @@ START_TEST(empty_pool_is_enomem_and_changes_nothing)
 }
 END_TEST
 
-START_TEST(bbm_breaks_before_make)
+TEST("ops", bbm_breaks_before_make)
 {
 	u64 a = 0x80000000ull + 3 * MiB + 0x7000;
 	u64 *l1 = &fx.pgt.root[s2_level_index(a, 1, fx.pgt.root_entries)];
@@ -300,7 +300,7 @@ START_TEST(bbm_breaks_before_make)
 }
 END_TEST
 
-START_TEST(presplit_never_splits_under_dma)
+TEST("ops", presplit_never_splits_under_dma)
 {
 	s2_fixture_fini(&fx);
 	setup_policy(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, 4096);
@@ -315,7 +315,7 @@ START_TEST(presplit_never_splits_under_dma)
 }
 END_TEST
 
-START_TEST(policy_change_splits_and_folds_back)
+TEST("ops", policy_change_splits_and_folds_back)
 {
 	u64 base = fx.pgt.table_pages;
 
@@ -379,7 +379,7 @@ static void assert_policy_refused(enum pkvm_split_policy policy, u32 level, int 
 	s2_snapshot_free(&after);
 }
 
-START_TEST(split_policy_refusals_change_nothing)
+TEST("ops", split_policy_refusals_change_nothing)
 {
 	static const enum pkvm_split_policy start[] = {
 		PKVM_SPLIT_HITLESS, PKVM_SPLIT_BBM, PKVM_SPLIT_PRESPLIT,
@@ -406,7 +406,7 @@ END_TEST
  * holds makes the count wrong; the change runs in a child, which must die
  * by hyp_bug()'s abort().
  */
-START_TEST(pool_running_dry_mid_change_is_a_bug)
+TEST("ops", pool_running_dry_mid_change_is_a_bug)
 {
 	pid_t pid = fork();
 	int status;
@@ -430,7 +430,7 @@ START_TEST(pool_running_dry_mid_change_is_a_bug)
 }
 END_TEST
 
-START_TEST(share_is_recorded_and_folds_back)
+TEST("ops", share_is_recorded_and_folds_back)
 {
 	u64 a = 0x80000000ull + 0x9000;
 	bool shared;
@@ -449,7 +449,7 @@ START_TEST(share_is_recorded_and_folds_back)
 }
 END_TEST
 
-START_TEST(pool_inside_memory_is_the_hypervisors)
+TEST("ops", pool_inside_memory_is_the_hypervisors)
 {
 	static const struct s2_region one[] = { { 0x40000000ull, GiB } };
 	struct s2_config cfg = {
@@ -468,7 +468,7 @@ START_TEST(pool_inside_memory_is_the_hypervisors)
 }
 END_TEST
 
-START_TEST(pinned_ranges_never_go_back)
+TEST("ops", pinned_ranges_never_go_back)
 {
 	u64 a = 0x80000000ull + 8 * MiB;
 
@@ -492,7 +492,7 @@ START_TEST(pinned_ranges_never_go_back)
 }
 END_TEST
 
-START_TEST(bad_configs_are_refused)
+TEST("ops", bad_configs_are_refused)
 {
 	struct s2_pgtable pgt;
 	struct s2_region overlap[] = { { 0x40000000ull, GiB }, { 0x40000000ull + MiB, MiB } };
@@ -518,7 +518,7 @@ START_TEST(bad_configs_are_refused)
 }
 END_TEST
 
-START_TEST(gather_merges_touching_and_bridged_ranges)
+TEST("gather", gather_merges_touching_and_bridged_ranges)
 {
 	struct s2_gather g;
 
@@ -562,29 +562,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("s2_pgtable");
-	TCase *tc = tcase_create("ops");
-	TCase *tg = tcase_create("gather");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, init_maps_largest_blocks);
-	tcase_add_test(tc, donate_page_splits_and_invalidates_it_only);
-	tcase_add_test(tc, reclaim_folds_back_to_blocks);
-	tcase_add_test(tc, donate_whole_block_keeps_one_entry);
-	tcase_add_test(tc, range_across_regions_and_blocks);
-	tcase_add_test(tc, errors_leave_table_unchanged);
-	tcase_add_test(tc, empty_pool_is_enomem_and_changes_nothing);
-	tcase_add_test(tc, bbm_breaks_before_make);
-	tcase_add_test(tc, presplit_never_splits_under_dma);
-	tcase_add_test(tc, policy_change_splits_and_folds_back);
-	tcase_add_test(tc, split_policy_refusals_change_nothing);
-	tcase_add_test(tc, pool_running_dry_mid_change_is_a_bug);
-	tcase_add_test(tc, share_is_recorded_and_folds_back);
-	tcase_add_test(tc, pool_inside_memory_is_the_hypervisors);
-	tcase_add_test(tc, pinned_ranges_never_go_back);
-	tcase_add_test(tc, bad_configs_are_refused);
-	suite_add_tcase(s, tc);
-	tcase_add_test(tg, gather_merges_touching_and_bridged_ranges);
-	suite_add_tcase(s, tg);
-	return run_suite(s);
+	return TEST_RUN("s2_pgtable",
+			TCASE("ops", .setup = setup, .teardown = teardown),
+			TCASE("gather"));
 }

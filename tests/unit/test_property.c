@@ -11,7 +11,7 @@
  * PKVM_PROPERTY_OPS sets the number of operations (default 1000000).
  */
 #include <check.h>
-#include "testutil.h"
+#include "test_registry.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -292,31 +292,31 @@ static long nr_ops(void)
 	return s ? strtol(s, NULL, 0) : 1000000;
 }
 
-START_TEST(hitless_million_ops)
+TEST("random", hitless_million_ops)
 {
 	run(PKVM_SPLIT_HITLESS, 0, nr_ops());
 }
 END_TEST
 
-START_TEST(bbm_ops)
+TEST("random", bbm_ops)
 {
 	run(PKVM_SPLIT_BBM, 0, nr_ops() / 4);
 }
 END_TEST
 
-START_TEST(batched_hitless_ops)
+TEST("random", batched_hitless_ops)
 {
 	run_batched(PKVM_SPLIT_HITLESS, nr_ops() / 4);
 }
 END_TEST
 
-START_TEST(batched_bbm_ops)
+TEST("random", batched_bbm_ops)
 {
 	run_batched(PKVM_SPLIT_BBM, nr_ops() / 8);
 }
 END_TEST
 
-START_TEST(presplit_2m_ops)
+TEST("random", presplit_2m_ops)
 {
 	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_2M, nr_ops() / 4);
 }
@@ -325,17 +325,8 @@ END_TEST
 int main(void)
 {
 	const char *s = getenv("PKVM_SEED");
-	Suite *su = suite_create("s2_property");
-	TCase *tc = tcase_create("random");
 
 	seed = s ? strtoull(s, NULL, 0) : 0x5eed2026ull;
 	printf("property seed 0x%llx (replay with PKVM_SEED)\n", (unsigned long long)seed);
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, hitless_million_ops);
-	tcase_add_test(tc, bbm_ops);
-	tcase_add_test(tc, presplit_2m_ops);
-	tcase_add_test(tc, batched_hitless_ops);
-	tcase_add_test(tc, batched_bbm_ops);
-	suite_add_tcase(su, tc);
-	return run_suite(su);
+	return TEST_RUN("s2_property", TCASE("random", .timeout = 600));
 }
