@@ -29,110 +29,24 @@
 
 #include "backend_kernel.h"
 #include "nl_events.h"
+#include "nl_encode.h"
 
-#define FAMILY 0x20
+#define FAMILY NL_ENC_FAMILY
 
-enum pad_mode { PAD_KERNEL, PAD_NONE, PAD_ALWAYS };
-
-/* A message header as the kernel's genlmsg_put() writes it. */
-static struct nl_msg *new_msg(uint8_t cmd)
+/* The shared encoder (tests/lib/nl_encode.h); any failure fails the test. */
+static struct nl_msg *built(struct nl_msg *m)
 {
-	struct nl_msg *m = nlmsg_alloc();
-
 	ck_assert_ptr_nonnull(m);
-	ck_assert_ptr_nonnull(genlmsg_put(m, 0, 0, FAMILY, 0, 0, cmd, PKVM_IOMMU_GENL_VERSION));
 	return m;
 }
 
-/*
- * nla_put_u64_64bit(): a zero-length PAD attribute first when the payload
- * would otherwise not be 8-byte aligned (the tail is aligned, the payload
- * starts 4 bytes after it). PAD_NONE is libnl's nla_put_u64.
- */
-static void put_u64(struct nl_msg *m, int attr, uint64_t v, enum pad_mode pad)
-{
-	uintptr_t tail = (uintptr_t)nlmsg_tail(nlmsg_hdr(m));
-
-	if (pad == PAD_ALWAYS || (pad == PAD_KERNEL && tail % 8 == 0))
-		ck_assert_int_eq(nla_put(m, PKVM_IOMMU_A_PAD, 0, NULL), 0);
-	ck_assert_int_eq(nla_put_u64(m, attr, v), 0);
-	if (pad != PAD_NONE) {
-		struct nlattr *last = (struct nlattr *)((char *)nlmsg_tail(nlmsg_hdr(m)) -
-							NLA_ALIGN(NLA_HDRLEN + 8));
-		if (pad == PAD_KERNEL)
-			ck_assert_uint_eq((uintptr_t)nla_data(last) % 8, 0);
-	}
-}
-
-static void put_u32(struct nl_msg *m, int attr, uint32_t v)
-{
-	ck_assert_int_eq(nla_put_u32(m, attr, v), 0);
-}
-
-/* skip: attribute id left out (0: none). */
-static struct nl_msg *range_msg(uint8_t cmd, uint64_t gen, uint64_t addr, uint64_t len,
-				uint32_t owner, enum pad_mode pad, int skip)
-{
-	struct nl_msg *m = new_msg(cmd);
-
-	if (skip != PKVM_IOMMU_A_GENERATION)
-		put_u64(m, PKVM_IOMMU_A_GENERATION, gen, pad);
-	if (skip != PKVM_IOMMU_A_ADDR)
-		put_u64(m, PKVM_IOMMU_A_ADDR, addr, pad);
-	if (skip != PKVM_IOMMU_A_LEN)
-		put_u64(m, PKVM_IOMMU_A_LEN, len, pad);
-	if (skip != PKVM_IOMMU_A_OWNER)
-		put_u32(m, PKVM_IOMMU_A_OWNER, owner);
-	return m;
-}
-
-/* In the kernel's order of pkvm_iommu_genl_fault_event(). */
-static struct nl_msg *fault_msg(uint64_t gen, uint32_t smmu, uint32_t sid, uint64_t addr,
-				uint32_t type, uint32_t flags, enum pad_mode pad, int skip)
-{
-	struct nl_msg *m = new_msg(PKVM_IOMMU_CMD_EVT_FAULT);
-
-	if (skip != PKVM_IOMMU_A_GENERATION)
-		put_u64(m, PKVM_IOMMU_A_GENERATION, gen, pad);
-	if (skip != PKVM_IOMMU_A_SMMU)
-		put_u32(m, PKVM_IOMMU_A_SMMU, smmu);
-	if (skip != PKVM_IOMMU_A_SID)
-		put_u32(m, PKVM_IOMMU_A_SID, sid);
-	if (skip != PKVM_IOMMU_A_ADDR)
-		put_u64(m, PKVM_IOMMU_A_ADDR, addr, pad);
-	if (skip != PKVM_IOMMU_A_FAULT_TYPE)
-		put_u32(m, PKVM_IOMMU_A_FAULT_TYPE, type);
-	if (skip != PKVM_IOMMU_A_FAULT_FLAGS)
-		put_u32(m, PKVM_IOMMU_A_FAULT_FLAGS, flags);
-	return m;
-}
-
-static struct nl_msg *policy_msg(uint64_t gen, uint32_t smmu, uint32_t sid, uint32_t policy,
-				 enum pad_mode pad, int skip)
-{
-	struct nl_msg *m = new_msg(PKVM_IOMMU_CMD_EVT_POLICY);
-
-	if (skip != PKVM_IOMMU_A_GENERATION)
-		put_u64(m, PKVM_IOMMU_A_GENERATION, gen, pad);
-	if (skip != PKVM_IOMMU_A_SMMU)
-		put_u32(m, PKVM_IOMMU_A_SMMU, smmu);
-	if (skip != PKVM_IOMMU_A_SID)
-		put_u32(m, PKVM_IOMMU_A_SID, sid);
-	if (skip != PKVM_IOMMU_A_POLICY)
-		put_u32(m, PKVM_IOMMU_A_POLICY, policy);
-	return m;
-}
-
-/* As put_run() of genl.c. */
-static struct nl_msg *run_msg(uint64_t gen, uint64_t addr, uint64_t len, uint32_t owner,
-			      bool shared, enum pad_mode pad, int skip)
-{
-	struct nl_msg *m = range_msg(PKVM_IOMMU_CMD_LEDGER_GET, gen, addr, len, owner, pad, skip);
-
-	if (shared)
-		ck_assert_int_eq(nla_put_flag(m, PKVM_IOMMU_A_SHARED), 0);
-	return m;
-}
+#define new_msg(cmd) built(nl_enc_new(cmd))
+#define range_msg(...) built(nl_enc_range(__VA_ARGS__))
+#define fault_msg(...) built(nl_enc_fault(__VA_ARGS__))
+#define policy_msg(...) built(nl_enc_policy(__VA_ARGS__))
+#define run_msg(...) built(nl_enc_run(__VA_ARGS__))
+#define put_u64(...) ck_assert_int_eq(nl_enc_u64(__VA_ARGS__), 0)
+#define put_u32(...) ck_assert_int_eq(nl_enc_u32(__VA_ARGS__), 0)
 
 static int parse_free(struct nl_msg *m, struct backend_event *ev)
 {
@@ -142,7 +56,7 @@ static int parse_free(struct nl_msg *m, struct backend_event *ev)
 	return ret;
 }
 
-static const enum pad_mode pads[] = { PAD_KERNEL, PAD_NONE, PAD_ALWAYS };
+static const enum nl_pad pads[] = { NL_PAD_KERNEL, NL_PAD_NONE, NL_PAD_ALWAYS };
 
 /* ---- events ---- */
 
@@ -195,7 +109,7 @@ TEST("events", event_policy)
 {
 	struct backend_event ev;
 
-	ck_assert_int_eq(parse_free(policy_msg(5, 0, 42, PKVM_STREAM_ISOLATE, PAD_KERNEL, 0),
+	ck_assert_int_eq(parse_free(policy_msg(5, 0, 42, PKVM_STREAM_ISOLATE, NL_PAD_KERNEL, 0),
 				    &ev), 0);
 	ck_assert_int_eq(ev.kind, BACKEND_EV_POLICY);
 	ck_assert_uint_eq(ev.generation, 5);
@@ -203,7 +117,7 @@ TEST("events", event_policy)
 	ck_assert_uint_eq(ev.sid, 42);
 	ck_assert_uint_eq(ev.policy, PKVM_STREAM_ISOLATE);
 	/* Split policy: smmu and sid all ones, as ioc_split() sends it. */
-	ck_assert_int_eq(parse_free(policy_msg(6, ~0u, ~0u, PKVM_SPLIT_BBM, PAD_ALWAYS, 0),
+	ck_assert_int_eq(parse_free(policy_msg(6, ~0u, ~0u, PKVM_SPLIT_BBM, NL_PAD_ALWAYS, 0),
 				    &ev), 0);
 	ck_assert_uint_eq(ev.smmu, ~0u);
 	ck_assert_uint_eq(ev.sid, ~0u);
@@ -215,7 +129,7 @@ END_TEST
 TEST("events", event_kernel_pad_present)
 {
 	struct nl_msg *m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 2,
-				     PAD_KERNEL, 0);
+				     NL_PAD_KERNEL, 0);
 	struct nlmsghdr *nlh = nlmsg_hdr(m);
 	struct nlattr *a;
 	int rem, pads_seen = 0;
@@ -251,13 +165,13 @@ TEST("events", event_missing_attrs)
 	for (uint8_t cmd = PKVM_IOMMU_CMD_EVT_DONATE; cmd <= PKVM_IOMMU_CMD_EVT_UNSHARE; cmd++)
 		for (size_t i = 0; i < 4; i++)
 			ck_assert_int_eq(parse_free(range_msg(cmd, 1, 0x1000, 0x1000, 2,
-							      PAD_KERNEL, range_need[i]), &ev),
+							      NL_PAD_KERNEL, range_need[i]), &ev),
 					 -EBADMSG);
 	for (size_t i = 0; i < 6; i++)
-		ck_assert_int_eq(parse_free(fault_msg(1, 0, 1, 0x1000, 0x10, 0, PAD_KERNEL,
+		ck_assert_int_eq(parse_free(fault_msg(1, 0, 1, 0x1000, 0x10, 0, NL_PAD_KERNEL,
 						      fault_need[i]), &ev), -EBADMSG);
 	for (size_t i = 0; i < 4; i++)
-		ck_assert_int_eq(parse_free(policy_msg(1, 0, 1, 1, PAD_KERNEL, policy_need[i]),
+		ck_assert_int_eq(parse_free(policy_msg(1, 0, 1, 1, NL_PAD_KERNEL, policy_need[i]),
 					    &ev), -EBADMSG);
 	/* No attribute at all. */
 	ck_assert_int_eq(parse_free(new_msg(PKVM_IOMMU_CMD_EVT_DONATE), &ev), -EBADMSG);
@@ -277,29 +191,29 @@ TEST("events", event_wrong_sizes)
 	/* u64 attribute of 4 bytes. */
 	m = new_msg(PKVM_IOMMU_CMD_EVT_DONATE);
 	ck_assert_int_eq(nla_put(m, PKVM_IOMMU_A_GENERATION, 4, &small), 0);
-	put_u64(m, PKVM_IOMMU_A_ADDR, 0x1000, PAD_KERNEL);
-	put_u64(m, PKVM_IOMMU_A_LEN, 0x1000, PAD_KERNEL);
+	put_u64(m, PKVM_IOMMU_A_ADDR, 0x1000, NL_PAD_KERNEL);
+	put_u64(m, PKVM_IOMMU_A_LEN, 0x1000, NL_PAD_KERNEL);
 	put_u32(m, PKVM_IOMMU_A_OWNER, 2);
 	ck_assert_int_eq(parse_free(m, &ev), -EBADMSG);
 
 	/* u64 attribute of 12 bytes. */
 	m = new_msg(PKVM_IOMMU_CMD_EVT_DONATE);
-	put_u64(m, PKVM_IOMMU_A_GENERATION, 1, PAD_KERNEL);
+	put_u64(m, PKVM_IOMMU_A_GENERATION, 1, NL_PAD_KERNEL);
 	{
 		char twelve[12] = { 0 };
 
 		ck_assert_int_eq(nla_put(m, PKVM_IOMMU_A_ADDR, 12, twelve), 0);
 	}
-	put_u64(m, PKVM_IOMMU_A_LEN, 0x1000, PAD_KERNEL);
+	put_u64(m, PKVM_IOMMU_A_LEN, 0x1000, NL_PAD_KERNEL);
 	put_u32(m, PKVM_IOMMU_A_OWNER, 2);
 	ck_assert_int_eq(parse_free(m, &ev), -EBADMSG);
 
 	/* u32 attribute of 8 bytes, and of 1 byte. */
-	m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 0, PAD_KERNEL,
+	m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 0, NL_PAD_KERNEL,
 		      PKVM_IOMMU_A_OWNER);
 	ck_assert_int_eq(nla_put(m, PKVM_IOMMU_A_OWNER, 8, &big), 0);
 	ck_assert_int_eq(parse_free(m, &ev), -EBADMSG);
-	m = policy_msg(1, 0, 1, 1, PAD_KERNEL, PKVM_IOMMU_A_SID);
+	m = policy_msg(1, 0, 1, 1, NL_PAD_KERNEL, PKVM_IOMMU_A_SID);
 	ck_assert_int_eq(nla_put(m, PKVM_IOMMU_A_SID, 1, &tiny), 0);
 	ck_assert_int_eq(parse_free(m, &ev), -EBADMSG);
 
@@ -308,7 +222,7 @@ TEST("events", event_wrong_sizes)
 	ck_assert_int_eq(parse_free(m, &ev), -EBADMSG);
 
 	/* An attribute whose length runs past the message. */
-	m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 2, PAD_KERNEL, 0);
+	m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 2, NL_PAD_KERNEL, 0);
 	{
 		struct nlmsghdr *nlh = nlmsg_hdr(m);
 		struct nlattr *first = genlmsg_attrdata(nlmsg_data(nlh), 0);
@@ -326,7 +240,7 @@ TEST("events", event_unknown_cmd)
 					PKVM_IOMMU_CMD_STATS_GET, __PKVM_IOMMU_CMD_MAX, 200 };
 
 	for (size_t i = 0; i < sizeof(cmds); i++)
-		ck_assert_int_eq(parse_free(range_msg(cmds[i], 1, 0x1000, 0x1000, 2, PAD_KERNEL,
+		ck_assert_int_eq(parse_free(range_msg(cmds[i], 1, 0x1000, 0x1000, 2, NL_PAD_KERNEL,
 						      0), &ev), -EOPNOTSUPP);
 	ck_assert_int_eq(nl_parse_event(NULL, &ev), -EINVAL);
 }
@@ -337,7 +251,7 @@ TEST("events", event_unknown_attr_ignored)
 {
 	struct backend_event ev;
 	struct nl_msg *m = range_msg(PKVM_IOMMU_CMD_EVT_RECLAIM, 9, 0x2000, 0x3000, 1,
-				     PAD_KERNEL, 0);
+				     NL_PAD_KERNEL, 0);
 
 	put_u32(m, PKVM_IOMMU_A_MAX + 5, 0xdead);
 	put_u32(m, PKVM_IOMMU_A_POLICY, 1);	/* known, not used by this command */
@@ -366,7 +280,7 @@ TEST("dump", ledger_run_parse)
 		ck_assert_uint_eq(run.owner, PKVM_OWNER_HYP);
 		ck_assert(!run.shared);
 	}
-	m = run_msg(124, 0x1000, 0x1000, PKVM_OWNER_HOST, true, PAD_KERNEL, 0);
+	m = run_msg(124, 0x1000, 0x1000, PKVM_OWNER_HOST, true, NL_PAD_KERNEL, 0);
 	ck_assert_int_eq(nl_parse_ledger_run(m, &run, &gen), 0);
 	nlmsg_free(m);
 	ck_assert(run.shared);
@@ -375,15 +289,15 @@ TEST("dump", ledger_run_parse)
 
 	/* Missing attributes; a flag with a payload; an event command. */
 	for (int a = PKVM_IOMMU_A_GENERATION; a <= PKVM_IOMMU_A_OWNER; a++) {
-		m = run_msg(1, 0x1000, 0x1000, 1, false, PAD_KERNEL, a);
+		m = run_msg(1, 0x1000, 0x1000, 1, false, NL_PAD_KERNEL, a);
 		ck_assert_int_eq(nl_parse_ledger_run(m, &run, &gen), -EBADMSG);
 		nlmsg_free(m);
 	}
-	m = run_msg(1, 0x1000, 0x1000, 0, false, PAD_KERNEL, 0);
+	m = run_msg(1, 0x1000, 0x1000, 0, false, NL_PAD_KERNEL, 0);
 	put_u32(m, PKVM_IOMMU_A_SHARED, 1);
 	ck_assert_int_eq(nl_parse_ledger_run(m, &run, &gen), -EBADMSG);
 	nlmsg_free(m);
-	m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 2, PAD_KERNEL, 0);
+	m = range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0x1000, 0x1000, 2, NL_PAD_KERNEL, 0);
 	ck_assert_int_eq(nl_parse_ledger_run(m, &run, &gen), -EOPNOTSUPP);
 	nlmsg_free(m);
 }
@@ -391,7 +305,7 @@ END_TEST
 
 static void add_run(struct nl_dump *d, uint64_t gen, uint64_t addr, uint32_t owner)
 {
-	struct nl_msg *m = run_msg(gen, addr, 0x1000, owner, false, PAD_KERNEL, 0);
+	struct nl_msg *m = run_msg(gen, addr, 0x1000, owner, false, NL_PAD_KERNEL, 0);
 
 	ck_assert_int_eq(nl_dump_add_msg(d, m), 0);
 	nlmsg_free(m);
@@ -466,7 +380,7 @@ TEST("dump", dump_empty_and_bad)
 	ck_assert_uint_eq(gen, 5);	/* none in an empty dump */
 
 	add_run(&d, 1, 0x1000, 2);
-	m = run_msg(1, 0x3000, 0x1000, 2, false, PAD_KERNEL, PKVM_IOMMU_A_LEN);
+	m = run_msg(1, 0x3000, 0x1000, 2, false, NL_PAD_KERNEL, PKVM_IOMMU_A_LEN);
 	ck_assert_int_eq(nl_dump_add_msg(&d, m), -EBADMSG);
 	nlmsg_free(m);
 	add_run(&d, 1, 0x5000, 2);
@@ -539,7 +453,7 @@ TEST("drain", drain_delivers_in_order_and_skips_foreign)
 	g.nr = 0;
 	for (uint64_t i = 1; i <= 100; i++)
 		ck_assert_int_eq(send_to(tx, range_msg(PKVM_IOMMU_CMD_EVT_DONATE, i, i * 0x1000,
-						       0x1000, 2, PAD_KERNEL, 0),
+						       0x1000, 2, NL_PAD_KERNEL, 0),
 					 portid(rx), 0), 0);
 	/* Another family, an unknown command, a malformed event. */
 	{
@@ -548,11 +462,11 @@ TEST("drain", drain_delivers_in_order_and_skips_foreign)
 		genlmsg_put(m, 0, 0, FAMILY + 1, 0, 0, PKVM_IOMMU_CMD_EVT_DONATE, 1);
 		ck_assert_int_eq(send_to(tx, m, portid(rx), 0), 0);
 	}
-	ck_assert_int_eq(send_to(tx, range_msg(PKVM_IOMMU_CMD_STATS_GET, 1, 0, 0, 0, PAD_KERNEL,
+	ck_assert_int_eq(send_to(tx, range_msg(PKVM_IOMMU_CMD_STATS_GET, 1, 0, 0, 0, NL_PAD_KERNEL,
 					       0), portid(rx), 0), 0);
 	ck_assert_int_eq(send_to(tx, range_msg(PKVM_IOMMU_CMD_EVT_DONATE, 1, 0, 0, 0,
-					       PAD_KERNEL, PKVM_IOMMU_A_LEN), portid(rx), 0), 0);
-	ck_assert_int_eq(send_to(tx, fault_msg(100, 0, 7, 0x5000, 0x10, 1, PAD_KERNEL, 0),
+					       NL_PAD_KERNEL, PKVM_IOMMU_A_LEN), portid(rx), 0), 0);
+	ck_assert_int_eq(send_to(tx, fault_msg(100, 0, 7, 0x5000, 0x10, 1, NL_PAD_KERNEL, 0),
 				 portid(rx), 0), 0);
 
 	ck_assert_int_eq(nl_events_drain(rx, FAMILY, collect, &g, 0, &skipped), 101);
@@ -571,7 +485,7 @@ TEST("drain", drain_delivers_in_order_and_skips_foreign)
 	g.nr = 0;
 	for (uint64_t i = 1; i <= 10; i++)
 		ck_assert_int_eq(send_to(tx, range_msg(PKVM_IOMMU_CMD_EVT_RECLAIM, i, 0x1000,
-						       0x1000, 2, PAD_KERNEL, 0),
+						       0x1000, 2, NL_PAD_KERNEL, 0),
 					 portid(rx), 0), 0);
 	ck_assert_int_eq(nl_events_drain(rx, FAMILY, collect, &g, 4, NULL), 4);
 	ck_assert_int_eq(nl_events_drain(rx, FAMILY, collect, &g, 0, NULL), 6);
@@ -600,7 +514,7 @@ TEST("drain", drain_overflow_enobufs)
 				    sizeof(group)), 0);
 	for (uint64_t i = 1; i <= 500; i++) {
 		int e = send_to(tx, range_msg(PKVM_IOMMU_CMD_EVT_DONATE, i, i * 0x1000, 0x1000, 2,
-					      PAD_KERNEL, 0), 0, 1u << (group - 1));
+					      NL_PAD_KERNEL, 0), 0, 1u << (group - 1));
 
 		if (e == EPERM)
 			ck_abort_msg("multicast on NETLINK_USERSOCK not permitted here");
@@ -616,7 +530,7 @@ TEST("drain", drain_overflow_enobufs)
 	/* Drained: the next call sees new events and no error. */
 	g.nr = 0;
 	ck_assert_int_eq(send_to(tx, range_msg(PKVM_IOMMU_CMD_EVT_RECLAIM, 501, 0x1000, 0x1000,
-					       2, PAD_KERNEL, 0), 0, 1), 0);
+					       2, NL_PAD_KERNEL, 0), 0, 1), 0);
 	ck_assert_int_eq(nl_events_drain(rx, FAMILY, collect, &g, 0, NULL), 1);
 	ck_assert_uint_eq(g.ev[0].generation, 501);
 	close(rx);
