@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# The meson 'vm-daemon' test: pkvm-iommud on the kernel backend inside the VM
+# The meson 'vm_daemon' test: pkvm-iommud on the kernel backend inside the VM
 # bench. Host tools (../deps.sh, deps.sh), the daemon test's kernel
 # (kernel.sh: the bench's config + AF_UNIX), pkvm_iommu.ko against it, the
 # arm64 daemon, guest helper and sysroot (build.sh), then one boot of
