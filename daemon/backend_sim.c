@@ -4,8 +4,10 @@
  * up through the hyp core's hypercall entry exactly as the module does it,
  * with a software SMMUv3 behind its register page. What the module adds on
  * top of the hyp core (generation counter, stream policy table, argument
- * checks of the ioctls, events) is done here the same way, so the daemon
- * sees the same answers from either backend.
+ * checks of the ioctls, events) is the module's own host core (kmod/core),
+ * so the daemon gets the module's answers from either backend. This file
+ * is its environment (a direct transport, malloc, the event queue as the
+ * sink), the simulated machine and the workloads.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "hvc.h"
+#include "pkvm_core.h"
 #include "smmu_model.h"
 
 #include "backend_sim.h"
@@ -57,26 +59,18 @@ static const struct { u64 off, len; } boot_ranges[BOOT_RANGES] = {
 };
 #define BOOT_SHARE_OFF		(56 * MiB)
 
-struct stream_entry {
-	u32 sid;
-	u32 policy;
-};
-
 struct sim_backend {
 	struct backend base;
 	struct backend_sim_options opts;
 	struct pkvm_iommu_hyp *hyp;
+	struct pkvm_core core;
 	struct smmu_model model;
 	bool model_up, regs_mapped, buf_mapped;
 	void *hostbuf, *regs;
 	u64 buf_pa, buf_size;
 	u64 pool_pa, smmu_mem_pa;
 	u64 event_pa;
-	u32 smmu;		/* index SMMU_ADD returned */
-	u64 generation;
-
-	struct stream_entry *streams;
-	size_t nr_streams, cap_streams;
+	u32 smmu;		/* the host core's index of the SMMU */
 
 	/* bounded event queue, signalled through efd */
 	struct backend_event *q;
@@ -86,11 +80,11 @@ struct sim_backend {
 
 	/*
 	 * Invalidation batching: the workloads' changes go to the BATCH call
-	 * in groups of max_ops (records at batch_pa, in host memory), one
-	 * flush each. The window has no meaning here: the workload makes its
-	 * changes back to back, so a group fills or the step ends first.
+	 * in groups of the core's batch_max_ops (records at batch_pa, in host
+	 * memory), one flush each. The window has no meaning here: the
+	 * workload makes its changes back to back, so a group fills or the
+	 * step ends first.
 	 */
-	u32 max_ops, window_us;
 	u64 batch_pa;
 	struct pkvm_iommu_op *grp;
 	u32 grp_n;
@@ -111,19 +105,6 @@ static bool sim_busy;
 static struct sim_backend *to_sim(struct backend *b)
 {
 	return (struct sim_backend *)b;
-}
-
-static s64 call(struct sim_backend *s, u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
-		u64 a5)
-{
-	const u64 a[6] = { a0, a1, a2, a3, a4, a5 };
-
-	return pkvm_iommu_hvc(s->hyp, fn, a);
-}
-
-static s64 stat_read(struct sim_backend *s, u32 id)
-{
-	return call(s, PKVM_IOMMU_HVC_STATS_READ, id, 0, 0, 0, 0, 0);
 }
 
 static u64 rnd(struct sim_backend *s)
@@ -159,17 +140,49 @@ static void queue_event(struct sim_backend *s, const struct backend_event *ev)
 		signal_efd(s);
 }
 
-/* A change made: its event, with the next generation, as the module's. */
-static void queue_range_event(struct sim_backend *s, u32 op, u64 addr,
-			      u64 len, u32 owner)
+/* ---- the host core's environment ---- */
+
+/* Host mode's transport: the hyp core is in process. */
+static s64 env_call(void *ctx, u64 fn, const u64 args[6])
+{
+	return pkvm_iommu_hvc(to_sim(ctx)->hyp, fn, args);
+}
+
+static void *env_alloc(void *ctx, u64 bytes)
+{
+	return malloc(bytes);
+}
+
+static void env_free(void *ctx, void *p)
+{
+	free(p);
+}
+
+/* The module's netlink event, as the kernel backend reads it. */
+static void env_event(void *ctx, const struct pkvm_core_event *ce)
 {
 	struct backend_event ev = {
-		.kind = op, .generation = ++s->generation,
-		.addr = addr, .len = len, .owner = owner,
+		.generation = ce->generation, .addr = ce->addr, .len = ce->len,
+		.owner = ce->owner, .smmu = ce->smmu, .sid = ce->sid,
+		.fault_type = ce->fault_type, .fault_flags = ce->fault_flags,
+		.policy = ce->policy,
 	};
 
-	queue_event(s, &ev);
+	if (ce->cmd == PKVM_IOMMU_CMD_EVT_FAULT)
+		ev.kind = BACKEND_EV_FAULT;
+	else if (ce->cmd == PKVM_IOMMU_CMD_EVT_POLICY)
+		ev.kind = BACKEND_EV_POLICY;
+	else
+		ev.kind = ce->cmd - PKVM_IOMMU_CMD_EVT_OP(0);
+	queue_event(to_sim(ctx), &ev);
 }
+
+static const struct pkvm_core_env sim_env = {
+	.call = env_call,
+	.alloc = env_alloc,
+	.free = env_free,
+	.event = env_event,
+};
 
 static int sim_event_fd(struct backend *b)
 {
@@ -224,9 +237,8 @@ static int pick_event_page(struct sim_backend *s)
 static void drain_faults(struct sim_backend *s)
 {
 	for (int tries = 0; tries < 2;) {
-		const struct pkvm_iommu_event *rec;
-		struct backend_event ev = { 0 };
-		s64 ret = call(s, PKVM_IOMMU_HVC_EVENT_POP, s->smmu, s->event_pa, 0, 0, 0, 0);
+		int ret = pkvm_core_event_pop(&s->core, s->smmu,
+					      (void *)((u8 *)s->hostbuf + (s->event_pa - s->buf_pa)));
 
 		if (ret == -EPERM) {
 			/* Someone donated our event page: take another. */
@@ -237,18 +249,6 @@ static void drain_faults(struct sim_backend *s)
 		}
 		if (ret != 1)
 			return;
-		rec = (const void *)((u8 *)s->hostbuf + (s->event_pa - s->buf_pa));
-		/* As the module: an empty record with lost events is news too. */
-		if (!rec->type && !(rec->flags & 4))
-			continue;
-		ev.kind = BACKEND_EV_FAULT;
-		ev.generation = s->generation;
-		ev.smmu = s->smmu;
-		ev.sid = (u32)rec->sid;
-		ev.addr = rec->addr;
-		ev.fault_type = (u32)rec->type;
-		ev.fault_flags = (u32)rec->flags;
-		queue_event(s, &ev);
 	}
 }
 
@@ -265,257 +265,65 @@ int backend_sim_dma(struct backend *b, uint32_t sid, uint64_t addr, uint64_t len
 
 static int sim_info(struct backend *b, struct pkvm_iommu_info *out)
 {
-	struct sim_backend *s = to_sim(b);
-
-	memset(out, 0, sizeof(*out));
-	out->size = sizeof(*out);
-	out->abi_version = PKVM_IOMMU_ABI_VERSION;
-	out->backend = PKVM_IOMMU_BACKEND_SIM;
-	out->nr_smmus = s->hyp->nr_smmus;
-	out->split_policy = (u32)stat_read(s, PKVM_IOMMU_STAT_SPLIT_POLICY);
-	out->ias = s->hyp->pgt.ias;
-	out->mem_bytes = (u64)stat_read(s, PKVM_IOMMU_STAT_MEM_PAGES) << HYP_PAGE_SHIFT;
-	out->generation = s->generation;
-	return 0;
+	return pkvm_core_info(&to_sim(b)->core, out);
 }
 
 static int sim_smmu_info(struct backend *b, uint32_t index, struct pkvm_iommu_smmu_info *out)
 {
-	struct sim_backend *s = to_sim(b);
-	const struct pkvm_iommu_smmu *sm;
-	const struct smmu_features *f;
-
-	if (index >= s->hyp->nr_smmus)
-		return -ENODEV;
-	sm = &s->hyp->smmu[index];
-	f = &sm->dev.feat;
-	memset(out, 0, sizeof(*out));
-	out->size = sizeof(*out);
-	out->index = index;
-	out->base = sm->regs_pa;
-	out->idr[0] = f->idr0;
-	out->idr[1] = f->idr1;
-	out->idr[3] = f->idr3;
-	out->idr[5] = f->idr5;
-	out->features = (f->s1 ? PKVM_IOMMU_FEAT_S1 : 0) | (f->s2 ? PKVM_IOMMU_FEAT_S2 : 0) |
-			(f->two_level ? PKVM_IOMMU_FEAT_2LVL_STRTAB : 0) |
-			(f->coherent ? PKVM_IOMMU_FEAT_COHERENT : 0) |
-			(f->ril ? PKVM_IOMMU_FEAT_RIL : 0) |
-			(f->vmid16 ? PKVM_IOMMU_FEAT_VMID16 : 0) |
-			(f->gran4k ? PKVM_IOMMU_FEAT_GRAN4K : 0);
-	out->sidsize = f->sidsize;
-	out->oas = f->oas_bits;
-	out->bbml = f->bbml;
-	out->events = sm->dev.evtq.nr_events;
-	out->overflows = sm->dev.evtq.nr_overflows;
-	return 0;
-}
-
-static struct stream_entry *stream_find(struct sim_backend *s, u32 sid)
-{
-	size_t lo = 0, hi = s->nr_streams;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->streams[mid].sid == sid)
-			return &s->streams[mid];
-		if (s->streams[mid].sid < sid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static int stream_store(struct sim_backend *s, u32 sid, u32 policy)
-{
-	struct stream_entry *e = stream_find(s, sid);
-	size_t i;
-
-	if (e) {
-		e->policy = policy;
-		return 0;
-	}
-	if (s->nr_streams == s->cap_streams) {
-		size_t cap = s->cap_streams ? s->cap_streams * 2 : 16;
-		void *p = realloc(s->streams, cap * sizeof(*s->streams));
-
-		if (!p)
-			return -ENOMEM;
-		s->streams = p;
-		s->cap_streams = cap;
-	}
-	for (i = s->nr_streams; i > 0 && s->streams[i - 1].sid > sid; i--)
-		s->streams[i] = s->streams[i - 1];
-	s->streams[i] = (struct stream_entry){ sid, policy };
-	s->nr_streams++;
-	return 0;
-}
-
-static int stream_check(struct sim_backend *s, u32 smmu, u32 sid)
-{
-	u32 sidsize;
-
-	if (smmu >= s->hyp->nr_smmus)
-		return -ENODEV;
-	sidsize = s->hyp->smmu[smmu].dev.feat.sidsize;
-	if (sidsize < 32 && sid >= 1u << sidsize)
-		return -ERANGE;
-	return 0;
+	return pkvm_core_smmu_info(&to_sim(b)->core, index, out);
 }
 
 static int sim_stream_get(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t *policy)
 {
-	struct sim_backend *s = to_sim(b);
-	const struct stream_entry *e;
-	int ret = stream_check(s, smmu, sid);
-
-	if (ret)
-		return ret;
-	e = stream_find(s, sid);
-	*policy = e ? e->policy : PKVM_STREAM_BLOCK;
-	return 0;
+	return pkvm_core_stream_get(&to_sim(b)->core, smmu, sid, policy);
 }
 
 static int sim_stream_set(struct backend *b, uint32_t smmu, uint32_t sid, uint32_t policy)
 {
-	struct sim_backend *s = to_sim(b);
-	struct backend_event ev = { 0 };
-	int ret = stream_check(s, smmu, sid);
-	s64 r;
-
-	if (ret)
-		return ret;
-	if (policy != PKVM_STREAM_BLOCK && policy != PKVM_STREAM_ISOLATE)
-		return -EINVAL;
-	/* Room first (an explicit block is the default), so a success of the
-	 * hypercall is always recorded. */
-	if (!stream_find(s, sid)) {
-		ret = stream_store(s, sid, PKVM_STREAM_BLOCK);
-		if (ret)
-			return ret;
-	}
-	r = call(s, PKVM_IOMMU_HVC_STREAM_ATTACH, smmu, sid, policy, 0, 0, 0);
-	if (r)
-		return (int)r;
-	stream_store(s, sid, policy);
-	ev.kind = BACKEND_EV_POLICY;
-	ev.generation = s->generation;
-	ev.smmu = smmu;
-	ev.sid = sid;
-	ev.policy = policy;
-	queue_event(s, &ev);
-	return 0;
+	return pkvm_core_stream_set(&to_sim(b)->core, smmu, sid, policy);
 }
 
 static int sim_split_policy(struct backend *b, uint32_t policy, uint32_t level)
 {
-	struct sim_backend *s = to_sim(b);
-	struct backend_event ev = { 0 };
-	s64 r = call(s, PKVM_IOMMU_HVC_SPLIT_POLICY, policy, level, 0, 0, 0, 0);
-
-	if (r)
-		return (int)r;
-	ev.kind = BACKEND_EV_POLICY;
-	ev.generation = s->generation;
-	ev.smmu = ~0u;
-	ev.sid = ~0u;
-	ev.policy = policy;
-	queue_event(s, &ev);
-	return 0;
+	return pkvm_core_split_policy(&to_sim(b)->core, policy, level);
 }
 
 static int sim_stats(struct backend *b, struct pkvm_iommu_stats *out)
 {
-	struct sim_backend *s = to_sim(b);
-
-	memset(out, 0, sizeof(*out));
-	out->size = sizeof(*out);
-	out->nr = PKVM_IOMMU_STAT_NR;
-	for (u32 i = 0; i < PKVM_IOMMU_STAT_NR; i++)
-		out->counter[i] = (u64)stat_read(s, i);
-	return 0;
+	return pkvm_core_stats(&to_sim(b)->core, out);
 }
 
 static int sim_invalidation(struct backend *b, uint32_t *max_ops, uint32_t *window_us)
 {
-	struct sim_backend *s = to_sim(b);
-
-	if (*max_ops) {
-		if (*max_ops > PKVM_IOMMU_BATCH_MAX || *window_us > PKVM_IOMMU_BATCH_WINDOW_MAX_US)
-			return -EINVAL;
-		s->max_ops = *max_ops;
-		s->window_us = *window_us;
-	}
-	*max_ops = s->max_ops;
-	*window_us = s->window_us;
-	return 0;
+	return pkvm_core_invalidation(&to_sim(b)->core, max_ops, window_us);
 }
 
 static int sim_range(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner)
 {
-	struct sim_backend *s = to_sim(b);
-	s64 r;
-
-	if ((unsigned int)op >= PKVM_IOMMU_OP_NR)
-		return -EINVAL;
-	r = call(s, PKVM_IOMMU_HVC_OP(op), addr, len, owner, 0, 0, 0);
-	if (r)
-		return (int)r;
-	queue_range_event(s, op, addr, len, owner);
-	return 0;
+	return pkvm_core_change(&to_sim(b)->core, op, addr, len, owner);
 }
 
-struct dump_cursor {
+struct dump {
 	struct ledger_run *runs;
 	size_t nr, cap;
-	u64 start, end;
-	u32 owner;
-	bool shared, memory, open;
-	int err;
 };
 
-static int put_run(struct dump_cursor *c)
+static int dump_run(const struct pkvm_core_run *run, void *arg)
 {
-	if (!c->memory || (c->owner == PKVM_OWNER_HOST && !c->shared))
-		return 0;
-	if (c->nr == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		void *p = realloc(c->runs, cap * sizeof(*c->runs));
+	struct dump *d = arg;
+
+	if (d->nr == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		void *p = realloc(d->runs, cap * sizeof(*d->runs));
 
 		if (!p)
 			return -ENOMEM;
-		c->runs = p;
-		c->cap = cap;
+		d->runs = p;
+		d->cap = cap;
 	}
-	c->runs[c->nr++] = (struct ledger_run){ .addr = c->start, .len = c->end - c->start,
-		.owner = c->owner, .shared = c->shared };
-	return 0;
-}
-
-static int dump_leaf(const struct s2_leaf *l, void *arg)
-{
-	struct dump_cursor *c = arg;
-	int ret;
-
-	if (c->open && c->end == l->addr && c->memory == l->memory &&
-	    c->owner == l->owner && c->shared == l->shared) {
-		c->end += l->size;
-		return 0;
-	}
-	if (c->open) {
-		ret = put_run(c);
-		if (ret)
-			return ret;
-	}
-	c->start = l->addr;
-	c->end = l->addr + l->size;
-	c->owner = l->owner;
-	c->shared = l->shared;
-	c->memory = l->memory;
-	c->open = true;
+	d->runs[d->nr++] = (struct ledger_run){ .addr = run->addr, .len = run->len,
+		.owner = run->owner, .shared = run->shared };
 	return 0;
 }
 
@@ -523,19 +331,17 @@ static int sim_ledger_dump(struct backend *b, struct ledger_run **runs, size_t *
 			   uint64_t *generation)
 {
 	struct sim_backend *s = to_sim(b);
-	struct dump_cursor c = { 0 };
-	u64 top = 1ull << s->hyp->pgt.ias;
-	int ret = s2_for_each_leaf(&s->hyp->pgt, 0, top, dump_leaf, &c);
+	struct dump d = { 0 };
+	u64 resume;
+	int ret = pkvm_core_ledger_walk(&s->core, 0, dump_run, &d, &resume);
 
-	if (!ret && c.open)
-		ret = put_run(&c);
 	if (ret) {
-		free(c.runs);
+		free(d.runs);
 		return ret;
 	}
-	*runs = c.runs;
-	*n = c.nr;
-	*generation = s->generation;
+	*runs = d.runs;
+	*n = d.nr;
+	*generation = s->core.generation;
 	return 0;
 }
 
@@ -557,7 +363,7 @@ static void sim_free(struct backend *b)
 	free(s->hostbuf);
 	free(s->hyp);
 	free(s->q);
-	free(s->streams);
+	pkvm_core_fini(&s->core);
 	free(s);
 	sim_busy = false;
 }
@@ -595,11 +401,8 @@ static void flush_group(struct sim_backend *s)
 
 	if (!s->grp_n)
 		return;
-	r = call(s, PKVM_IOMMU_HVC_BATCH, s->batch_pa, s->grp_n, 0, 0, 0, 0);
+	r = pkvm_core_batch(&s->core, s->grp, s->grp_n);
 	done = r < 0 ? 0 : (u32)r;
-	for (u32 i = 0; i < done; i++)
-		queue_range_event(s, s->grp[i].op, s->grp[i].addr, s->grp[i].len,
-				  s->grp[i].owner);
 	for (u32 i = done; i < s->grp_n; i++)
 		if (s->grp_slot[i] != NO_SLOT)
 			churn_refresh(s, s->grp_slot[i]);
@@ -611,8 +414,8 @@ static void flush_group(struct sim_backend *s)
 static void submit(struct sim_backend *s, enum pkvm_iommu_op_code op, u64 addr, u64 len, u32 owner,
 		   u32 slot)
 {
-	if (s->max_ops <= 1) {
-		if (!sim_range(&s->base, op, addr, len, owner))
+	if (s->core.batch_max_ops <= 1) {
+		if (!pkvm_core_change(&s->core, op, addr, len, owner))
 			s->step_done++;
 		else if (slot != NO_SLOT)
 			churn_refresh(s, slot);
@@ -620,17 +423,19 @@ static void submit(struct sim_backend *s, enum pkvm_iommu_op_code op, u64 addr, 
 	}
 	s->grp[s->grp_n] = (struct pkvm_iommu_op){ op, owner, addr, len, 0, 0 };
 	s->grp_slot[s->grp_n] = slot;
-	if (++s->grp_n >= s->max_ops)
+	if (++s->grp_n >= s->core.batch_max_ops)
 		flush_group(s);
 }
 
 static bool isolated_sid(struct sim_backend *s, u32 *sid)
 {
-	for (size_t k = 0; k < s->nr_streams; k++) {
-		const struct stream_entry *e = &s->streams[(s->dma_rr + k) % s->nr_streams];
+	const struct pkvm_core_smmu *sm = &s->core.smmu[s->smmu];
+
+	for (u32 k = 0; k < sm->nr_streams; k++) {
+		const struct pkvm_core_stream *e = &sm->streams[(s->dma_rr + k) % sm->nr_streams];
 
 		if (e->policy == PKVM_STREAM_ISOLATE) {
-			s->dma_rr = (u32)((s->dma_rr + k + 1) % s->nr_streams);
+			s->dma_rr = (s->dma_rr + k + 1) % sm->nr_streams;
 			*sid = e->sid;
 			return true;
 		}
@@ -860,6 +665,7 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 		ret = s->efd < 0 ? -errno : -ENOMEM;
 		goto fail;
 	}
+	pkvm_core_init(&s->core, &sim_env, s, s->hyp, PKVM_IOMMU_BACKEND_SIM);
 
 	/* Backed memory at the start of region 0: argument pages, pool, SMMU. */
 	s->buf_pa = s->opts.regions[0].base;
@@ -878,7 +684,6 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 	}
 	memset(s->hostbuf, 0, s->buf_size);
 	s->grp = (struct pkvm_iommu_op *)((u8 *)s->hostbuf + (s->batch_pa - s->buf_pa));
-	s->max_ops = 1;
 	/* First window: the hot path of every table walk looks there first. */
 	ret = sim_phys_map(s->buf_pa, s->buf_size, s->hostbuf);
 	if (ret)
@@ -903,14 +708,14 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 		regions[i] = (struct s2_region){ s->opts.regions[i].base, s->opts.regions[i].size };
 	memcpy((u8 *)s->hostbuf + OFF_REGIONS, regions, s->opts.nr_regions * sizeof(regions[0]));
 	pkvm_iommu_hyp_setup(s->hyp);
-	r = call(s, PKVM_IOMMU_HVC_INIT, s->buf_pa + OFF_REGIONS, s->opts.nr_regions,
-		 s->pool_pa, s->opts.pool_pages, s->opts.split_policy, s->opts.presplit_level);
+	r = pkvm_core_call(&s->core, PKVM_IOMMU_HVC_INIT, s->buf_pa + OFF_REGIONS,
+			   s->opts.nr_regions, s->pool_pa, s->opts.pool_pages, s->opts.split_policy,
+			   s->opts.presplit_level);
 	if (r) {
 		ret = (int)r;
 		goto fail;
 	}
-	r = call(s, PKVM_IOMMU_HVC_SMMU_ADD, s->opts.smmu_base, s->smmu_mem_pa, SMMU_MEM_PAGES,
-		 0, 0, 0);
+	r = pkvm_core_smmu_add(&s->core, s->opts.smmu_base, s->smmu_mem_pa, SMMU_MEM_PAGES);
 	if (r < 0) {
 		ret = (int)r;
 		goto fail;
