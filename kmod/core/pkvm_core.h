@@ -15,10 +15,11 @@
 #include "core_env.h"
 #include "hvc.h"
 
-/* Bits of pkvm_iommu_event.flags and PKVM_IOMMU_A_FAULT_FLAGS. */
-#define PKVM_CORE_FAULT_WRITE	(1u << 0)
-#define PKVM_CORE_FAULT_S2	(1u << 1)
-#define PKVM_CORE_FAULT_LOST	(1u << 2)	/* the SMMU dropped records */
+/*
+ * Bit 2 of pkvm_iommu_event.flags and PKVM_IOMMU_A_FAULT_FLAGS: the SMMU
+ * dropped records (bit 0 is a write, bit 1 a stage-2 fault).
+ */
+#define PKVM_CORE_FAULT_LOST	HYP_BIT(2)
 
 /* A stream whose policy was set; absent streams are blocked. */
 struct pkvm_core_stream {
@@ -115,6 +116,7 @@ struct pkvm_core_run {
 	u32 owner;
 	bool shared;
 };
+
 typedef int (*pkvm_core_run_fn)(const struct pkvm_core_run *run, void *arg);
 
 /*

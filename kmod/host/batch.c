@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Invalidation batching (the policy's "invalidation" section, set by
- * PKVM_IOMMU_IOC_INVALIDATION): ownership changes reach the hyp core in
- * groups that share one flush, one CMD_SYNC, through its BATCH call.
+ * PKVM_IOMMU_IOC_INVALIDATION and kept by the host core): ownership
+ * changes reach the hyp core in groups that share one flush, one CMD_SYNC,
+ * through its BATCH call. The host core applies a group; this file is how
+ * concurrent callers form one.
  *
  * - PKVM_IOMMU_IOC_BATCH is cut into groups of at most batch_max_ops.
  * - A single change (DONATE/RECLAIM/SHARE/UNSHARE ioctl) waits up to
@@ -40,38 +42,28 @@ static struct {
 	struct pkvm_iommu_op *buf;	/* BATCH_MAX records, under pkvm->lock */
 } grp;
 
-static u32 max_ops = 1, window_us;
-
-/*
- * One BATCH call over ops[0, nr), which must be physically contiguous and
- * 32-byte aligned. Returns the changes made; ops[ret].result says why the
- * next was refused. Events go out under the lock, in generation order.
- */
-static s64 apply_group(struct pkvm_iommu_op *ops, u32 nr)
+/* The settings in force: max_ops, and how long a single change may wait. */
+static void config(u32 *max_ops, u32 *window_us)
 {
-	s64 ret;
-
 	lockdep_assert_held(&pkvm->lock);
-	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_BATCH, virt_to_phys(ops), nr, 0, 0, 0, 0);
-	for (s64 i = 0; i < ret; i++) {
-		ops[i].result = 0;
-		pkvm_iommu_genl_range_event(PKVM_IOMMU_CMD_EVT_OP(ops[i].op), ++pkvm->generation,
-					    ops[i].addr, ops[i].len, ops[i].owner);
-	}
-	return ret;
+	*max_ops = 0;
+	pkvm_core_invalidation(&pkvm->core, max_ops, window_us);
 }
 
 int pkvm_iommu_batch_apply(struct pkvm_iommu_op *ops, u32 nr, u32 *done)
 {
-	u32 limit = READ_ONCE(max_ops);
+	u32 limit, window;
 	s64 ret = 0;
 
+	mutex_lock(&pkvm->lock);
+	config(&limit, &window);
+	mutex_unlock(&pkvm->lock);
 	*done = 0;
 	while (*done < nr) {
 		u32 n = min(nr - *done, limit);
 
 		mutex_lock(&pkvm->lock);
-		ret = apply_group(ops + *done, n);
+		ret = pkvm_core_batch(&pkvm->core, ops + *done, n);
 		mutex_unlock(&pkvm->lock);
 		if (ret < 0)
 			return ret;
@@ -97,31 +89,16 @@ static u32 take(struct list_head *out, u32 limit)
 	return n;
 }
 
-/*
- * Apply the taken waiters as one group. A refused change must not fail
- * the unrelated ones behind it: the rest go in again as a new call.
- */
+/* Apply the taken waiters as one group of changes independent of each other. */
 static void run_taken(struct list_head *list, u32 n)
 {
 	struct waiter *w, *tmp;
-	u32 i = 0, start = 0;
-	s64 ret;
+	u32 i = 0;
 
 	mutex_lock(&pkvm->lock);
 	list_for_each_entry(w, list, node)
 		grp.buf[i++] = w->op;
-	while (start < n) {
-		ret = apply_group(grp.buf + start, n - start);
-		if (ret < 0) {
-			/* The flush failed: nothing may be reported complete. */
-			for (i = start; i < n; i++)
-				grp.buf[i].result = (s32)ret;
-			break;
-		}
-		start += ret;
-		if (start < n)
-			start++;	/* its result holds the refusal */
-	}
+	pkvm_core_batch_each(&pkvm->core, grp.buf, n);
 	i = 0;
 	list_for_each_entry(w, list, node)
 		w->ret = grp.buf[i++].result;
@@ -132,12 +109,12 @@ static void run_taken(struct list_head *list, u32 n)
 	}
 }
 
-static bool group_full(void)
+static bool group_full(u32 limit)
 {
 	bool full;
 
 	spin_lock(&grp.lock);
-	full = grp.queued >= READ_ONCE(max_ops);
+	full = grp.queued >= limit;
 	spin_unlock(&grp.lock);
 	return full;
 }
@@ -148,15 +125,15 @@ static bool group_full(void)
  * that served until the queue ran dry could be kept from returning for as
  * long as others keep arriving.
  */
-static void lead(u32 window)
+static void lead(u32 window, u32 limit)
 {
 	struct waiter *next = NULL;
 	LIST_HEAD(list);
 	u32 n;
 
 	if (window)
-		wait_event_hrtimeout(grp.full, group_full(), us_to_ktime(window));
-	n = take(&list, READ_ONCE(max_ops));
+		wait_event_hrtimeout(grp.full, group_full(limit), us_to_ktime(window));
+	n = take(&list, limit);
 	if (n)
 		run_taken(&list, n);
 	spin_lock(&grp.lock);
@@ -174,27 +151,20 @@ static void lead(u32 window)
 
 int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner)
 {
-	u32 window = READ_ONCE(window_us), limit = READ_ONCE(max_ops);
 	struct waiter me = { .op = { op, owner, addr, len, 0, 0 } };
+	u32 window, limit;
 	bool leader;
 
+	mutex_lock(&pkvm->lock);
+	config(&limit, &window);
 	if (!window || limit < 2) {
-		s64 ret;
-
 		/* Unbatched: the change's own call, its own flush. */
-		mutex_lock(&pkvm->lock);
-		ret = pkvm_iommu_call(PKVM_IOMMU_HVC_OP(op), addr, len, owner, 0, 0, 0);
-		/*
-		 * Sent under the lock: listeners must see generations in
-		 * order, or a ledger takes N+1 before N for a lost event and
-		 * resyncs for nothing.
-		 */
-		if (!ret)
-			pkvm_iommu_genl_range_event(PKVM_IOMMU_CMD_EVT_OP(op), ++pkvm->generation,
-						    addr, len, owner);
+		int ret = pkvm_core_change(&pkvm->core, op, addr, len, owner);
+
 		mutex_unlock(&pkvm->lock);
-		return (int)ret;
+		return ret;
 	}
+	mutex_unlock(&pkvm->lock);
 
 	init_completion(&me.done);
 	spin_lock(&grp.lock);
@@ -205,28 +175,15 @@ int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner)
 	spin_unlock(&grp.lock);
 
 	if (leader) {
-		lead(window);
+		lead(window, limit);
 		return me.ret;
 	}
-	if (group_full())
+	if (group_full(limit))
 		wake_up(&grp.full);
 	wait_for_completion(&me.done);
 	if (READ_ONCE(me.lead))
-		lead(0);
+		lead(0, limit);
 	return me.ret;
-}
-
-int pkvm_iommu_batch_config(u32 *max, u32 *window)
-{
-	if (*max) {
-		if (*max > PKVM_IOMMU_BATCH_MAX || *window > PKVM_IOMMU_BATCH_WINDOW_MAX_US)
-			return -EINVAL;
-		WRITE_ONCE(max_ops, *max);
-		WRITE_ONCE(window_us, *window);
-	}
-	*max = READ_ONCE(max_ops);
-	*window = READ_ONCE(window_us);
-	return 0;
 }
 
 int pkvm_iommu_batch_init(void)

@@ -28,11 +28,6 @@ static int put_arg(void __user *uarg, const void *karg, size_t ksize, u32 usize)
 	return copy_to_user(uarg, karg, min_t(size_t, ksize, usize)) ? -EFAULT : 0;
 }
 
-static s64 stat_read(u32 id)
-{
-	return pkvm_iommu_call(PKVM_IOMMU_HVC_STATS_READ, id, 0, 0, 0, 0, 0);
-}
-
 static long ioc_info(void __user *uarg)
 {
 	struct pkvm_iommu_info k;
@@ -41,121 +36,59 @@ static long ioc_info(void __user *uarg)
 
 	if (ret)
 		return ret;
-	k.size = sizeof(k);
-	k.abi_version = PKVM_IOMMU_ABI_VERSION;
-	k.backend = PKVM_IOMMU_BACKEND_HOST;
 	mutex_lock(&pkvm->lock);
-	k.nr_smmus = pkvm->nr_smmus;
-	k.split_policy = (u32)stat_read(PKVM_IOMMU_STAT_SPLIT_POLICY);
-	k.ias = pkvm->hyp->pgt.ias;
-	k.mem_bytes = (u64)stat_read(PKVM_IOMMU_STAT_MEM_PAGES) << PAGE_SHIFT;
-	k.generation = pkvm->generation;
+	ret = pkvm_core_info(&pkvm->core, &k);
 	mutex_unlock(&pkvm->lock);
-	return put_arg(uarg, &k, sizeof(k), usize);
-}
-
-static struct pkvm_smmu *smmu_by_index(u32 index)
-{
-	return index < pkvm->nr_smmus ? &pkvm->smmu[index] : NULL;
+	return ret ? ret : put_arg(uarg, &k, sizeof(k), usize);
 }
 
 static long ioc_smmu_info(void __user *uarg)
 {
 	struct pkvm_iommu_smmu_info k;
-	const struct smmu_features *f;
-	struct pkvm_smmu *s;
 	u32 usize;
 	int ret = get_arg(&k, sizeof(k), PKVM_IOMMU_SMMU_INFO_SIZE_VER0, uarg, &usize);
 
 	if (ret)
 		return ret;
 	mutex_lock(&pkvm->lock);
-	s = smmu_by_index(k.index);
-	if (!s) {
-		mutex_unlock(&pkvm->lock);
-		return -ENODEV;
-	}
-	f = &pkvm->hyp->smmu[s->index].dev.feat;
-	memset(&k, 0, sizeof(k));
-	k.size = sizeof(k);
-	k.index = s - pkvm->smmu;
-	k.base = s->base;
-	k.idr[0] = f->idr0;
-	k.idr[1] = f->idr1;
-	k.idr[3] = f->idr3;
-	k.idr[5] = f->idr5;
-	k.features = (f->s1 ? PKVM_IOMMU_FEAT_S1 : 0) | (f->s2 ? PKVM_IOMMU_FEAT_S2 : 0) |
-		     (f->two_level ? PKVM_IOMMU_FEAT_2LVL_STRTAB : 0) |
-		     (f->coherent ? PKVM_IOMMU_FEAT_COHERENT : 0) |
-		     (f->ril ? PKVM_IOMMU_FEAT_RIL : 0) |
-		     (f->vmid16 ? PKVM_IOMMU_FEAT_VMID16 : 0) |
-		     (f->gran4k ? PKVM_IOMMU_FEAT_GRAN4K : 0);
-	k.sidsize = f->sidsize;
-	k.oas = f->oas_bits;
-	k.bbml = f->bbml;
-	k.events = pkvm->hyp->smmu[s->index].dev.evtq.nr_events;
-	k.overflows = pkvm->hyp->smmu[s->index].dev.evtq.nr_overflows;
+	ret = pkvm_core_smmu_info(&pkvm->core, k.index, &k);
 	mutex_unlock(&pkvm->lock);
-	return put_arg(uarg, &k, sizeof(k), usize);
+	return ret ? ret : put_arg(uarg, &k, sizeof(k), usize);
 }
 
 static long ioc_stream(void __user *uarg, bool set)
 {
 	struct pkvm_iommu_stream k;
-	struct pkvm_smmu *s;
-	u32 usize, sidsize;
-	s64 ret = get_arg(&k, sizeof(k), PKVM_IOMMU_STREAM_SIZE_VER0, uarg, &usize);
+	u32 usize;
+	int ret = get_arg(&k, sizeof(k), PKVM_IOMMU_STREAM_SIZE_VER0, uarg, &usize);
 
 	if (ret)
 		return ret;
 	mutex_lock(&pkvm->lock);
-	s = smmu_by_index(k.smmu);
-	if (!s) {
-		ret = -ENODEV;
-		goto out;
-	}
-	sidsize = pkvm->hyp->smmu[s->index].dev.feat.sidsize;
-	if (sidsize < 32 && k.sid >= 1u << sidsize) {
-		ret = -ERANGE;
-		goto out;
-	}
-	if (!set) {
-		void *v = xa_load(&s->streams, k.sid);
-
-		k.policy = v ? (u32)xa_to_value(v) : PKVM_STREAM_BLOCK;
-		k.size = sizeof(k);
-		mutex_unlock(&pkvm->lock);
-		return put_arg(uarg, &k, sizeof(k), usize);
-	}
-	if (k.policy != PKVM_STREAM_BLOCK && k.policy != PKVM_STREAM_ISOLATE) {
-		ret = -EINVAL;
-		goto out;
-	}
-	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_STREAM_ATTACH, s->index, k.sid, k.policy, 0, 0, 0);
-	if (!ret)
-		ret = xa_err(xa_store(&s->streams, k.sid, xa_mk_value(k.policy), GFP_KERNEL));
-out:
+	if (set)
+		ret = pkvm_core_stream_set(&pkvm->core, k.smmu, k.sid, k.policy);
+	else
+		ret = pkvm_core_stream_get(&pkvm->core, k.smmu, k.sid, &k.policy);
 	mutex_unlock(&pkvm->lock);
-	if (!ret && set)
-		pkvm_iommu_genl_policy_event(k.smmu, k.sid, k.policy);
-	return ret;
+	if (ret || set)
+		return ret;
+	k.size = sizeof(k);
+	return put_arg(uarg, &k, sizeof(k), usize);
 }
 
 static long ioc_split(void __user *uarg)
 {
 	struct pkvm_iommu_split k;
 	u32 usize;
-	s64 ret = get_arg(&k, sizeof(k), PKVM_IOMMU_SPLIT_SIZE_VER0, uarg, &usize);
+	int ret = get_arg(&k, sizeof(k), PKVM_IOMMU_SPLIT_SIZE_VER0, uarg, &usize);
 
 	if (ret)
 		return ret;
 	if (k.reserved)
 		return -EINVAL;
 	mutex_lock(&pkvm->lock);
-	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_SPLIT_POLICY, k.policy, k.level, 0, 0, 0, 0);
+	ret = pkvm_core_split_policy(&pkvm->core, k.policy, k.level);
 	mutex_unlock(&pkvm->lock);
-	if (!ret)
-		pkvm_iommu_genl_policy_event(~0u, ~0u, k.policy);
 	return ret;
 }
 
@@ -167,13 +100,10 @@ static long ioc_stats(void __user *uarg)
 
 	if (ret)
 		return ret;
-	k.size = sizeof(k);
-	k.nr = PKVM_IOMMU_STAT_NR;
 	mutex_lock(&pkvm->lock);
-	for (u32 i = 0; i < PKVM_IOMMU_STAT_NR; i++)
-		k.counter[i] = (u64)stat_read(i);
+	ret = pkvm_core_stats(&pkvm->core, &k);
 	mutex_unlock(&pkvm->lock);
-	return put_arg(uarg, &k, sizeof(k), usize);
+	return ret ? ret : put_arg(uarg, &k, sizeof(k), usize);
 }
 
 static long ioc_range(void __user *uarg, u32 op)
@@ -233,7 +163,9 @@ static long ioc_invalidation(void __user *uarg)
 		return ret;
 	if (k.reserved)
 		return -EINVAL;
-	ret = pkvm_iommu_batch_config(&k.batch_max_ops, &k.batch_window_us);
+	mutex_lock(&pkvm->lock);
+	ret = pkvm_core_invalidation(&pkvm->core, &k.batch_max_ops, &k.batch_window_us);
+	mutex_unlock(&pkvm->lock);
 	if (ret)
 		return ret;
 	k.size = sizeof(k);

@@ -28,100 +28,74 @@ static const struct genl_multicast_group pkvm_iommu_mcgrps[] = {
 
 static struct genl_family pkvm_iommu_family;
 
-/* ---- ledger dump: one message per run that is not plain host memory ---- */
+/* ---- ledger dump: one message per run of the host core's ledger ---- */
 
-struct ledger_cursor {
+struct ledger_msg {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
-	u64 gen;
-	/* the run being built */
-	u64 start, end;
-	u32 owner;
-	bool shared, memory, open;
-	bool full;
+	bool full;		/* a run did not fit: the next dumpit resumes there */
 };
 
-static int put_run(struct ledger_cursor *c)
+static int put_run(const struct pkvm_core_run *run, void *arg)
 {
+	struct ledger_msg *m = arg;
 	void *hdr;
 
-	if (!c->memory || (c->owner == PKVM_OWNER_HOST && !c->shared))
-		return 0;
-	hdr = genlmsg_put(c->skb, NETLINK_CB(c->cb->skb).portid, c->cb->nlh->nlmsg_seq,
+	hdr = genlmsg_put(m->skb, NETLINK_CB(m->cb->skb).portid, m->cb->nlh->nlmsg_seq,
 			  &pkvm_iommu_family, NLM_F_MULTI, PKVM_IOMMU_CMD_LEDGER_GET);
 	if (!hdr)
-		return -EMSGSIZE;
-	if (nla_put_u64_64bit(c->skb, PKVM_IOMMU_A_GENERATION, c->gen, PKVM_IOMMU_A_PAD) ||
-	    nla_put_u64_64bit(c->skb, PKVM_IOMMU_A_ADDR, c->start, PKVM_IOMMU_A_PAD) ||
-	    nla_put_u64_64bit(c->skb, PKVM_IOMMU_A_LEN, c->end - c->start, PKVM_IOMMU_A_PAD) ||
-	    nla_put_u32(c->skb, PKVM_IOMMU_A_OWNER, c->owner) ||
-	    (c->shared && nla_put_flag(c->skb, PKVM_IOMMU_A_SHARED))) {
-		genlmsg_cancel(c->skb, hdr);
-		return -EMSGSIZE;
+		goto full;
+	if (nla_put_u64_64bit(m->skb, PKVM_IOMMU_A_GENERATION, pkvm->core.generation,
+			      PKVM_IOMMU_A_PAD) ||
+	    nla_put_u64_64bit(m->skb, PKVM_IOMMU_A_ADDR, run->addr, PKVM_IOMMU_A_PAD) ||
+	    nla_put_u64_64bit(m->skb, PKVM_IOMMU_A_LEN, run->len, PKVM_IOMMU_A_PAD) ||
+	    nla_put_u32(m->skb, PKVM_IOMMU_A_OWNER, run->owner) ||
+	    (run->shared && nla_put_flag(m->skb, PKVM_IOMMU_A_SHARED))) {
+		genlmsg_cancel(m->skb, hdr);
+		goto full;
 	}
-	genlmsg_end(c->skb, hdr);
+	genlmsg_end(m->skb, hdr);
 	return 0;
-}
-
-static int ledger_leaf(const struct s2_leaf *l, void *arg)
-{
-	struct ledger_cursor *c = arg;
-
-	if (c->open && c->end == l->addr && c->memory == l->memory &&
-	    c->owner == l->owner && c->shared == l->shared) {
-		c->end += l->size;
-		return 0;
-	}
-	if (c->open && put_run(c)) {
-		/* Resume at this run next time. */
-		c->cb->args[0] = c->start;
-		c->full = true;
-		return -EMSGSIZE;
-	}
-	*c = (struct ledger_cursor){ .skb = c->skb, .cb = c->cb, .gen = c->gen,
-		.start = l->addr, .end = l->addr + l->size, .owner = l->owner,
-		.shared = l->shared, .memory = l->memory, .open = true };
-	return 0;
+full:
+	m->full = true;
+	return -EMSGSIZE;
 }
 
 static int ledger_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct ledger_cursor c = { .skb = skb, .cb = cb };
-	u64 from = cb->args[0], top;
+	struct ledger_msg m = { .skb = skb, .cb = cb };
+	u64 resume;
 	int ret;
 
 	if (cb->args[1])
 		return 0;	/* finished */
 	mutex_lock(&pkvm->lock);
-	c.gen = pkvm->generation;
-	top = 1ull << pkvm->hyp->pgt.ias;
-	ret = s2_for_each_leaf(&pkvm->hyp->pgt, from, top - from, ledger_leaf, &c);
-	if (!ret && c.open) {
-		if (put_run(&c)) {
-			cb->args[0] = c.start;
-			c.full = true;
-		}
-	}
+	ret = pkvm_core_ledger_walk(&pkvm->core, cb->args[0], put_run, &m, &resume);
 	mutex_unlock(&pkvm->lock);
-	if (ret && !c.full)
+	if (m.full) {
+		cb->args[0] = resume;
+		return skb->len;
+	}
+	if (ret)
 		return ret;
-	if (!c.full)
-		cb->args[1] = 1;
+	cb->args[1] = 1;
 	return skb->len;
 }
 
 static int stats_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	u64 counters[PKVM_IOMMU_STAT_NR];
+	struct pkvm_iommu_stats st;
 	struct sk_buff *msg;
 	void *hdr;
 	u64 gen;
+	int ret;
 
 	mutex_lock(&pkvm->lock);
-	for (u32 i = 0; i < PKVM_IOMMU_STAT_NR; i++)
-		counters[i] = (u64)pkvm_iommu_call(PKVM_IOMMU_HVC_STATS_READ, i, 0, 0, 0, 0, 0);
-	gen = pkvm->generation;
+	ret = pkvm_core_stats(&pkvm->core, &st);
+	gen = pkvm->core.generation;
 	mutex_unlock(&pkvm->lock);
+	if (ret)
+		return ret;
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
@@ -129,7 +103,7 @@ static int stats_doit(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &pkvm_iommu_family, 0, PKVM_IOMMU_CMD_STATS_GET);
 	if (!hdr ||
 	    nla_put_u64_64bit(msg, PKVM_IOMMU_A_GENERATION, gen, PKVM_IOMMU_A_PAD) ||
-	    nla_put(msg, PKVM_IOMMU_A_STATS, sizeof(counters), counters)) {
+	    nla_put(msg, PKVM_IOMMU_A_STATS, sizeof(st.counter), st.counter)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -165,75 +139,44 @@ static struct genl_family pkvm_iommu_family __ro_after_init = {
 
 /* ---- events ---- */
 
-static struct sk_buff *event_new(u8 cmd, void **hdr)
+/* Every event has its generation; the rest by kind (pkvm_iommu(4)). */
+static int put_event(struct sk_buff *skb, const struct pkvm_core_event *ev)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-
-	if (!skb)
-		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &pkvm_iommu_family, 0, cmd);
-	if (!*hdr) {
-		nlmsg_free(skb);
-		return NULL;
+	if (nla_put_u64_64bit(skb, PKVM_IOMMU_A_GENERATION, ev->generation, PKVM_IOMMU_A_PAD))
+		return -EMSGSIZE;
+	switch (ev->cmd) {
+	case PKVM_IOMMU_CMD_EVT_FAULT:
+		return nla_put_u32(skb, PKVM_IOMMU_A_SMMU, ev->smmu) ||
+		       nla_put_u32(skb, PKVM_IOMMU_A_SID, ev->sid) ||
+		       nla_put_u64_64bit(skb, PKVM_IOMMU_A_ADDR, ev->addr, PKVM_IOMMU_A_PAD) ||
+		       nla_put_u32(skb, PKVM_IOMMU_A_FAULT_TYPE, ev->fault_type) ||
+		       nla_put_u32(skb, PKVM_IOMMU_A_FAULT_FLAGS, ev->fault_flags) ? -EMSGSIZE : 0;
+	case PKVM_IOMMU_CMD_EVT_POLICY:
+		return nla_put_u32(skb, PKVM_IOMMU_A_SMMU, ev->smmu) ||
+		       nla_put_u32(skb, PKVM_IOMMU_A_SID, ev->sid) ||
+		       nla_put_u32(skb, PKVM_IOMMU_A_POLICY, ev->policy) ? -EMSGSIZE : 0;
+	default:	/* the four ownership changes */
+		return nla_put_u64_64bit(skb, PKVM_IOMMU_A_ADDR, ev->addr, PKVM_IOMMU_A_PAD) ||
+		       nla_put_u64_64bit(skb, PKVM_IOMMU_A_LEN, ev->len, PKVM_IOMMU_A_PAD) ||
+		       nla_put_u32(skb, PKVM_IOMMU_A_OWNER, ev->owner) ? -EMSGSIZE : 0;
 	}
-	return skb;
 }
 
-static void event_send(struct sk_buff *skb, void *hdr, bool ok)
+void pkvm_iommu_genl_event(const struct pkvm_core_event *ev)
 {
-	if (!ok) {
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &pkvm_iommu_family, 0, ev->cmd);
+	if (!hdr || put_event(skb, ev)) {
 		nlmsg_free(skb);
 		return;
 	}
 	genlmsg_end(skb, hdr);
 	/* -ESRCH: nobody listens, which is fine. */
 	genlmsg_multicast(&pkvm_iommu_family, skb, 0, 0, GFP_KERNEL);
-}
-
-void pkvm_iommu_genl_range_event(u8 cmd, u64 gen, u64 addr, u64 len, u32 owner)
-{
-	void *hdr;
-	struct sk_buff *skb = event_new(cmd, &hdr);
-
-	if (!skb)
-		return;
-	event_send(skb, hdr,
-		   !nla_put_u64_64bit(skb, PKVM_IOMMU_A_GENERATION, gen, PKVM_IOMMU_A_PAD) &&
-		   !nla_put_u64_64bit(skb, PKVM_IOMMU_A_ADDR, addr, PKVM_IOMMU_A_PAD) &&
-		   !nla_put_u64_64bit(skb, PKVM_IOMMU_A_LEN, len, PKVM_IOMMU_A_PAD) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_OWNER, owner));
-}
-
-void pkvm_iommu_genl_fault_event(u32 smmu, const struct pkvm_iommu_event *ev)
-{
-	void *hdr;
-	struct sk_buff *skb = event_new(PKVM_IOMMU_CMD_EVT_FAULT, &hdr);
-	u64 gen = READ_ONCE(pkvm->generation);
-
-	if (!skb)
-		return;
-	event_send(skb, hdr,
-		   !nla_put_u64_64bit(skb, PKVM_IOMMU_A_GENERATION, gen, PKVM_IOMMU_A_PAD) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_SMMU, smmu) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_SID, (u32)ev->sid) &&
-		   !nla_put_u64_64bit(skb, PKVM_IOMMU_A_ADDR, ev->addr, PKVM_IOMMU_A_PAD) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_FAULT_TYPE, (u32)ev->type) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_FAULT_FLAGS, (u32)ev->flags));
-}
-
-void pkvm_iommu_genl_policy_event(u32 smmu, u32 sid, u32 policy)
-{
-	void *hdr;
-	struct sk_buff *skb = event_new(PKVM_IOMMU_CMD_EVT_POLICY, &hdr);
-	u64 gen = READ_ONCE(pkvm->generation);
-
-	if (!skb)
-		return;
-	event_send(skb, hdr,
-		   !nla_put_u64_64bit(skb, PKVM_IOMMU_A_GENERATION, gen, PKVM_IOMMU_A_PAD) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_SMMU, smmu) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_SID, sid) &&
-		   !nla_put_u32(skb, PKVM_IOMMU_A_POLICY, policy));
 }
 
 int pkvm_iommu_genl_init(void)

@@ -41,14 +41,31 @@ MODULE_PARM_DESC(poll_ms, "event queue polling period in ms");
 
 struct pkvm_iommu *pkvm;
 
-s64 pkvm_iommu_call(u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+/* The transport: the one way into the hyp core, from the host core. */
+static s64 host_call(void *ctx, u64 fn, const u64 args[6])
 {
-	const u64 a[6] = { a0, a1, a2, a3, a4, a5 };
-
 	lockdep_assert_held(&pkvm->lock);
 	/* Host mode: a direct call. The pKVM transport would be an HVC here. */
-	return pkvm_iommu_hvc(pkvm->hyp, fn, a);
+	return pkvm_iommu_hvc(pkvm->hyp, fn, args);
 }
+
+/* Stream tables: a few entries as a rule, 2^SIDSIZE at worst. */
+static void *host_alloc(void *ctx, u64 bytes)
+{
+	return kvmalloc(bytes, GFP_KERNEL);
+}
+
+static void host_free(void *ctx, void *p)
+{
+	kvfree(p);
+}
+
+static const struct pkvm_core_env host_env = {
+	.call = host_call,
+	.alloc = host_alloc,
+	.free = host_free,
+	.event = pkvm_iommu_events_sink,
+};
 
 /*
  * System RAM as the kernel's resource tree has it: the memory the shadow
@@ -99,9 +116,9 @@ static int hyp_init(void)
 		return -ENOMEM;
 	}
 	mutex_lock(&pkvm->lock);
-	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_INIT, virt_to_phys(pkvm->regions),
-			      pkvm->nr_regions, page_to_phys(pkvm->pool),
-			      1ull << pkvm->pool_order, split_policy, 0);
+	ret = pkvm_core_call(&pkvm->core, PKVM_IOMMU_HVC_INIT, virt_to_phys(pkvm->regions),
+			     pkvm->nr_regions, page_to_phys(pkvm->pool),
+			     1ull << pkvm->pool_order, split_policy, 0);
 	mutex_unlock(&pkvm->lock);
 	if (ret) {
 		pr_err("hyp core refused init: %lld\n", ret);
@@ -133,15 +150,13 @@ static int pkvm_smmu_probe(struct platform_device *pdev)
 	if (!res || resource_size(res) < SMMU_REGS_BYTES)
 		return dev_err_probe(&pdev->dev, -EINVAL, "no 128 KiB register window\n");
 	mutex_lock(&pkvm->lock);
-	if (pkvm->nr_smmus == PKVM_IOMMU_MAX_SMMUS) {
+	if (pkvm->core.nr_smmus == PKVM_IOMMU_MAX_SMMUS) {
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	s = &pkvm->smmu[pkvm->nr_smmus];
+	s = &pkvm->smmu[pkvm->core.nr_smmus];
 	s->pdev = pdev;
 	s->base = res->start;
-	s->index = -1;
-	xa_init(&s->streams);
 	s->regs = ioremap(res->start, SMMU_REGS_BYTES);
 	if (!s->regs) {
 		ret = -ENOMEM;
@@ -162,8 +177,7 @@ static int pkvm_smmu_probe(struct platform_device *pdev)
 		ret = -ENOMEM;
 		goto out_unreg;
 	}
-	ret = pkvm_iommu_call(PKVM_IOMMU_HVC_SMMU_ADD, s->base, page_to_phys(s->mem),
-			      1u << s->mem_order, 0, 0, 0);
+	ret = pkvm_core_smmu_add(&pkvm->core, s->base, page_to_phys(s->mem), 1u << s->mem_order);
 	if (ret < 0) {
 		dev_err(&pdev->dev, "hyp core refused the SMMU: %lld\n", ret);
 		/* After a timeout the hyp core keeps the memory: so do we. */
@@ -172,12 +186,10 @@ static int pkvm_smmu_probe(struct platform_device *pdev)
 		s->mem = NULL;
 		goto out_unreg;
 	}
-	s->index = (int)ret;
-	pkvm->nr_smmus++;
 	platform_set_drvdata(pdev, s);
 	mutex_unlock(&pkvm->lock);
 	dev_info(&pdev->dev, "SMMUv3 at %pa under the shadow stage 2 (index %d), every stream blocked\n",
-		 &res->start, s->index);
+		 &res->start, (int)ret);
 	pkvm_iommu_events_start();
 	return 0;
 
@@ -229,7 +241,7 @@ static void bind_smmus(void)
 
 static void teardown(void)
 {
-	for (u32 i = 0; i < pkvm->nr_smmus; i++) {
+	for (u32 i = 0; i < pkvm->core.nr_smmus; i++) {
 		struct pkvm_smmu *s = &pkvm->smmu[i];
 
 		smmu_quiesce(s);
@@ -240,9 +252,8 @@ static void teardown(void)
 		iounmap(s->regs);
 		if (s->mem)
 			__free_pages(s->mem, s->mem_order);
-		xa_destroy(&s->streams);
 	}
-	pkvm->nr_smmus = 0;
+	pkvm_core_fini(&pkvm->core);
 }
 
 static int __init pkvm_iommu_init(void)
@@ -280,6 +291,7 @@ static int __init pkvm_iommu_init(void)
 	}
 	mutex_init(&pkvm->lock);
 	pkvm_iommu_hyp_setup(pkvm->hyp);
+	pkvm_core_init(&pkvm->core, &host_env, NULL, pkvm->hyp, PKVM_IOMMU_BACKEND_HOST);
 	pkvm->poll_ms = max(poll_ms, 1u);
 
 	ret = collect_ram();
