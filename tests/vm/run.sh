@@ -15,7 +15,9 @@
 # env: PKVM_VM_CACHE (cache root), PKVM_VM_LOG (console log path),
 #      PKVM_VM_KERNEL_ENV (boot the kernel of this kernel.env instead of the
 #      bench's own, e.g. daemon/kernel.sh's), PKVM_VM_SYSROOT (a tree merged
-#      into the initramfs root, see mkinitramfs.sh)
+#      into the initramfs root, see mkinitramfs.sh), PKVM_VM_RUNDIR (where the
+#      initramfs and console files go, default $PKVM_VM_CACHE/run; a caller
+#      that may run beside another boot gives its own)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -48,7 +50,7 @@ if [ -n "${PKVM_VM_KERNEL_ENV:-}" ]; then
 fi
 stage "kernel $KRELEASE ready"
 
-rundir=$VM_CACHE/run
+rundir=${PKVM_VM_RUNDIR:-$VM_CACHE/run}
 mkdir -p "$rundir"
 log=${PKVM_VM_LOG:-$rundir/console.log}
 initrd=$rundir/initramfs.cpio.gz
