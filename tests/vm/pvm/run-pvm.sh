@@ -46,7 +46,8 @@ clean=$dir/console.txt
 grep -E '^(not )?ok - |^[0-9]+ passed, [0-9]+ failed$' "$clean" || true
 # One line per VM: mode, pages, fault-in time, for the issue's numbers.
 awk '/^pvm-vm / { mode = $2; n = $3 }
-     /^pvm-time / { print "time - " mode " " n " " $2 " " $4 " " $5 }' "$clean" || true
+     /^pvm-time / { print "time - " mode " " n " " $2 " " $4 " " $5 }
+     /^pvm-fault-in / { print "time - " $0 }' "$clean" || true
 # The guest code as the CPU will decode it, to check the hand encodings.
 objdump=${CROSS_COMPILE:-$VM_CROSS}objdump
 if command -v "$objdump" >/dev/null && grep -q '^pvm-code ' "$clean"; then
