@@ -3,7 +3,8 @@
 # The pVM bench: cross-builds pkvm-pvm, boots the VM bench's guest kernel
 # under pKVM (run.sh -p: virtualization=on, gic-version=3, -cpu max,
 # kvm-arm.mode=protected) with pvm/guest-test as the guest test, and prints
-# the guest's "ok - NAME: detail" / "not ok - ..." lines, the
+# the guest's "ok - NAME: detail" / "not ok - ..." lines, "skip - ..." for
+# a check this kernel cannot run, the
 # "N passed, M failed" line and the fault-in times on stdout. Exits as
 # run.sh does: non-zero unless every check passed on a clean kernel log.
 #
@@ -43,7 +44,7 @@ PKVM_VM_RUNDIR=$dir PKVM_VM_LOG=$dir/console.log \
 	"$vm/run.sh" "${runargs[@]}" "$here/guest-test" "$dir/pkvm-pvm" 2>"$dir/run.err" || rc=$?
 
 clean=$dir/console.txt
-grep -E '^(not )?ok - |^[0-9]+ passed, [0-9]+ failed$' "$clean" || true
+grep -E '^(not )?ok - |^skip - |^[0-9]+ passed, [0-9]+ failed$' "$clean" || true
 # One line per VM: mode, pages, fault-in time, for the issue's numbers.
 awk '/^pvm-vm / { mode = $2; n = $3 }
      /^pvm-time / { print "time - " mode " " n " " $2 " " $4 " " $5 }
