@@ -17,7 +17,8 @@
 #      bench's own, e.g. daemon/kernel.sh's), PKVM_VM_SYSROOT (a tree merged
 #      into the initramfs root, see mkinitramfs.sh), PKVM_VM_RUNDIR (where the
 #      initramfs and console files go, default $PKVM_VM_CACHE/run; a caller
-#      that may run beside another boot gives its own)
+#      that may run beside another boot gives its own), PKVM_VM_APPEND (extra
+#      kernel command-line words, e.g. a switch of the kernel under test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -73,6 +74,7 @@ if [ "$pkvm" = 1 ]; then
 	machine=$machine,virtualization=on
 	append="$append kvm-arm.mode=protected"
 fi
+append="$append${PKVM_VM_APPEND:+ $PKVM_VM_APPEND}"
 qemu=(qemu-system-aarch64
 	-M "$machine"
 	-global arm-smmuv3.stage=2

@@ -11,7 +11,9 @@
 # usage: run-pvm.sh [-v] [-t SECONDS] [-o DIR]
 #   -o DIR   build and run directory (default $PKVM_VM_CACHE/run-pvm), so a
 #            run beside another boot of the bench shares no files with it
-# env: as run.sh (PKVM_VM_KERNEL_ENV boots another kernel, e.g. a patched one)
+# env: as run.sh: PKVM_VM_KERNEL_ENV boots another kernel (e.g. a patched
+#      one), PKVM_VM_APPEND adds command-line words (e.g. the switch that
+#      turns the shadow off, for the fault-in time without it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 vm=$(cd "$here/.." && pwd)
@@ -48,7 +50,8 @@ grep -E '^(not )?ok - |^skip - |^[0-9]+ passed, [0-9]+ failed$' "$clean" || true
 # One line per VM: mode, pages, fault-in time, for the issue's numbers.
 awk '/^pvm-vm / { mode = $2; n = $3 }
      /^pvm-time / { print "time - " mode " " n " " $2 " " $4 " " $5 }
-     /^pvm-fault-in / { print "time - " $0 }' "$clean" || true
+     /^pvm-fault-in / { print "time - " $0 }
+     /^pvm-cmdline / { print "time - " $0 }' "$clean" || true
 # The guest code as the CPU will decode it, to check the hand encodings.
 objdump=${CROSS_COMPILE:-$VM_CROSS}objdump
 if command -v "$objdump" >/dev/null && grep -q '^pvm-code ' "$clean"; then
