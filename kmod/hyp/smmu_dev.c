@@ -158,6 +158,23 @@ int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg)
 	return ret;
 }
 
+/*
+ * With SMMU_CR0.SMMUEN 0 the SMMU does not translate: every incoming
+ * transaction takes SMMU_GBPA's attributes, and GBPA.ABORT terminates it
+ * with an abort (IHI 0070 H.a, 6.3 SMMU_CR0 and SMMU_GBPA). Neither
+ * needs the command queue, which is what failed. Bring-up set ABORT
+ * already; it is set again in case a previous owner's value came back,
+ * and SMMUEN is only cleared once GBPA reads ABORT, since clearing it
+ * under a bypassing GBPA would open all memory.
+ */
+void smmu_dev_fail_closed(struct smmu_dev *d)
+{
+	d->dead = true;
+	gbpa_abort(d);
+	if (hyp_readl(d->regs + SMMU_GBPA) & SMMU_GBPA_ABORT)
+		write_cr0(d, 0);
+}
+
 static int sync_ste(struct smmu_dev *d, u32 sid, bool leaf)
 {
 	struct smmu_cmd c;
@@ -243,6 +260,10 @@ int smmu_stream_set(struct smmu_dev *d, u32 sid, enum smmu_policy policy,
 	}
 
 	hyp_spin_lock(&d->lock);
+	if (d->dead) {
+		hyp_spin_unlock(&d->lock);
+		return -EIO;
+	}
 	ste = smmu_strtab_ste(&d->strtab, sid);
 	if (!ste) {
 		u64 l2 = d->l2_pages.alloc(d->l2_pages.cookie);

@@ -48,6 +48,7 @@ struct smmu_dev {
 	struct smmu_page_src l2_pages;
 	u64 timeout_ns;
 	u64 nr_ste_writes;
+	bool dead;		/* failed closed: aborts all traffic, for good */
 	hyp_spinlock_t lock;	/* command queue and stream table */
 };
 
@@ -72,6 +73,15 @@ int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg);
  */
 int smmu_stream_set(struct smmu_dev *d, u32 sid, enum smmu_policy policy,
 		    const struct smmu_s2_params *s2);
+
+/*
+ * The SMMU did not complete an invalidation, so it may still hold
+ * translations of memory the host gave away: make it abort all incoming
+ * traffic, for good, by register writes alone (its command queue is what
+ * failed). Called with d->lock held. A dead SMMU refuses stream changes
+ * (-EIO) and is left out of later invalidations: it translates nothing.
+ */
+void smmu_dev_fail_closed(struct smmu_dev *d);
 
 /* A lone CMD_SYNC: wait for everything queued so far. */
 int smmu_dev_sync(struct smmu_dev *d);

@@ -115,15 +115,26 @@ int smmu_tlb_flush(void *cookie, const struct s2_gather *g)
 	struct smmu_tlb_domain *dom = cookie;
 	int err = 0;
 
-	/* A failing SMMU must not keep the others from being invalidated. */
+	/*
+	 * A failing SMMU must not keep the others from being invalidated,
+	 * and must not go on translating: it fails closed (aborts all its
+	 * traffic), which is what makes the change complete there too. The
+	 * error still tells the caller that an SMMU died.
+	 */
 	for (u32 i = 0; i < dom->nr_devs; i++) {
 		struct smmu_dev *d = dom->devs[i];
 		int ret;
 
 		hyp_spin_lock(&d->lock);
+		if (d->dead) {
+			hyp_spin_unlock(&d->lock);
+			continue;
+		}
 		ret = smmu_tlb_emit(&d->cmdq, d->feat.ril, dom->vmid, g);
 		if (!ret)
 			ret = smmu_cmdq_sync(&d->cmdq);
+		if (ret)
+			smmu_dev_fail_closed(d);
 		hyp_spin_unlock(&d->lock);
 		if (ret && !err)
 			err = ret;
@@ -138,7 +149,10 @@ int smmu_tlb_domain_add(struct smmu_tlb_domain *dom, struct smmu_dev *d)
 			return -EEXIST;
 	if (dom->nr_devs == SMMU_TLB_MAX_DEVS)
 		return -ENOSPC;
-	dom->devs[dom->nr_devs++] = d;
+	dom->devs[dom->nr_devs] = d;
+	/* pKVM's hook flushes without the configuration lock: publish whole. */
+	hyp_mb();
+	dom->nr_devs++;
 	return 0;
 }
 
