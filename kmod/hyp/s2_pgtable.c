@@ -170,11 +170,65 @@ struct op_data {
 	u64 need;		/* check pass: table pages the set pass needs */
 	struct s2_gather *g;
 	int err;		/* set pass: first failure to report */
+	/* set pass of a host transition: the run being recorded */
+	struct s2_ring_rec run;
+	bool run_open;
 };
 
 static bool op_makes_valid(u32 op)
 {
-	return op != PKVM_IOMMU_OP_DONATE;
+	return op != PKVM_IOMMU_OP_DONATE && op != S2_OP_HOST_OFF;
+}
+
+static bool op_is_host(u32 op)
+{
+	return op == S2_OP_HOST_OFF || op == S2_OP_HOST_ON;
+}
+
+/*
+ * Does a leaf already give the host the access a transition wants? Then
+ * the transition leaves it alone. A hole is never reachable by DMA, so it
+ * is in either target: pKVM may know memory the shadow was not given.
+ */
+static bool host_in_target(u32 op, u32 owner, u64 d)
+{
+	if (s2_desc_is_hole(d))
+		return true;
+	if (op == S2_OP_HOST_ON)
+		return s2_desc_valid(d);
+	return !s2_desc_valid(d) && s2_desc_owner(d) == owner;
+}
+
+/* Record a host transition's change, merged with the run before it. */
+static void host_record(struct s2_pgtable *pgt, struct op_data *od, u32 op,
+			u64 addr, u64 len, u32 owner)
+{
+	struct s2_ring_rec *r = &od->run;
+
+	if (od->run_open && r->op == op && r->owner == owner &&
+	    r->addr + r->len == addr) {
+		r->len += len;
+		return;
+	}
+	if (od->run_open && pgt->ring)
+		s2_ring_push(pgt->ring, r->op, r->addr, r->len, r->owner);
+	*r = (struct s2_ring_rec){ .op = op, .owner = owner, .addr = addr, .len = len };
+	od->run_open = true;
+}
+
+/* What a host transition did to one leaf, as ownership changes. */
+static void host_record_leaf(struct s2_pgtable *pgt, struct op_data *od,
+			     u64 old, u64 addr, u64 len)
+{
+	if (od->op == S2_OP_HOST_ON) {
+		host_record(pgt, od, PKVM_IOMMU_OP_RECLAIM, addr, len, s2_desc_owner(old));
+		return;
+	}
+	if (!s2_desc_valid(old))
+		host_record(pgt, od, PKVM_IOMMU_OP_RECLAIM, addr, len, s2_desc_owner(old));
+	else if (old & S2_ATTR_SW_SHARED)
+		host_record(pgt, od, PKVM_IOMMU_OP_UNSHARE, addr, len, PKVM_OWNER_HOST);
+	host_record(pgt, od, PKVM_IOMMU_OP_DONATE, addr, len, od->owner);
 }
 
 static int check_leaf(u32 op, u32 owner, u64 d)
@@ -212,6 +266,7 @@ static u64 target_desc(const struct op_data *od, u64 addr, u32 level)
 {
 	switch (od->op) {
 	case PKVM_IOMMU_OP_DONATE:
+	case S2_OP_HOST_OFF:
 		return s2_desc_invalid(od->owner);
 	case PKVM_IOMMU_OP_SHARE:
 		return s2_desc_leaf(addr, level, S2_ATTR_HOST | S2_ATTR_SW_SHARED);
@@ -234,12 +289,18 @@ static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
 	struct op_data *od = ctx->arg;
-	int ret = check_leaf(od->op, od->owner, ctx->old);
+	int ret;
 
 	(void)visit;
-	if (ret)
-		return ret;
-	if (od->op == PKVM_IOMMU_OP_RECLAIM &&
+	if (op_is_host(od->op)) {
+		if (host_in_target(od->op, od->owner, ctx->old))
+			return 0;
+	} else {
+		ret = check_leaf(od->op, od->owner, ctx->old);
+		if (ret)
+			return ret;
+	}
+	if ((od->op == PKVM_IOMMU_OP_RECLAIM || od->op == S2_OP_HOST_ON) &&
 	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
 			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
@@ -255,10 +316,14 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	bool covered = ctx->start <= ctx->addr && ctx->addr + size <= ctx->end;
 	u64 new;
 
+	if (op_is_host(od->op) && host_in_target(od->op, od->owner, ctx->old))
+		return 0;
 	if (!covered || (op_makes_valid(od->op) && !can_block(pgt, ctx->level)))
 		return split(pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
 	new = target_desc(od, ctx->addr, ctx->level);
 	write_desc(pgt, ctx->ptep, new);
+	if (op_is_host(od->op))
+		host_record_leaf(pgt, od, ctx->old, ctx->addr, size);
 	/*
 	 * Only a translation that existed can be cached: the SMMU holds no
 	 * TLB entry for an invalid descriptor (as the Arm ARM guarantees for
@@ -365,22 +430,35 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
 	return 0;
 }
 
+/* The check pass alone: is the change allowed, and what does it cost? */
+static int count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
+			u64 size)
+{
+	struct s2_walker check = { check_visitor, od, S2_VISIT_LEAF };
+	int ret = check_args(pgt, addr, size);
+
+	if (!ret)
+		ret = s2_walk(pgt, addr, size, &check);
+	return ret;
+}
+
 /*
  * One operation under the engine's lock, its invalidation added to g (the
- * caller flushes). The check pass decides before the first write.
+ * caller flushes). The check pass decides before the first write. A change
+ * made is recorded with rec_owner unless that is S2_NO_RECORD; a host
+ * transition records what it changed as it goes.
  */
 static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
-			u64 size, u32 owner, struct s2_gather *g)
+			u64 size, u32 owner, u32 rec_owner, struct s2_gather *g)
 {
 	struct op_data od = { .op = op, .owner = owner, .g = g };
-	struct s2_walker check = { check_visitor, &od, S2_VISIT_LEAF };
 	struct s2_walker set = { set_visitor, &od,
 				 S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
 	int ret;
 
-	ret = check_args(pgt, addr, size);
-	if (!ret)
-		ret = s2_walk(pgt, addr, size, &check);
+	if (pgt->pending.on)
+		return -EBUSY;
+	ret = count_locked(pgt, &od, addr, size);
 	if (ret)
 		return ret;
 	/*
@@ -402,18 +480,26 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 	if (!ret)
 		ret = od.err;
 	pgt->stats.ops[op]++;
+	/*
+	 * Made, even if an invalidation failed (the SMMU that did not answer
+	 * now aborts everything): the record follows the table.
+	 */
+	if (od.run_open && pgt->ring)
+		s2_ring_push(pgt->ring, od.run.op, od.run.addr, od.run.len, od.run.owner);
+	if (pgt->ring && rec_owner != S2_NO_RECORD && op < PKVM_IOMMU_OP_NR)
+		s2_ring_push(pgt->ring, op, addr, size, rec_owner);
 	return ret;
 }
 
 static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
-		 u32 owner)
+		 u32 owner, u32 rec_owner)
 {
 	struct s2_gather g;
 	int ret, fret;
 
 	hyp_spin_lock(&pgt->lock);
 	s2_gather_init(&g, pgt->full_threshold);
-	ret = apply_locked(pgt, op, addr, size, owner, &g);
+	ret = apply_locked(pgt, op, addr, size, owner, rec_owner, &g);
 	/* Even after a failure: what was written must be invalidated. */
 	fret = flush(pgt, &g);
 	hyp_spin_unlock(&pgt->lock);
@@ -429,32 +515,111 @@ static bool owner_ok(u32 owner)
 	return owner != PKVM_OWNER_HOST && owner <= PKVM_OWNER_MAX;
 }
 
-int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
+int s2_change(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
+	      u32 rec_owner)
 {
-	if (!owner_ok(owner)) {
+	if (op >= PKVM_IOMMU_OP_NR ||
+	    (op <= PKVM_IOMMU_OP_RECLAIM && !owner_ok(owner))) {
 		pgt->stats.errors++;
 		return -EINVAL;
 	}
-	return apply(pgt, PKVM_IOMMU_OP_DONATE, addr, size, owner);
+	if (op >= PKVM_IOMMU_OP_SHARE)
+		owner = PKVM_OWNER_HOST;
+	return apply(pgt, op, addr, size, owner, rec_owner);
+}
+
+int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
+{
+	return s2_change(pgt, PKVM_IOMMU_OP_DONATE, addr, size, owner, owner);
 }
 
 int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
 {
-	if (!owner_ok(owner)) {
-		pgt->stats.errors++;
-		return -EINVAL;
-	}
-	return apply(pgt, PKVM_IOMMU_OP_RECLAIM, addr, size, owner);
+	return s2_change(pgt, PKVM_IOMMU_OP_RECLAIM, addr, size, owner, owner);
 }
 
 int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
-	return apply(pgt, PKVM_IOMMU_OP_SHARE, addr, size, PKVM_OWNER_HOST);
+	return s2_change(pgt, PKVM_IOMMU_OP_SHARE, addr, size, PKVM_OWNER_HOST,
+			 PKVM_OWNER_HOST);
 }
 
 int s2_unshare(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
-	return apply(pgt, PKVM_IOMMU_OP_UNSHARE, addr, size, PKVM_OWNER_HOST);
+	return s2_change(pgt, PKVM_IOMMU_OP_UNSHARE, addr, size, PKVM_OWNER_HOST,
+			 PKVM_OWNER_HOST);
+}
+
+/* ---- pKVM's transitions, two phases ---- */
+
+static u32 host_op(bool access)
+{
+	return access ? S2_OP_HOST_ON : S2_OP_HOST_OFF;
+}
+
+int s2_host_prepare(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
+		    u32 owner)
+{
+	struct op_data od = { .op = host_op(access), .owner = owner };
+	int ret;
+
+	if (access)
+		od.owner = owner = PKVM_OWNER_HOST;
+	else if (!owner_ok(owner))
+		return -EINVAL;
+	hyp_spin_lock(&pgt->lock);
+	ret = pgt->pending.on ? -EBUSY : count_locked(pgt, &od, addr, size);
+	/* Nothing can be waiting for a flush here: every caller flushed. */
+	if (!ret && od.need > pgt->pool.nr_free)
+		ret = -ENOMEM;
+	if (!ret) {
+		pgt->pending.on = true;
+		pgt->pending.access = access;
+		pgt->pending.owner = owner;
+		pgt->pending.addr = addr;
+		pgt->pending.size = size;
+		pgt->reserved = od.need;
+	}
+	hyp_spin_unlock(&pgt->lock);
+	if (ret)
+		pgt->stats.errors++;
+	return ret;
+}
+
+int s2_host_commit(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
+		   u32 owner)
+{
+	struct s2_gather g;
+	int ret, fret;
+
+	if (access)
+		owner = PKVM_OWNER_HOST;
+	hyp_spin_lock(&pgt->lock);
+	if (!pgt->pending.on || pgt->pending.access != access ||
+	    pgt->pending.owner != owner || pgt->pending.addr != addr ||
+	    pgt->pending.size != size)
+		hyp_bug("host transition committed without its prepare");
+	pgt->pending.on = false;
+	pgt->reserved = 0;
+	s2_gather_init(&g, pgt->full_threshold);
+	ret = apply_locked(pgt, host_op(access), addr, size, owner, S2_NO_RECORD, &g);
+	/*
+	 * Nothing else ran since the prepare counted: a refusal now means
+	 * that count was wrong, and pKVM is past the point of no return.
+	 */
+	if (ret && ret != -ETIMEDOUT && ret != -EIO)
+		hyp_bug("host transition refused after its prepare");
+	fret = flush(pgt, &g);
+	hyp_spin_unlock(&pgt->lock);
+	return ret ? ret : fret;
+}
+
+void s2_host_cancel(struct s2_pgtable *pgt)
+{
+	hyp_spin_lock(&pgt->lock);
+	pgt->pending.on = false;
+	pgt->reserved = 0;
+	hyp_spin_unlock(&pgt->lock);
 }
 
 /* What a batch may carry: the four ownership changes, owners as they need. */
@@ -479,16 +644,18 @@ int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
 	struct s2_batch_op op;
 	struct s2_gather g;
 	int ret = 0, fret;
-	u32 i;
+	u32 i, given;
 
 	hyp_spin_lock(&pgt->lock);
 	s2_gather_init(&g, pgt->full_threshold);
 	for (i = 0; i < nr; i++) {
 		ret = read(arg, i, &op);
+		given = op.owner;
 		if (!ret)
 			ret = batch_op_check(&op);
 		if (!ret)
-			ret = apply_locked(pgt, op.op, op.addr, op.size, op.owner, &g);
+			ret = apply_locked(pgt, op.op, op.addr, op.size, op.owner,
+					   given, &g);
 		if (ret)
 			break;
 	}
@@ -503,7 +670,7 @@ int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
 
 int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size)
 {
-	return apply(pgt, S2_OP_MAP, addr, size, PKVM_OWNER_HOST);
+	return apply(pgt, S2_OP_MAP, addr, size, PKVM_OWNER_HOST, S2_NO_RECORD);
 }
 
 static int pin_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
@@ -671,6 +838,11 @@ int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
 		return -EINVAL;
 
 	hyp_spin_lock(&pgt->lock);
+	/* A prepared host transition counted on today's table shape. */
+	if (pgt->pending.on) {
+		hyp_spin_unlock(&pgt->lock);
+		return -EBUSY;
+	}
 	/* Costed against the new policy, decided before anything changes. */
 	s2_walk(pgt, 0, 1ull << pgt->ias, &count);
 	if (pn.need > pgt->pool.nr_free) {

@@ -18,6 +18,8 @@
  *   -EBUSY    donate: page is shared (unshare it first)
  *   -ENOENT   unshare: page is not shared
  *   -ENOMEM   the table pool cannot cover the change
+ *   -EBUSY    (also) a host transition is prepared and not yet committed:
+ *             nothing else may change the table in between
  *   -ETIMEDOUT (or the SMMU layer's error) the change is made but its
  *             invalidation did not complete; the SMMU must be treated as dead
  */
@@ -28,6 +30,7 @@
 #include "s2_desc.h"
 #include "s2_gather.h"
 #include "s2_pool.h"
+#include "s2_ring.h"
 
 #define S2_MAX_REGIONS	32
 #define S2_MAX_PINNED	8
@@ -48,11 +51,15 @@ struct s2_tlb_ops {
 
 /*
  * What the engine does to a range: the four ownership changes of the ABI,
- * by their enum pkvm_iommu_op_code, and at init only a hole mapped as host
- * memory. One vocabulary from the uapi down to the descriptors.
+ * by their enum pkvm_iommu_op_code, at init only a hole mapped as host
+ * memory, and pKVM's transitions (s2_host_prepare()): the host loses or
+ * regains access, whatever the shadow held. One vocabulary from the uapi
+ * down to the descriptors.
  */
 #define S2_OP_MAP	PKVM_IOMMU_OP_NR
-#define S2_OP_NR	(PKVM_IOMMU_OP_NR + 1)
+#define S2_OP_HOST_OFF	(PKVM_IOMMU_OP_NR + 1)
+#define S2_OP_HOST_ON	(PKVM_IOMMU_OP_NR + 2)
+#define S2_OP_NR	(PKVM_IOMMU_OP_NR + 3)
 
 struct s2_stats {
 	u64 ops[S2_OP_NR];
@@ -102,6 +109,21 @@ struct s2_pgtable {
 	 */
 	struct s2_region pinned[S2_MAX_PINNED];
 	u32 nr_pinned;
+	/*
+	 * A host transition between its prepare and its commit: the pool
+	 * pages its check counted are held back from every other change,
+	 * and every other change is refused (-EBUSY) until it is committed
+	 * or cancelled, so the count stays exact.
+	 */
+	struct {
+		bool on;
+		bool access;
+		u32 owner;
+		u64 addr, size;
+	} pending;
+	u64 reserved;
+	/* Where changes are recorded (NULL: nowhere, as in set-up). */
+	struct s2_ring *ring;
 	u64 table_pages;	/* in use, root included */
 	u64 mem_pages;		/* pages of memory, owned by anyone */
 	struct s2_stats stats;
@@ -113,6 +135,15 @@ int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg);
 /* Init only: turn a hole into host memory (regions must not overlap). */
 int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size);
 
+/*
+ * The four ownership changes. Each one made is recorded in pgt->ring (if
+ * any) with rec_owner as its owner; S2_NO_RECORD records nothing (set-up:
+ * an SMMU's own memory). Share and unshare take any owner and ignore it.
+ */
+#define S2_NO_RECORD	(~0u)
+int s2_change(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
+	      u32 rec_owner);
+/* s2_change() recording the owner, and share/unshare with the host's. */
 int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
 int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
 int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size);
@@ -139,6 +170,35 @@ struct s2_batch_op {
 typedef int (*s2_batch_read_fn)(void *arg, u32 i, struct s2_batch_op *op);
 int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
 	     u32 *done);
+
+/*
+ * pKVM's transitions, in two phases, because pKVM cannot fail half-way
+ * through one: s2_host_prepare() checks the range and counts the exact
+ * table pages the change needs, refusing before pKVM changes anything;
+ * s2_host_commit() then makes it and cannot run short of pages (the count
+ * is held back from everything else meanwhile).
+ *
+ * access false: the host loses access, the range goes to owner (not the
+ * host); true: the host regains access, from whoever the shadow had it
+ * as owner (owner is ignored). Idempotent: pages already in the target
+ * state (already unmapped, for owner; already mapped, shared or not) and
+ * holes (DMA reaches no hole) are left alone, and cost nothing. Reclaiming
+ * pinned memory (the pool, SMMU tables) is refused. Each run of pages that
+ * changed is recorded as DONATE or RECLAIM (a page that changes owner
+ * while unmapped as RECLAIM + DONATE, a shared one as UNSHARE + DONATE).
+ *
+ * prepare: 0, -EINVAL (alignment, overflow, owner), -ERANGE (beyond the
+ * IAS), -EPERM (pinned), -ENOMEM (pool), -EBUSY (another one pending:
+ * commit or cancel it first). commit: 0, or -ETIMEDOUT/-EIO when an SMMU
+ * did not answer the invalidation (the change is made, and that SMMU now
+ * aborts all its traffic: smmu_tlb.h). A commit that does not match the
+ * pending prepare is a bug of the caller (hyp_bug()).
+ */
+int s2_host_prepare(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
+		    u32 owner);
+int s2_host_commit(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
+		   u32 owner);
+void s2_host_cancel(struct s2_pgtable *pgt);
 
 /*
  * Keep [addr, addr + size) from ever being reclaimed (reclaim: -EPERM).
