@@ -177,11 +177,14 @@ static void env_event(void *ctx, const struct pkvm_core_event *ce)
 	queue_event(to_sim(ctx), &ev);
 }
 
+static void *env_scratch(void *ctx);
+
 static const struct pkvm_core_env sim_env = {
 	.call = env_call,
 	.alloc = env_alloc,
 	.free = env_free,
 	.event = env_event,
+	.scratch = env_scratch,
 };
 
 static int sim_event_fd(struct backend *b)
@@ -218,20 +221,37 @@ static int sim_dispatch(struct backend *b, backend_event_fn fn, void *userdata)
 
 /* ---- faults ---- */
 
+static bool host_owns(struct sim_backend *s, u64 pa)
+{
+	u32 owner;
+	bool shared;
+
+	return !s2_owner_of(&s->hyp->pgt, pa, &owner, &shared) && owner == PKVM_OWNER_HOST;
+}
+
 /* A page of the backing buffer the host still owns, for EVENT_POP. */
 static int pick_event_page(struct sim_backend *s)
 {
 	for (u64 off = OFF_EVENT_FIRST; off < OFF_EVENT_END; off += PAGE) {
-		u32 owner;
-		bool shared;
-
-		if (!s2_owner_of(&s->hyp->pgt, s->buf_pa + off, &owner, &shared) &&
-		    owner == PKVM_OWNER_HOST) {
+		if (host_owns(s, s->buf_pa + off)) {
 			s->event_pa = s->buf_pa + off;
 			return 0;
 		}
 	}
 	return -ENOSPC;
+}
+
+/*
+ * The host core's answers go to the event page too (never at the same
+ * time as an event): one the host still owns, in the backing buffer.
+ */
+static void *env_scratch(void *ctx)
+{
+	struct sim_backend *s = to_sim(ctx);
+
+	if (!host_owns(s, s->event_pa) && pick_event_page(s))
+		return NULL;
+	return (u8 *)s->hostbuf + (s->event_pa - s->buf_pa);
 }
 
 static void drain_faults(struct sim_backend *s)

@@ -9,10 +9,10 @@
 void pkvm_core_init(struct pkvm_core *c, const struct pkvm_core_env *env, void *ctx,
 		    struct pkvm_iommu_hyp *hyp, u32 backend)
 {
+	(void)hyp;
 	hyp_memset(c, 0, sizeof(*c));
 	c->env = env;
 	c->ctx = ctx;
-	c->hyp = hyp;
 	c->backend = backend;
 	/* Every change syncs on its own until the policy says otherwise. */
 	c->batch_max_ops = 1;
@@ -25,6 +25,8 @@ void pkvm_core_fini(struct pkvm_core *c)
 		hyp_memset(&c->smmu[i], 0, sizeof(c->smmu[i]));
 	}
 	c->nr_smmus = 0;
+	c->env->free(c->ctx, c->page);
+	c->page = NULL;
 }
 
 s64 pkvm_core_call(struct pkvm_core *c, u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4,
@@ -35,8 +37,34 @@ s64 pkvm_core_call(struct pkvm_core *c, u64 fn, u64 a0, u64 a1, u64 a2, u64 a3, 
 	return c->env->call(c->ctx, fn, a);
 }
 
+void *core_page(struct pkvm_core *c)
+{
+	if (c->env->scratch)
+		return c->env->scratch(c->ctx);
+	if (!c->page)
+		c->page = c->env->alloc(c->ctx, HYP_PAGE_SIZE);
+	return c->page;
+}
+
+/* SMMU_INFO of the hyp core's SMMU hyp_index, copied out of the scratch page. */
+static int hyp_smmu_info(struct pkvm_core *c, u32 hyp_index, struct pkvm_iommu_hyp_smmu_info *hi)
+{
+	void *page = core_page(c);
+	s64 ret;
+
+	if (!page)
+		return -ENOMEM;
+	ret = pkvm_core_call(c, PKVM_IOMMU_HVC_SMMU_INFO, hyp_index, hyp_virt_to_phys(page), 0, 0,
+			     0, 0);
+	if (ret)
+		return (int)ret;
+	hyp_memcpy(hi, page, sizeof(*hi));
+	return 0;
+}
+
 s64 pkvm_core_smmu_add(struct pkvm_core *c, u64 regs_pa, u64 mem_pa, u64 mem_pages)
 {
+	struct pkvm_iommu_hyp_smmu_info hi = { 0 };
 	s64 ret;
 
 	if (c->nr_smmus == PKVM_IOMMU_MAX_SMMUS)
@@ -44,57 +72,63 @@ s64 pkvm_core_smmu_add(struct pkvm_core *c, u64 regs_pa, u64 mem_pa, u64 mem_pag
 	ret = pkvm_core_call(c, PKVM_IOMMU_HVC_SMMU_ADD, regs_pa, mem_pa, mem_pages, 0, 0, 0);
 	if (ret < 0)
 		return ret;
-	c->smmu[c->nr_smmus] = (struct pkvm_core_smmu){ .hyp_index = (u32)ret, .base = regs_pa };
+	/* Streams are checked against its SIDSIZE on every call: ask once. */
+	hyp_smmu_info(c, (u32)ret, &hi);
+	c->smmu[c->nr_smmus] = (struct pkvm_core_smmu){ .hyp_index = (u32)ret, .base = regs_pa,
+		.sidsize = hi.sidsize };
 	return c->nr_smmus++;
 }
 
 int pkvm_core_info(struct pkvm_core *c, struct pkvm_iommu_info *out)
 {
+	struct pkvm_iommu_hyp_info hi;
+	void *page = core_page(c);
+	s64 ret;
+
+	if (!page)
+		return -ENOMEM;
+	/* The generation told is the listeners': catch up with the ring first. */
+	pkvm_core_sync(c);
+	ret = pkvm_core_call(c, PKVM_IOMMU_HVC_INFO, hyp_virt_to_phys(page), 0, 0, 0, 0, 0);
+	if (ret)
+		return (int)ret;
+	hyp_memcpy(&hi, page, sizeof(hi));
 	hyp_memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->abi_version = PKVM_IOMMU_ABI_VERSION;
 	out->backend = c->backend;
 	out->nr_smmus = c->nr_smmus;
 	out->split_policy = (u32)core_stat(c, PKVM_IOMMU_STAT_SPLIT_POLICY);
-	out->ias = c->hyp->pgt.ias;
+	out->ias = hi.ias;
 	/* The hyp core counts its own 4 KiB pages, whatever the kernel's size. */
-	out->mem_bytes = (u64)core_stat(c, PKVM_IOMMU_STAT_MEM_PAGES) << HYP_PAGE_SHIFT;
+	out->mem_bytes = hi.mem_pages << HYP_PAGE_SHIFT;
 	out->generation = c->generation;
 	return 0;
-}
-
-static u32 feature_bits(const struct smmu_features *f)
-{
-	return (f->s1 ? PKVM_IOMMU_FEAT_S1 : 0) | (f->s2 ? PKVM_IOMMU_FEAT_S2 : 0) |
-	       (f->two_level ? PKVM_IOMMU_FEAT_2LVL_STRTAB : 0) |
-	       (f->coherent ? PKVM_IOMMU_FEAT_COHERENT : 0) |
-	       (f->ril ? PKVM_IOMMU_FEAT_RIL : 0) |
-	       (f->vmid16 ? PKVM_IOMMU_FEAT_VMID16 : 0) |
-	       (f->gran4k ? PKVM_IOMMU_FEAT_GRAN4K : 0);
 }
 
 int pkvm_core_smmu_info(struct pkvm_core *c, u32 index, struct pkvm_iommu_smmu_info *out)
 {
 	const struct pkvm_core_smmu *s = core_smmu(c, index);
-	const struct smmu_dev *d;
+	struct pkvm_iommu_hyp_smmu_info hi;
+	int ret;
 
 	if (!s)
 		return -ENODEV;
-	d = &c->hyp->smmu[s->hyp_index].dev;
+	ret = hyp_smmu_info(c, s->hyp_index, &hi);
+	if (ret)
+		return ret;
 	hyp_memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->index = index;
 	out->base = s->base;
-	out->idr[0] = d->feat.idr0;
-	out->idr[1] = d->feat.idr1;
-	out->idr[3] = d->feat.idr3;
-	out->idr[5] = d->feat.idr5;
-	out->features = feature_bits(&d->feat);
-	out->sidsize = d->feat.sidsize;
-	out->oas = d->feat.oas_bits;
-	out->bbml = d->feat.bbml;
-	out->events = d->evtq.nr_events;
-	out->overflows = d->evtq.nr_overflows;
+	for (u32 i = 0; i < HYP_ARRAY_SIZE(out->idr); i++)
+		out->idr[i] = hi.idr[i];
+	out->features = hi.features;
+	out->sidsize = hi.sidsize;
+	out->oas = hi.oas;
+	out->bbml = hi.bbml;
+	out->events = hi.events;
+	out->overflows = hi.overflows;
 	return 0;
 }
 
@@ -117,6 +151,7 @@ int pkvm_core_split_policy(struct pkvm_core *c, u32 policy, u32 level)
 
 	if (ret)
 		return (int)ret;
+	pkvm_core_sync(c);
 	core_emit(c, &ev);
 	return 0;
 }

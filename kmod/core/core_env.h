@@ -18,7 +18,14 @@
  *   free    gives back what alloc returned (NULL is fine)
  *   event   the sink of what changed, one event at a time, in the order
  *           the changes were made, from inside the core call that made
- *           them
+ *           them (or, for pKVM's own transitions, that found them in the
+ *           hyp core's ring)
+ *   scratch (optional) a page of host memory the hyp core may write its
+ *           answers into (RING_POP, INFO, SMMU_INFO, LEDGER_READ), one the
+ *           host still owns, asked for before each call that needs it.
+ *           NULL: the core allocs one page at first use, which must then
+ *           be one physically contiguous, page-aligned page (a kmalloc of
+ *           a page size is)
  *
  * Locking: the core has none. Its owner serialises every pkvm_core_*()
  * call on one instance (the module with its mutex; the simulation has one
@@ -46,6 +53,7 @@ struct pkvm_core_env {
 	void *(*alloc)(void *ctx, u64 bytes);
 	void (*free)(void *ctx, void *p);
 	void (*event)(void *ctx, const struct pkvm_core_event *ev);
+	void *(*scratch)(void *ctx);
 };
 
 #endif /* PKVM_CORE_ENV_H */

@@ -13,6 +13,8 @@ int pkvm_core_event_pop(struct pkvm_core *c, u32 smmu, struct pkvm_iommu_event *
 
 	if (!s)
 		return -ENODEV;
+	/* A fault carries the generation in force: catch up with the ring first. */
+	pkvm_core_sync(c);
 	ret = pkvm_core_call(c, PKVM_IOMMU_HVC_EVENT_POP, s->hyp_index, hyp_virt_to_phys(buf),
 			     0, 0, 0, 0);
 	if (ret != 1)

@@ -17,6 +17,9 @@ static inline void core_emit(struct pkvm_core *c, struct pkvm_core_event *ev)
 	c->env->event(c->ctx, ev);
 }
 
+/* The page the hyp core answers into (core_env.h: scratch), or NULL. */
+void *core_page(struct pkvm_core *c);
+
 static inline s64 core_stat(struct pkvm_core *c, u32 id)
 {
 	return pkvm_core_call(c, PKVM_IOMMU_HVC_STATS_READ, id, 0, 0, 0, 0, 0);

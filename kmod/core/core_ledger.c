@@ -1,57 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The ownership ledger as the host reports it (PKVM_IOMMU_CMD_LEDGER_GET,
- * and the daemon's resync): the shadow table's leaves merged into maximal
- * runs of one owner and sharing, without holes and plain host memory.
+ * and the daemon's resync): the hyp core's LEDGER_READ, a page of runs at
+ * a time, each run memory that is not plain host memory.
  */
 #include "core_int.h"
 
-struct ledger_cursor {
-	pkvm_core_run_fn fn;
-	void *arg;
-	struct pkvm_core_run run;	/* the run being built */
-	bool memory, open;
-};
-
-static int put_run(struct ledger_cursor *cur)
-{
-	if (!cur->memory || (cur->run.owner == PKVM_OWNER_HOST && !cur->run.shared))
-		return 0;
-	return cur->fn(&cur->run, cur->arg);
-}
-
-static int ledger_leaf(const struct s2_leaf *l, void *arg)
-{
-	struct ledger_cursor *cur = arg;
-	int ret;
-
-	if (cur->open && cur->run.addr + cur->run.len == l->addr && cur->memory == l->memory &&
-	    cur->run.owner == l->owner && cur->run.shared == l->shared) {
-		cur->run.len += l->size;
-		return 0;
-	}
-	if (cur->open) {
-		ret = put_run(cur);
-		if (ret)
-			return ret;
-	}
-	cur->run = (struct pkvm_core_run){ .addr = l->addr, .len = l->size, .owner = l->owner,
-		.shared = l->shared };
-	cur->memory = l->memory;
-	cur->open = true;
-	return 0;
-}
+#define RUN_MAX ((HYP_PAGE_SIZE - sizeof(struct pkvm_iommu_ledger_hdr)) / \
+		 sizeof(struct pkvm_iommu_ledger_run))
 
 int pkvm_core_ledger_walk(struct pkvm_core *c, u64 from, pkvm_core_run_fn fn, void *arg,
 			  u64 *resume)
 {
-	struct ledger_cursor cur = { .fn = fn, .arg = arg };
-	u64 top = 1ull << c->hyp->pgt.ias;
-	int ret = s2_for_each_leaf(&c->hyp->pgt, from, top - from, ledger_leaf, &cur);
+	u8 *page = core_page(c);
+	struct pkvm_iommu_ledger_hdr hdr;
+	struct pkvm_iommu_ledger_run r;
+	int ret;
 
-	if (!ret && cur.open)
-		ret = put_run(&cur);
-	/* Only a refused run stops the walk early: it is where to go on. */
-	*resume = cur.run.addr;
-	return ret;
+	*resume = from;
+	if (!page)
+		return -ENOMEM;
+	/* The runs are told at c->generation: the ring's records come first. */
+	pkvm_core_sync(c);
+	do {
+		s64 n = pkvm_core_call(c, PKVM_IOMMU_HVC_LEDGER_READ, from, hyp_virt_to_phys(page),
+				       RUN_MAX, 0, 0, 0);
+
+		if (n < 0)
+			return (int)n;
+		hyp_memcpy(&hdr, page, sizeof(hdr));
+		for (s64 i = 0; i < n; i++) {
+			struct pkvm_core_run run;
+
+			hyp_memcpy(&r, page + sizeof(hdr) + i * sizeof(r), sizeof(r));
+			run = (struct pkvm_core_run){ .addr = r.addr, .len = r.len, .owner = r.owner,
+				.shared = r.flags & PKVM_IOMMU_RUN_SHARED };
+			ret = fn(&run, arg);
+			/* Only a refused run stops the walk early: it is where to go on. */
+			if (ret) {
+				*resume = r.addr;
+				return ret;
+			}
+		}
+		from = hdr.resume;
+		*resume = from;
+	} while (!(hdr.flags & PKVM_IOMMU_LEDGER_END));
+	return 0;
 }

@@ -13,7 +13,7 @@ static int stream_check(struct pkvm_core *c, u32 smmu, u32 sid)
 
 	if (!core_smmu(c, smmu))
 		return -ENODEV;
-	sidsize = c->hyp->smmu[c->smmu[smmu].hyp_index].dev.feat.sidsize;
+	sidsize = c->smmu[smmu].sidsize;
 	if (sidsize < 32 && sid >= 1u << sidsize)
 		return -ERANGE;
 	return 0;
@@ -103,6 +103,7 @@ int pkvm_core_stream_set(struct pkvm_core *c, u32 smmu, u32 sid, u32 policy)
 	if (r)
 		return (int)r;
 	e->policy = policy;
+	pkvm_core_sync(c);
 	core_emit(c, &ev);
 	return 0;
 }

@@ -29,6 +29,7 @@ struct pkvm_core_stream {
 
 struct pkvm_core_smmu {
 	u32 hyp_index;		/* what SMMU_ADD returned */
+	u32 sidsize;		/* StreamID bits, as SMMU_INFO said at the add */
 	u64 base;		/* physical address of its registers */
 	struct pkvm_core_stream *streams;	/* sorted by sid */
 	u32 nr_streams, cap_streams;
@@ -38,19 +39,27 @@ struct pkvm_core {
 	const struct pkvm_core_env *env;
 	void *ctx;		/* the env's first argument */
 	/*
-	 * The hyp core's state, read for SMMU features, the input size and
-	 * the ledger walk: host mode and the simulation share its memory.
-	 * Under pKVM it is the hypervisor's, and these reads need calls.
+	 * Everything the host core knows of the hyp core comes through
+	 * calls (under pKVM its state is the hypervisor's): INFO, SMMU_INFO,
+	 * LEDGER_READ, and the ownership-event ring.
 	 */
-	struct pkvm_iommu_hyp *hyp;
 	u32 backend;		/* enum pkvm_iommu_backend, for INFO */
-	u64 generation;		/* ownership changes made */
+	/*
+	 * The generation of the last ownership change told to the listeners:
+	 * the hyp core numbers changes in its ring, this follows it.
+	 */
+	u64 generation;
+	void *page;		/* scratch page when the env has no scratch() */
 	struct pkvm_core_smmu smmu[PKVM_IOMMU_MAX_SMMUS];
 	u32 nr_smmus;
 	/* The policy's invalidation section (PKVM_IOMMU_IOC_INVALIDATION). */
 	u32 batch_max_ops, batch_window_us;
 };
 
+/*
+ * hyp is not used (the core reads nothing of the hyp core but through
+ * env->call); it stays until the module's call site drops it.
+ */
 void pkvm_core_init(struct pkvm_core *c, const struct pkvm_core_env *env, void *ctx,
 		    struct pkvm_iommu_hyp *hyp, u32 backend);
 /* Frees the stream tables; the core is empty again (no SMMU). */
@@ -85,8 +94,19 @@ int pkvm_core_stream_get(struct pkvm_core *c, u32 smmu, u32 sid, u32 *policy);
 int pkvm_core_stream_set(struct pkvm_core *c, u32 smmu, u32 sid, u32 policy);
 
 /*
- * Ownership changes. Each change made takes the next generation and is
- * one event, sent before the call returns.
+ * Drain the hyp core's ownership-event ring: every record becomes one
+ * ownership event with the generation the hyp core gave it, in order.
+ * Every call below that changes ownership or tells the generation does
+ * this first or last; the owner (the module's event poll under pKVM)
+ * calls it for pKVM's own transitions. Records the ring dropped show as
+ * a gap in the generations, which makes listeners resync from the
+ * ledger. 0 or the RING_POP call's error.
+ */
+int pkvm_core_sync(struct pkvm_core *c);
+
+/*
+ * Ownership changes. Each change made takes the next generation (the
+ * hyp core's) and is one event, sent before the call returns.
  *
  * pkvm_core_change(): one change (op of enum pkvm_iommu_op_code) with its
  * own flush: 0 or the refusal.

@@ -92,6 +92,8 @@ static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	ret = s2_init(&hyp->pgt, &cfg);
 	if (ret)
 		return ret;
+	/* From now on every change is news (the pool's donation was not). */
+	hyp->pgt.ring = &hyp->ring;
 	hyp->split_auto = policy == PKVM_SPLIT_AUTO;
 	hyp_mb();
 	hyp->ready = true;
@@ -170,7 +172,8 @@ static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 		return -ENOMEM;
 
 	/* Take the memory away from the host's devices before using it. */
-	ret = s2_donate(&hyp->pgt, mem_pa, mem_size, PKVM_OWNER_HYP);
+	ret = s2_change(&hyp->pgt, PKVM_IOMMU_OP_DONATE, mem_pa, mem_size,
+			PKVM_OWNER_HYP, S2_NO_RECORD);
 	if (ret)
 		return ret;
 	hyp_memset(mem, 0, mem_size);
@@ -201,7 +204,8 @@ static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	 * memory stays the hypervisor's for good.
 	 */
 	if (ret && ret != -ETIMEDOUT && ret != -EIO && ret != -ENOSPC && ret != -EEXIST) {
-		s2_reclaim(&hyp->pgt, mem_pa, mem_size, PKVM_OWNER_HYP);
+		s2_change(&hyp->pgt, PKVM_IOMMU_OP_RECLAIM, mem_pa, mem_size,
+			  PKVM_OWNER_HYP, S2_NO_RECORD);
 		return ret;
 	}
 	/* A free slot was checked above and the range was just donated. */
@@ -297,6 +301,31 @@ static int host_page(struct s2_pgtable *pgt, u64 pa)
 	return owner == PKVM_OWNER_HOST ? 0 : -EPERM;
 }
 
+/*
+ * An answer of bytes at pa goes into one page the host owns, whole, and
+ * is checked before anything is taken: a record once taken must not be
+ * lost.
+ */
+static int out_page(struct s2_pgtable *pgt, u64 pa, u64 bytes)
+{
+	int ret;
+
+	if (pa & 7 || (pa & ~HYP_PAGE_MASK) + bytes > HYP_PAGE_SIZE)
+		return -EINVAL;
+	ret = host_page(pgt, pa);
+	if (ret)
+		return ret;
+	return hyp_mem_map(pa, bytes) ? 0 : -EFAULT;
+}
+
+/* How many items of item bytes fit after a header of hdr bytes at pa. */
+static u64 page_room(u64 pa, u64 hdr, u64 item)
+{
+	u64 used = (pa & ~HYP_PAGE_MASK) + hdr;
+
+	return used < HYP_PAGE_SIZE ? (HYP_PAGE_SIZE - used) / item : 0;
+}
+
 static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 {
 	struct smmu_dev *d = smmu_arg(hyp, a[0]);
@@ -308,15 +337,9 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 
 	if (!d)
 		return -ENODEV;
-	/* The record goes into one page the host owns, whole. */
-	if (pa & 7 || (pa & ~HYP_PAGE_MASK) + sizeof(out) > HYP_PAGE_SIZE)
-		return -EINVAL;
-	ret = host_page(&hyp->pgt, pa);
+	ret = out_page(&hyp->pgt, pa, sizeof(out));
 	if (ret)
 		return ret;
-	/* Checked before the pop: a record once taken must not be lost. */
-	if (!hyp_mem_map(pa, sizeof(out)))
-		return -EFAULT;
 	ret = smmu_evtq_pop(&d->evtq, &ev, &overflow);
 	if (ret <= 0 && !overflow)
 		return ret;
@@ -327,6 +350,169 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 		    (overflow ? 4 : 0);
 	ret = hyp_copy_to_host(pa, &out, sizeof(out));
 	return ret ? ret : 1;
+}
+
+static s64 hvc_ring_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	const u64 hdr_size = sizeof(struct pkvm_iommu_ring_hdr);
+	const u64 rec_size = sizeof(struct s2_ring_rec);
+	struct pkvm_iommu_ring_hdr hdr = { 0 };
+	u64 pa = a[0], max = a[1];
+	struct s2_ring_rec rec;
+	bool lost = false, l;
+	int ret;
+
+	if (!max || max > page_room(pa, hdr_size, rec_size))
+		return -EINVAL;
+	ret = out_page(&hyp->pgt, pa, hdr_size + max * rec_size);
+	if (ret)
+		return ret;
+	/* The engine pushes under its lock, pKVM's hook included. */
+	hyp_spin_lock(&hyp->pgt.lock);
+	while (hdr.nr < max) {
+		u32 n = s2_ring_pop(&hyp->ring, &rec, 1, &l);
+
+		lost |= l;
+		if (!n)
+			break;
+		hyp_copy_to_host(pa + hdr_size + hdr.nr * rec_size, &rec, rec_size);
+		hdr.nr++;
+	}
+	hdr.generation = hyp->ring.generation;
+	hdr.flags = lost ? PKVM_IOMMU_RING_LOST : 0;
+	hyp_spin_unlock(&hyp->pgt.lock);
+	hyp_copy_to_host(pa, &hdr, hdr_size);
+	return hdr.nr;
+}
+
+static s64 hvc_info(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	struct pkvm_iommu_hyp_info out = { 0 };
+	int ret = out_page(&hyp->pgt, a[0], sizeof(out));
+
+	if (ret)
+		return ret;
+	hyp_spin_lock(&hyp->pgt.lock);
+	out.generation = hyp->ring.generation;
+	out.ring_dropped = hyp->ring.dropped;
+	hyp_spin_unlock(&hyp->pgt.lock);
+	out.mem_pages = hyp->pgt.mem_pages;
+	out.ias = hyp->pgt.ias;
+	out.nr_smmus = hyp->nr_smmus;
+	out.host_changes_refused = hyp->host_changes_refused;
+	return hyp_copy_to_host(a[0], &out, sizeof(out));
+}
+
+static u32 feature_bits(const struct smmu_features *f)
+{
+	return (f->s1 ? PKVM_IOMMU_FEAT_S1 : 0) | (f->s2 ? PKVM_IOMMU_FEAT_S2 : 0) |
+	       (f->two_level ? PKVM_IOMMU_FEAT_2LVL_STRTAB : 0) |
+	       (f->coherent ? PKVM_IOMMU_FEAT_COHERENT : 0) |
+	       (f->ril ? PKVM_IOMMU_FEAT_RIL : 0) |
+	       (f->vmid16 ? PKVM_IOMMU_FEAT_VMID16 : 0) |
+	       (f->gran4k ? PKVM_IOMMU_FEAT_GRAN4K : 0);
+}
+
+static s64 hvc_smmu_info(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	struct smmu_dev *d = smmu_arg(hyp, a[0]);
+	struct pkvm_iommu_hyp_smmu_info out = { 0 };
+	int ret;
+
+	if (!d)
+		return -ENODEV;
+	ret = out_page(&hyp->pgt, a[1], sizeof(out));
+	if (ret)
+		return ret;
+	out.idr[0] = d->feat.idr0;
+	out.idr[1] = d->feat.idr1;
+	out.idr[3] = d->feat.idr3;
+	out.idr[5] = d->feat.idr5;
+	out.features = feature_bits(&d->feat);
+	out.sidsize = d->feat.sidsize;
+	out.oas = d->feat.oas_bits;
+	out.bbml = d->feat.bbml;
+	out.dead = d->dead;
+	out.events = d->evtq.nr_events;
+	out.overflows = d->evtq.nr_overflows;
+	return hyp_copy_to_host(a[1], &out, sizeof(out));
+}
+
+/* The ledger's runs as LEDGER_READ writes them, one maximal run at a time. */
+struct ledger_cursor {
+	u64 pa;		/* where the next run goes */
+	u32 nr, max;
+	struct pkvm_iommu_ledger_run run;	/* the run being built */
+	bool memory, open;
+};
+
+static int ledger_put(struct ledger_cursor *cur)
+{
+	if (!cur->memory || (cur->run.owner == PKVM_OWNER_HOST && !cur->run.flags))
+		return 0;
+	if (cur->nr == cur->max)
+		return -ENOSPC;
+	hyp_copy_to_host(cur->pa, &cur->run, sizeof(cur->run));
+	cur->pa += sizeof(cur->run);
+	cur->nr++;
+	return 0;
+}
+
+static int ledger_leaf(const struct s2_leaf *l, void *arg)
+{
+	struct ledger_cursor *cur = arg;
+	u32 flags = l->shared ? PKVM_IOMMU_RUN_SHARED : 0;
+	int ret;
+
+	if (cur->open && cur->run.addr + cur->run.len == l->addr && cur->memory == l->memory &&
+	    cur->run.owner == l->owner && cur->run.flags == flags) {
+		cur->run.len += l->size;
+		return 0;
+	}
+	if (cur->open) {
+		ret = ledger_put(cur);
+		if (ret)
+			return ret;
+	}
+	cur->run = (struct pkvm_iommu_ledger_run){ .addr = l->addr, .len = l->size,
+		.owner = l->owner, .flags = flags };
+	cur->memory = l->memory;
+	cur->open = true;
+	return 0;
+}
+
+static s64 hvc_ledger_read(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	const u64 hdr_size = sizeof(struct pkvm_iommu_ledger_hdr);
+	const u64 run_size = sizeof(struct pkvm_iommu_ledger_run);
+	struct pkvm_iommu_ledger_hdr hdr = { 0 };
+	u64 from = a[0], pa = a[1], max = a[2], top = 1ull << hyp->pgt.ias;
+	struct ledger_cursor cur = { .pa = pa + hdr_size };
+	int ret;
+
+	if (from & ~HYP_PAGE_MASK || !max || max > page_room(pa, hdr_size, run_size))
+		return -EINVAL;
+	if (from >= top)
+		return -ERANGE;
+	ret = out_page(&hyp->pgt, pa, hdr_size + max * run_size);
+	if (ret)
+		return ret;
+	cur.max = (u32)max;
+	/* One consistent table: pKVM's hook may change it meanwhile. */
+	hyp_spin_lock(&hyp->pgt.lock);
+	ret = s2_for_each_leaf(&hyp->pgt, from, top - from, ledger_leaf, &cur);
+	if (!ret && cur.open)
+		ret = ledger_put(&cur);
+	hdr.generation = hyp->ring.generation;
+	hyp_spin_unlock(&hyp->pgt.lock);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	/* Only a full page stops the walk early: the run that did not fit is next. */
+	hdr.resume = ret ? cur.run.addr : top;
+	hdr.flags = ret ? 0 : PKVM_IOMMU_LEDGER_END;
+	hdr.nr = cur.nr;
+	hyp_copy_to_host(pa, &hdr, hdr_size);
+	return cur.nr;
 }
 
 struct batch_reader {
@@ -399,6 +585,56 @@ void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp)
 	hyp_spin_lock_init(&hyp->lock);
 }
 
+void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp)
+{
+	hyp_spin_lock(&hyp->lock);
+	hyp->host_changes_refused = true;
+	hyp_spin_unlock(&hyp->lock);
+}
+
+/*
+ * pKVM's hook, under its host stage-2 lock and not under hyp->lock: a
+ * configuration call may be waiting on pKVM (an SMMU's memory taken
+ * through a donation), and the engine's own lock is what the change needs.
+ */
+int pkvm_iommu_host_prepare(struct pkvm_iommu_hyp *hyp, u64 addr, u64 size,
+			    bool access, u32 owner)
+{
+	if (!hyp->ready)
+		return 0;
+	return s2_host_prepare(&hyp->pgt, addr, size, access, owner);
+}
+
+int pkvm_iommu_host_commit(struct pkvm_iommu_hyp *hyp, u64 addr, u64 size,
+			   bool access, u32 owner)
+{
+	if (!hyp->ready)
+		return 0;
+	return s2_host_commit(&hyp->pgt, addr, size, access, owner);
+}
+
+void pkvm_iommu_host_cancel(struct pkvm_iommu_hyp *hyp)
+{
+	if (hyp->ready)
+		s2_host_cancel(&hyp->pgt);
+}
+
+/* The ownership calls of the host (refused under pKVM). */
+static s64 host_change(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
+{
+	u32 op = (u32)(fn - PKVM_IOMMU_HVC_DONATE);
+
+	if (hyp->host_changes_refused)
+		return -EPERM;
+	if (fn == PKVM_IOMMU_HVC_BATCH)
+		return hvc_batch(hyp, a);
+	/* Checked before narrowing, or 0x10002 would pass as owner 2. */
+	if (op <= PKVM_IOMMU_OP_RECLAIM && a[2] > PKVM_OWNER_MAX)
+		return -EINVAL;
+	/* Share and unshare ignore the owner; the record keeps it as given. */
+	return s2_change(&hyp->pgt, op, a[0], a[1], (u32)a[2], (u32)a[2]);
+}
+
 static s64 dispatch(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
 {
 	if (fn == PKVM_IOMMU_HVC_INIT)
@@ -414,24 +650,24 @@ static s64 dispatch(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
 		return hvc_stream(hyp, a, PKVM_STREAM_BLOCK);
 	case PKVM_IOMMU_HVC_DONATE:
 	case PKVM_IOMMU_HVC_RECLAIM:
-		/* Checked before narrowing, or 0x10002 would pass as owner 2. */
-		if (a[2] > PKVM_OWNER_MAX)
-			return -EINVAL;
-		return fn == PKVM_IOMMU_HVC_DONATE ?
-		       s2_donate(&hyp->pgt, a[0], a[1], (u32)a[2]) :
-		       s2_reclaim(&hyp->pgt, a[0], a[1], (u32)a[2]);
 	case PKVM_IOMMU_HVC_SHARE:
-		return s2_share(&hyp->pgt, a[0], a[1]);
 	case PKVM_IOMMU_HVC_UNSHARE:
-		return s2_unshare(&hyp->pgt, a[0], a[1]);
+	case PKVM_IOMMU_HVC_BATCH:
+		return host_change(hyp, fn, a);
 	case PKVM_IOMMU_HVC_SPLIT_POLICY:
 		return hvc_split_policy(hyp, a);
 	case PKVM_IOMMU_HVC_STATS_READ:
 		return hvc_stats_read(hyp, a[0]);
 	case PKVM_IOMMU_HVC_EVENT_POP:
 		return hvc_event_pop(hyp, a);
-	case PKVM_IOMMU_HVC_BATCH:
-		return hvc_batch(hyp, a);
+	case PKVM_IOMMU_HVC_RING_POP:
+		return hvc_ring_pop(hyp, a);
+	case PKVM_IOMMU_HVC_INFO:
+		return hvc_info(hyp, a);
+	case PKVM_IOMMU_HVC_SMMU_INFO:
+		return hvc_smmu_info(hyp, a);
+	case PKVM_IOMMU_HVC_LEDGER_READ:
+		return hvc_ledger_read(hyp, a);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -56,7 +56,28 @@ enum pkvm_iommu_hvc_fn {
 	 * a negative errno: refused outright, or the flush failed.
 	 */
 	PKVM_IOMMU_HVC_BATCH = PKVM_IOMMU_HVC(11),
-	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_BATCH,
+	/*
+	 * What the host reads of the hyp core's state, each into one page
+	 * the host owns (out_pa 8-byte aligned, the answer inside its page);
+	 * nothing is taken before the page is known to be writable.
+	 *
+	 * (out_pa, max): struct pkvm_iommu_ring_hdr, then up to max oldest
+	 * records of the ownership-event ring -> records taken
+	 */
+	PKVM_IOMMU_HVC_RING_POP = PKVM_IOMMU_HVC(12),
+	/* (out_pa): struct pkvm_iommu_hyp_info -> 0 */
+	PKVM_IOMMU_HVC_INFO = PKVM_IOMMU_HVC(13),
+	/* (smmu, out_pa): struct pkvm_iommu_hyp_smmu_info -> 0 */
+	PKVM_IOMMU_HVC_SMMU_INFO = PKVM_IOMMU_HVC(14),
+	/*
+	 * (from, out_pa, max): struct pkvm_iommu_ledger_hdr, then up to max
+	 * runs of the ledger from the page-aligned address from up (memory
+	 * that is not plain host memory, maximal runs of one owner and
+	 * sharing) -> runs written; hdr.resume is where the next read starts,
+	 * 2^ias when the walk reached the top
+	 */
+	PKVM_IOMMU_HVC_LEDGER_READ = PKVM_IOMMU_HVC(15),
+	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_LEDGER_READ,
 };
 
 /* The hypercall of one ownership change (op < PKVM_IOMMU_OP_NR). */
@@ -76,6 +97,57 @@ struct pkvm_iommu_event {
 	u64 flags;	/* bit 0 write, bit 1 stage 2, bit 2 queue overflowed */
 };
 
+/* RING_POP's page: this header, then nr records (struct s2_ring_rec). */
+/*
+ * Records were dropped since the last pop, after the ones kept: the next
+ * record's generation jumps, and hdr.generation already counts them.
+ */
+#define PKVM_IOMMU_RING_LOST	HYP_BIT(0)
+struct pkvm_iommu_ring_hdr {
+	u64 generation;	/* the hyp core's generation when popped */
+	u32 nr;
+	u32 flags;	/* PKVM_IOMMU_RING_* */
+};
+
+struct pkvm_iommu_hyp_info {
+	u64 generation;	/* ownership changes made (the ring's numbering) */
+	u64 mem_pages;
+	u32 ias;
+	u32 nr_smmus;
+	u32 host_changes_refused;	/* pKVM mode: ownership is pKVM's alone */
+	u32 reserved;
+	u64 ring_dropped;	/* ring records lost to overflow, in total */
+};
+
+struct pkvm_iommu_hyp_smmu_info {
+	u32 idr[6];	/* SMMU_IDR0..5 as read (2 and 4 unread: 0) */
+	u32 features;	/* PKVM_IOMMU_FEAT_* */
+	u32 sidsize;
+	u32 oas;
+	u32 bbml;
+	u32 dead;	/* failed closed: aborts all traffic */
+	u32 reserved;
+	u64 events;
+	u64 overflows;
+};
+
+/* LEDGER_READ's page: this header, then nr runs. */
+#define PKVM_IOMMU_RUN_SHARED	HYP_BIT(0)
+#define PKVM_IOMMU_LEDGER_END	HYP_BIT(0)	/* the walk reached the top */
+struct pkvm_iommu_ledger_hdr {
+	u64 generation;	/* the hyp core's generation when read */
+	u64 resume;
+	u32 nr;
+	u32 flags;	/* PKVM_IOMMU_LEDGER_* */
+};
+
+struct pkvm_iommu_ledger_run {
+	u64 addr;
+	u64 len;
+	u32 owner;
+	u32 flags;	/* PKVM_IOMMU_RUN_* */
+};
+
 struct pkvm_iommu_smmu {
 	struct smmu_dev dev;
 	u64 regs_pa;
@@ -92,10 +164,51 @@ struct pkvm_iommu_hyp {
 	struct smmu_tlb_domain dom;
 	struct pkvm_iommu_smmu smmu[PKVM_IOMMU_MAX_SMMUS];
 	u32 nr_smmus;
+	/* Under pKVM: DONATE/RECLAIM/SHARE/UNSHARE/BATCH from the host: -EPERM. */
+	bool host_changes_refused;
+	struct s2_ring ring;	/* under the engine's lock */
 	hyp_spinlock_t lock;	/* configuration calls; the engine has its own */
 };
 
 void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp);
 s64 pkvm_iommu_hvc(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 args[6]);
+
+/*
+ * pKVM mode: only pKVM's own transitions change ownership; the host's
+ * ownership calls are refused (-EPERM). For the EL2 build, before the
+ * host is deprivileged.
+ */
+void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp);
+
+/*
+ * pKVM's hook: the host loses (access false, the range going to owner:
+ * PKVM_OWNER_HYP or a guest's id) or regains (access true) access to
+ * [addr, addr + size), in two phases, both under pKVM's host stage-2 lock
+ * and in this order for one transition at a time:
+ *
+ *  - pkvm_iommu_host_prepare(), in pKVM's check phase, before it changes
+ *    anything: 0, or why the shadow cannot follow (-ENOMEM the table
+ *    pool is too small, -EPERM memory the shadow pins, -EINVAL, -ERANGE,
+ *    -EBUSY another transition is prepared); pKVM then refuses the
+ *    transition with that error;
+ *  - pkvm_iommu_host_commit() where the host's access really changes
+ *    (7.3: __host_update_page_state()), with the same arguments; it cannot
+ *    run out of pages. It returns 0, or -ETIMEDOUT/-EIO when an SMMU did
+ *    not answer the invalidation: the change is made and that SMMU aborts
+ *    all its traffic from now on (fail closed), nothing for pKVM to undo;
+ *  - pkvm_iommu_host_cancel() instead of the commit when pKVM gave up
+ *    after a successful prepare.
+ *
+ * Transitions that leave host access as it is (share states, a reclaim
+ * of memory the shadow maps, a donation of memory already unmapped for
+ * that owner) change nothing and record nothing. Before INIT there is no
+ * shadow yet and all three do nothing. Each change made is recorded in
+ * the ring as DONATE or RECLAIM (s2_host_prepare() in s2_pgtable.h).
+ */
+int pkvm_iommu_host_prepare(struct pkvm_iommu_hyp *hyp, u64 addr, u64 size,
+			    bool access, u32 owner);
+int pkvm_iommu_host_commit(struct pkvm_iommu_hyp *hyp, u64 addr, u64 size,
+			   bool access, u32 owner);
+void pkvm_iommu_host_cancel(struct pkvm_iommu_hyp *hyp);
 
 #endif /* PKVM_HVC_H */
