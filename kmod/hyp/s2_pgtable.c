@@ -170,9 +170,13 @@ struct op_data {
 	u64 need;		/* check pass: table pages the set pass needs */
 	struct s2_gather *g;
 	int err;		/* set pass: first failure to report */
-	/* set pass of a host transition: the run being recorded */
-	struct s2_ring_rec run;
-	bool run_open;
+	/*
+	 * set pass of a host transition: the runs being recorded. pre holds
+	 * what must be undone before a donation (an owner's reclaim, an
+	 * unshare), run the change itself; pre is always pushed first.
+	 */
+	struct s2_ring_rec pre, run;
+	bool pre_open, run_open;
 };
 
 static bool op_makes_valid(u32 op)
@@ -199,21 +203,37 @@ static bool host_in_target(u32 op, u32 owner, u64 d)
 	return !s2_desc_valid(d) && s2_desc_owner(d) == owner;
 }
 
-/* Record a host transition's change, merged with the run before it. */
-static void host_record(struct s2_pgtable *pgt, struct op_data *od, u32 op,
-			u64 addr, u64 len, u32 owner)
+static void push_rec(struct s2_pgtable *pgt, struct s2_ring_rec *r, bool *open)
 {
-	struct s2_ring_rec *r = &od->run;
-
-	if (od->run_open && r->op == op && r->owner == owner &&
-	    r->addr + r->len == addr) {
-		r->len += len;
-		return;
-	}
-	if (od->run_open && pgt->ring)
+	if (*open && pgt->ring)
 		s2_ring_push(pgt->ring, r->op, r->addr, r->len, r->owner);
+	*open = false;
+}
+
+/* Add [addr, addr + len) to the open record r, or push it and start anew. */
+static bool extend(struct s2_ring_rec *r, bool open, u32 op, u64 addr, u64 len,
+		   u32 owner)
+{
+	if (!open || r->op != op || r->owner != owner || r->addr + r->len != addr)
+		return false;
+	r->len += len;
+	return true;
+}
+
+static void host_record(struct s2_pgtable *pgt, struct op_data *od, bool pre,
+			u32 op, u64 addr, u64 len, u32 owner)
+{
+	struct s2_ring_rec *r = pre ? &od->pre : &od->run;
+	bool *open = pre ? &od->pre_open : &od->run_open;
+
+	if (extend(r, *open, op, addr, len, owner))
+		return;
+	/* What undoes a run's pages comes before the run. */
+	push_rec(pgt, &od->pre, &od->pre_open);
+	if (!pre)
+		push_rec(pgt, &od->run, &od->run_open);
 	*r = (struct s2_ring_rec){ .op = op, .owner = owner, .addr = addr, .len = len };
-	od->run_open = true;
+	*open = true;
 }
 
 /* What a host transition did to one leaf, as ownership changes. */
@@ -221,14 +241,17 @@ static void host_record_leaf(struct s2_pgtable *pgt, struct op_data *od,
 			     u64 old, u64 addr, u64 len)
 {
 	if (od->op == S2_OP_HOST_ON) {
-		host_record(pgt, od, PKVM_IOMMU_OP_RECLAIM, addr, len, s2_desc_owner(old));
+		host_record(pgt, od, false, PKVM_IOMMU_OP_RECLAIM, addr, len,
+			    s2_desc_owner(old));
 		return;
 	}
 	if (!s2_desc_valid(old))
-		host_record(pgt, od, PKVM_IOMMU_OP_RECLAIM, addr, len, s2_desc_owner(old));
+		host_record(pgt, od, true, PKVM_IOMMU_OP_RECLAIM, addr, len,
+			    s2_desc_owner(old));
 	else if (old & S2_ATTR_SW_SHARED)
-		host_record(pgt, od, PKVM_IOMMU_OP_UNSHARE, addr, len, PKVM_OWNER_HOST);
-	host_record(pgt, od, PKVM_IOMMU_OP_DONATE, addr, len, od->owner);
+		host_record(pgt, od, true, PKVM_IOMMU_OP_UNSHARE, addr, len,
+			    PKVM_OWNER_HOST);
+	host_record(pgt, od, false, PKVM_IOMMU_OP_DONATE, addr, len, od->owner);
 }
 
 static int check_leaf(u32 op, u32 owner, u64 d)
@@ -300,7 +323,8 @@ static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 		if (ret)
 			return ret;
 	}
-	if ((od->op == PKVM_IOMMU_OP_RECLAIM || od->op == S2_OP_HOST_ON) &&
+	/* Pinned memory is the hypervisor's for good: no transition moves it. */
+	if ((od->op == PKVM_IOMMU_OP_RECLAIM || op_is_host(od->op)) &&
 	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
 			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
@@ -484,8 +508,8 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 	 * Made, even if an invalidation failed (the SMMU that did not answer
 	 * now aborts everything): the record follows the table.
 	 */
-	if (od.run_open && pgt->ring)
-		s2_ring_push(pgt->ring, od.run.op, od.run.addr, od.run.len, od.run.owner);
+	push_rec(pgt, &od.pre, &od.pre_open);
+	push_rec(pgt, &od.run, &od.run_open);
 	if (pgt->ring && rec_owner != S2_NO_RECORD && op < PKVM_IOMMU_OP_NR)
 		s2_ring_push(pgt->ring, op, addr, size, rec_owner);
 	return ret;

@@ -182,10 +182,10 @@ int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
  * host); true: the host regains access, from whoever the shadow had it
  * as owner (owner is ignored). Idempotent: pages already in the target
  * state (already unmapped, for owner; already mapped, shared or not) and
- * holes (DMA reaches no hole) are left alone, and cost nothing. Reclaiming
+ * holes (DMA reaches no hole) are left alone, and cost nothing. Moving
  * pinned memory (the pool, SMMU tables) is refused. Each run of pages that
- * changed is recorded as DONATE or RECLAIM (a page that changes owner
- * while unmapped as RECLAIM + DONATE, a shared one as UNSHARE + DONATE).
+ * changed is recorded as DONATE or RECLAIM (pages that change owner while
+ * unmapped as RECLAIM then DONATE, shared ones as UNSHARE then DONATE).
  *
  * prepare: 0, -EINVAL (alignment, overflow, owner), -ERANGE (beyond the
  * IAS), -EPERM (pinned), -ENOMEM (pool), -EBUSY (another one pending:

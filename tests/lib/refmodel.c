@@ -301,11 +301,8 @@ void ref_gen(struct refmodel *m, u64 *st, struct ref_op *o)
 	}
 }
 
-/*
- * Keep the records exact: an operation on part of a record leaves what is
- * left of it on either side; a failed one means the record went stale.
- */
-void ref_done(struct refmodel *m, const struct ref_op *o, int ret)
+/* The records part of ref_done(): what is left of the record it undid. */
+static void records_done(struct refmodel *m, const struct ref_op *o, int ret)
 {
 	if (o->from >= 0) {
 		struct ref_records *rs = o->rs;
@@ -318,6 +315,62 @@ void ref_done(struct refmodel *m, const struct ref_op *o, int ret)
 			records_add(rs, o->addr + o->size,
 				    d.addr + d.size - o->addr - o->size, d.owner);
 	}
+}
+
+int ref_host_check(const struct refmodel *m, u64 addr, u64 size, bool access, u32 owner)
+{
+	if (!access && (owner == PKVM_OWNER_HOST || owner > PKVM_OWNER_MAX))
+		return -EINVAL;
+	if (!size || (addr | size) & 0xfff || addr + size < addr)
+		return -EINVAL;
+	if (addr + size > 1ull << m->ias)
+		return -ERANGE;
+	/* Pinned pages are the hypervisor's: only a no-op may touch them. */
+	for (u64 a = HYP_MAX(addr, m->lo); a < HYP_MIN(addr + size, m->hi); a += 4096) {
+		size_t i = pg(m, a);
+
+		if ((m->flags[i] & REF_PINNED) && (access || owner != m->owner[i]))
+			return -EPERM;
+	}
+	return 0;
+}
+
+void ref_host_apply(struct refmodel *m, u64 addr, u64 size, bool access, u32 owner)
+{
+	for (u64 a = HYP_MAX(addr, m->lo); a < HYP_MIN(addr + size, m->hi); a += 4096) {
+		size_t i = pg(m, a);
+		bool host = m->owner[i] == PKVM_OWNER_HOST;
+
+		if (!(m->flags[i] & REF_MEM))
+			continue;
+		if (access && !host) {
+			m->owner[i] = PKVM_OWNER_HOST;
+			count_nonhost(m, a, -1);
+		} else if (!access) {
+			if (host)
+				count_nonhost(m, a, +1);
+			m->owner[i] = (u16)owner;
+			m->flags[i] &= (u8)~REF_SHARED;
+		}
+	}
+	if (!access)
+		records_add(&m->don, addr, size, owner);
+}
+
+void ref_host_done(struct refmodel *m, const struct ref_op *o, bool access, int ret)
+{
+	records_done(m, o, ret);
+	if (!ret)
+		ref_host_apply(m, o->addr, o->size, access, o->owner);
+}
+
+/*
+ * Keep the records exact: an operation on part of a record leaves what is
+ * left of it on either side; a failed one means the record went stale.
+ */
+void ref_done(struct refmodel *m, const struct ref_op *o, int ret)
+{
+	records_done(m, o, ret);
 	if (!ret)
 		ref_apply(m, o->op, o->addr, o->size, o->owner);
 }

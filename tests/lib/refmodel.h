@@ -70,4 +70,15 @@ void ref_gen(struct refmodel *m, u64 *rng, struct ref_op *op);
 /* Account for the engine's answer ret: records, and the model on success. */
 void ref_done(struct refmodel *m, const struct ref_op *op, int ret);
 
+/*
+ * pKVM's transitions (s2_host_prepare()): the host loses access to what
+ * is memory in [addr, addr + size), which goes to owner (shared or not,
+ * whoever had it), or regains it from whoever had it. The prepare's
+ * answer (the pool is not modelled), the change, and the records of
+ * op->rs as ref_done() keeps them.
+ */
+int ref_host_check(const struct refmodel *m, u64 addr, u64 size, bool access, u32 owner);
+void ref_host_apply(struct refmodel *m, u64 addr, u64 size, bool access, u32 owner);
+void ref_host_done(struct refmodel *m, const struct ref_op *op, bool access, int ret);
+
 #endif

@@ -8,6 +8,13 @@
  * same operation, and after reclaiming everything the table is back to its
  * initial size.
  *
+ * A quarter of the donations and reclaims go through pKVM's transition
+ * hook instead (s2_host_prepare/commit): the prepare must answer as the
+ * model does, an ordinary change between prepare and commit is refused,
+ * and the commit uses exactly the table pages the prepare counted. The
+ * ownership-event ring is replayed into a second model, which must equal
+ * the first page by page: the records say exactly what changed.
+ *
  * PKVM_PROPERTY_OPS sets the number of operations (default 1000000).
  */
 #include <check.h>
@@ -59,6 +66,10 @@ static const struct s2_tlb_ops flush_ops = { .flush = record_flush };
 
 static u64 seed;
 static long op_index;
+static struct s2_ring ring;
+static struct refmodel replay;	/* the first model, as the ring tells it */
+static u64 replay_gen;
+static long resyncs;
 
 #define fail_if_not(cond, ...)                                              \
 	ck_assert_msg(cond, "seed 0x%llx op %ld: %s", (unsigned long long)seed, \
@@ -105,10 +116,47 @@ static int compare_leaf(const struct s2_leaf *l, void *arg)
 	return 0;
 }
 
+/* A consumer that lost records starts again from the truth (the ledger). */
+static void replay_resync(const struct refmodel *m)
+{
+	memcpy(replay.owner, m->owner, m->pages * sizeof(*m->owner));
+	memcpy(replay.flags, m->flags, m->pages);
+	memcpy(replay.nonhost_2m, m->nonhost_2m, m->nr_2m * sizeof(u32));
+	memcpy(replay.nonhost_1g, m->nonhost_1g, m->nr_1g * sizeof(u32));
+	replay_gen = ring.generation;
+	resyncs++;
+}
+
+/* Everything the ring holds, applied to the replay model in order. */
+static void replay_drain(const struct refmodel *m)
+{
+	struct s2_ring_rec r;
+	bool lost;
+
+	while (s2_ring_pop(&ring, &r, 1, &lost)) {
+		if (lost)
+			break;
+		fail_if_not(r.generation == replay_gen + 1);
+		fail_if_not(r.op < PKVM_IOMMU_OP_NR);
+		ref_apply(&replay, r.op, r.addr, r.len, r.owner);
+		replay_gen = r.generation;
+	}
+	if (lost) {
+		while (s2_ring_pop(&ring, &r, 1, &lost))
+			;
+		replay_resync(m);
+	}
+	fail_if_not(replay_gen == ring.generation);
+}
+
 static void compare_all(struct s2_fixture *fx, const struct refmodel *m, u32 max_level)
 {
 	struct compare c = { .m = m };
 	int ret = s2_for_each_leaf(&fx->pgt, 0, 1ull << IAS, compare_leaf, &c);
+
+	replay_drain(m);
+	for (u64 a = WIN_LO; a < WIN_HI; a += 4096)
+		fail_if_not(ref_state(&replay, a) == ref_state(m, a));
 
 	fail_if_not(ret == 0);
 	fail_if_not(c.pages == (long)WIN_PAGES);
@@ -128,6 +176,58 @@ static bool covered(const struct flushes *f, u64 a)
 	return false;
 }
 
+/*
+ * A donation or reclaim made by pKVM's hook instead: prepare, sometimes a
+ * change that must be refused meanwhile (or a cancel and a new prepare),
+ * commit. Returns the prepare's answer, checked against the model.
+ */
+static int hook_op(struct s2_fixture *fx, struct refmodel *m, const struct ref_op *o,
+		   u64 *st, struct flushes *fl)
+{
+	bool access = o->op == PKVM_IOMMU_OP_RECLAIM;
+	int want = ref_host_check(m, o->addr, o->size, access, o->owner);
+	int got = s2_host_prepare(&fx->pgt, o->addr, o->size, access, o->owner);
+	u64 reserved, splits, errors;
+
+	if (got != want)
+		fprintf(stderr, "hook access %d addr 0x%llx size 0x%llx owner %u: got %d want %d\n",
+			access, (unsigned long long)o->addr, (unsigned long long)o->size,
+			o->owner, got, want);
+	fail_if_not(got == want);
+	if (got) {
+		fail_if_not(!fx->pgt.pending.on && fx->pgt.reserved == 0);
+		return got;
+	}
+	switch (s2_rand(st) % 8) {
+	case 0:
+		/* Nothing else may change the table the prepare counted on. */
+		errors = fx->pgt.stats.errors;
+		fail_if_not(s2_share(&fx->pgt, WIN_LO, 4096) == -EBUSY);
+		fail_if_not(s2_set_split_policy(&fx->pgt, fx->pgt.policy, 0) == -EBUSY ||
+			    fx->pgt.policy == PKVM_SPLIT_PRESPLIT);
+		fail_if_not(s2_host_prepare(&fx->pgt, o->addr, o->size, access, o->owner) == -EBUSY);
+		fail_if_not(fx->pgt.stats.errors > errors);
+		break;
+	case 1:
+		/* pKVM gave up: nothing happened, and the next prepare is free. */
+		s2_host_cancel(&fx->pgt);
+		fail_if_not(!fx->pgt.pending.on && fx->pgt.reserved == 0);
+		fail_if_not(s2_host_prepare(&fx->pgt, o->addr, o->size, access, o->owner) == 0);
+		break;
+	default:
+		break;
+	}
+	fail_if_not(fl->calls == 0);
+	reserved = fx->pgt.reserved;
+	splits = fx->pgt.stats.splits;
+	fail_if_not(reserved <= fx->pgt.pool.nr_free);
+	fail_if_not(s2_host_commit(&fx->pgt, o->addr, o->size, access, o->owner) == 0);
+	/* Exactly the pages counted: every split takes one. */
+	fail_if_not(fx->pgt.stats.splits - splits == reserved);
+	fail_if_not(!fx->pgt.pending.on && fx->pgt.reserved == 0);
+	return 0;
+}
+
 static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 {
 	struct flushes fl;
@@ -143,9 +243,18 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	u64 st = seed, initial_pages;
 	long batch = nr_ops / 100 ? nr_ops / 100 : 1, ok = 0;
 
+	u64 hst = seed ^ 0x400c;
+	long hooked = 0;
+
 	fail_if_not(s2_fixture_init(&fx, &cfg) == 0);
 	fail_if_not(ref_init(&m, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
 	ref_pin(&m, POOL_PA, POOL_PAGES * 4096);
+	fail_if_not(ref_init(&replay, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
+	memset(&ring, 0, sizeof(ring));
+	fx.pgt.ring = &ring;
+	replay_gen = 0;
+	replay_resync(&m);
+	resyncs = 0;
 	initial_pages = fx.pgt.table_pages;
 	compare_all(&fx, &m, max_level);
 
@@ -154,8 +263,33 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 		int want, got;
 
 		ref_gen(&m, &st, &o);
-		want = ref_check(&m, o.op, o.addr, o.size, o.owner);
 		memset(&fl, 0, sizeof(fl));
+		if (o.op <= PKVM_IOMMU_OP_RECLAIM && s2_rand(&hst) % 4 == 0) {
+			bool access = o.op == PKVM_IOMMU_OP_RECLAIM;
+			bool was_host[64];
+			u64 n = HYP_MIN(o.size >> 12, 64);
+
+			for (u64 i = 0; i < n; i++)
+				was_host[i] = ref_host_range(&m, o.addr + (i << 12), 4096);
+			u64 folds = fx.pgt.stats.folds;
+
+			got = hook_op(&fx, &m, &o, &hst, &fl);
+			ref_host_done(&m, &o, access, got);
+			hooked += !got;
+			ok += !got;
+			/* Every page that left the host was invalidated (first 64 looked at). */
+			for (u64 i = 0; !got && !access && i < n; i++)
+				if (was_host[i])
+					fail_if_not(covered(&fl, o.addr + (i << 12)));
+			/* One sync, plus one per gather's worth of folded tables. */
+			if (!got && policy == PKVM_SPLIT_HITLESS)
+				fail_if_not(fl.calls <= 1 + (fx.pgt.stats.folds - folds) / S2_GATHER_FREED);
+			replay_drain(&m);
+			if ((op_index + 1) % batch == 0)
+				compare_all(&fx, &m, max_level);
+			continue;
+		}
+		want = ref_check(&m, o.op, o.addr, o.size, o.owner);
 		switch (o.op) {
 		case PKVM_IOMMU_OP_DONATE: got = s2_donate(&fx.pgt, o.addr, o.size, o.owner); break;
 		case PKVM_IOMMU_OP_RECLAIM: got = s2_reclaim(&fx.pgt, o.addr, o.size, o.owner); break;
@@ -182,12 +316,14 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 			fail_if_not(fl.calls <= 1);
 			fail_if_not(fl.nr_ranges <= 1);
 		}
+		replay_drain(&m);
 		if ((op_index + 1) % batch == 0)
 			compare_all(&fx, &m, max_level);
 	}
 	compare_all(&fx, &m, max_level);
 	/* A run that mostly fails proves little. */
 	fail_if_not(ok > nr_ops / 4);
+	fail_if_not(hooked > nr_ops / 40);
 
 	/* Give everything back: the table must be minimal again. */
 	for (u64 a = WIN_LO; a < WIN_HI; a += 4096) {
@@ -206,12 +342,14 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	}
 	compare_all(&fx, &m, max_level);
 	fail_if_not(fx.pgt.table_pages == initial_pages);
-	printf("policy %d: %ld ops, %ld succeeded, %llu splits, %llu folds, %llu bbm breaks\n",
-	       policy, nr_ops, ok, (unsigned long long)fx.pgt.stats.splits,
+	printf("policy %d: %ld ops, %ld succeeded (%ld by the hook), %llu splits, %llu folds, "
+	       "%llu bbm breaks, %ld ring resyncs\n",
+	       policy, nr_ops, ok, hooked, (unsigned long long)fx.pgt.stats.splits,
 	       (unsigned long long)fx.pgt.stats.folds,
-	       (unsigned long long)fx.pgt.stats.bbm_breaks);
+	       (unsigned long long)fx.pgt.stats.bbm_breaks, resyncs);
 	s2_fixture_fini(&fx);
 	ref_fini(&m);
+	ref_fini(&replay);
 }
 
 /* s2_batch's reader over an array the test filled. */
@@ -246,6 +384,11 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 	fail_if_not(s2_fixture_init(&fx, &cfg) == 0);
 	fail_if_not(ref_init(&m, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
 	ref_pin(&m, POOL_PA, POOL_PAGES * 4096);
+	fail_if_not(ref_init(&replay, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
+	memset(&ring, 0, sizeof(ring));
+	fx.pgt.ring = &ring;
+	replay_gen = 0;
+	replay_resync(&m);
 	flushes0 = fx.pgt.stats.flushes;
 
 	for (op_index = 0; op_index < nr_ops; batches++) {
@@ -271,6 +414,8 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 					fail_if_not(covered(&fl, a));
 		if (policy == PKVM_SPLIT_HITLESS)
 			fail_if_not(fl.calls <= 1);
+		/* Every change a batch made is one record, in order. */
+		replay_drain(&m);
 		if (batches % 200 == 0)
 			compare_all(&fx, &m, 1);
 	}
@@ -283,6 +428,7 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 	       (unsigned long long)(fx.pgt.stats.flushes - flushes0));
 	s2_fixture_fini(&fx);
 	ref_fini(&m);
+	ref_fini(&replay);
 }
 
 static long nr_ops(void)
