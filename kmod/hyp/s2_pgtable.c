@@ -357,6 +357,14 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	 */
 	if (s2_desc_valid(ctx->old) && !s2_desc_valid(new))
 		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
+	/*
+	 * A transition that moves unmapped pages to another owner caches
+	 * nothing either, but the table around them may fold, and fold()
+	 * counts on the operation's range being invalidated (non-leaf) to
+	 * drop the walk-cache entry of the table it frees.
+	 */
+	else if (od->op == S2_OP_HOST_OFF && !s2_desc_valid(ctx->old))
+		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
 	return 0;
 }
 

@@ -8,6 +8,12 @@
  * sample of all memory), no TLB entry of the model may map a page the host
  * does not own, and the operation took at most one CMD_SYNC.
  *
+ * A quarter of the donations and reclaims are pKVM's own transitions,
+ * through the hook (pkvm_iommu_host_prepare/commit) instead of a
+ * hypercall, with the same checks; hypercalls made between a prepare and
+ * its commit are refused. The ownership-event ring is drained through
+ * RING_POP, its generations without a gap unless it says it dropped some.
+ *
  * PKVM_ISOLATION_OPS sets the number of operations (default 200000),
  * PKVM_SEED the seed.
  */
@@ -54,6 +60,7 @@ static struct refmodel ref;
 static void *hostbuf, *regs;
 static u64 seed;
 static long op_index;
+static u64 ring_gen;	/* generation of the last record drained */
 
 #define fail_if_not(cond)                                                   \
 	ck_assert_msg(cond, "seed 0x%llx op %ld: %s", (unsigned long long)seed, \
@@ -174,29 +181,110 @@ static long drain_events(void)
 	return n;
 }
 
+/* A page for answers that the host still owns, or 0. */
+static u64 answer_page(void)
+{
+	for (u64 pa = EVENT_PA; pa < POOL_PA; pa += 4096)
+		if (ref_host_range(&ref, pa, 4096))
+			return pa;
+	return 0;
+}
+
+/* RING_POP until empty: records in generation order, no gap unless told. */
+static long drain_ring(void)
+{
+	const struct pkvm_iommu_ring_hdr *hdr;
+	const struct s2_ring_rec *rec;
+	u64 pa = answer_page();
+	bool lost = false;
+	long n = 0;
+	s64 got;
+
+	if (!pa)
+		return 0;
+	hdr = (void *)((u8 *)hostbuf + (pa - HOSTBUF_PA));
+	rec = (const void *)(hdr + 1);
+	do {
+		got = call(PKVM_IOMMU_HVC_RING_POP, pa, 127, 0, 0, 0, 0);
+		fail_if_not(got >= 0 && got <= 127);
+		/* What was kept is contiguous; what was dropped came after it. */
+		for (s64 i = 0; i < got; i++) {
+			fail_if_not(rec[i].generation == ring_gen + 1);
+			fail_if_not(rec[i].op < PKVM_IOMMU_OP_NR && rec[i].len);
+			ring_gen = rec[i].generation;
+		}
+		lost |= hdr->flags & PKVM_IOMMU_RING_LOST;
+		n += got;
+	} while (got == 127);
+	if (lost)
+		ring_gen = hdr->generation;
+	fail_if_not(hdr->generation == ring_gen);
+	return n;
+}
+
+/*
+ * pKVM's transition instead of the hypercall: prepare (as the model says),
+ * sometimes a hypercall that must be refused meanwhile, commit.
+ */
+static s64 hook_op(const struct ref_op *o, u64 *st)
+{
+	bool access = o->op == PKVM_IOMMU_OP_RECLAIM;
+	s64 want = ref_host_check(&ref, o->addr, o->size, access, o->owner);
+	s64 got = pkvm_iommu_host_prepare(&hyp, o->addr, o->size, access, o->owner);
+
+	fail_if_not(got == want);
+	if (got)
+		return got;
+	if (s2_rand(st) % 4 == 0) {
+		u64 syncs = model.stats.syncs;
+
+		fail_if_not(call(PKVM_IOMMU_HVC_DONATE, WIN_HI - 4096, 4096, 2, 0, 0, 0) == -EBUSY);
+		fail_if_not(call(PKVM_IOMMU_HVC_SPLIT_POLICY, PKVM_SPLIT_AUTO, 0, 0, 0, 0, 0) == -EBUSY);
+		fail_if_not(model.stats.syncs == syncs);
+	}
+	fail_if_not(pkvm_iommu_host_commit(&hyp, o->addr, o->size, access, o->owner) == 0);
+	return 0;
+}
+
 static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, long nr_ops)
 {
-	u64 st = seed, faults = 0;
-	long ok = 0;
+	u64 st = seed, faults = 0, hst = seed ^ 0x400c;
+	long ok = 0, hooked = 0, records = 0;
 
 	bring_up(policy, level, ril, bbml);
+	ring_gen = 0;
 	for (op_index = 0; op_index < nr_ops; op_index++) {
 		u64 syncs = model.stats.syncs, breaks = hyp.pgt.stats.bbm_breaks;
+		u64 folds = hyp.pgt.stats.folds;
+		bool hook = false;
 		struct ref_op o;
 		s64 want, got;
 
 		ref_gen(&ref, &st, &o);
-		want = ref_check(&ref, o.op, o.addr, o.size, o.owner);
-		got = call(PKVM_IOMMU_HVC_OP(o.op), o.addr, o.size, o.owner, 0, 0, 0);
-		fail_if_not(got == want);
-		ref_done(&ref, &o, (int)got);
+		if (o.op <= PKVM_IOMMU_OP_RECLAIM && s2_rand(&hst) % 4 == 0) {
+			hook = true;
+			got = hook_op(&o, &hst);
+			ref_host_done(&ref, &o, o.op == PKVM_IOMMU_OP_RECLAIM, (int)got);
+			hooked += !got;
+		} else {
+			want = ref_check(&ref, o.op, o.addr, o.size, o.owner);
+			got = call(PKVM_IOMMU_HVC_OP(o.op), o.addr, o.size, o.owner, 0, 0, 0);
+			fail_if_not(got == want);
+			ref_done(&ref, &o, (int)got);
+		}
+		records += drain_ring();
 		if (got) {
 			fail_if_not(model.stats.syncs == syncs);
 			continue;
 		}
 		ok++;
-		/* One CMD_SYNC per operation, plus one per break of bbm. */
-		fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks);
+		/*
+		 * One CMD_SYNC per operation, plus one per break of bbm (and,
+		 * for a transition across many owners, one per gather's worth
+		 * of folded tables).
+		 */
+		fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks +
+			    (hook ? (hyp.pgt.stats.folds - folds) / S2_GATHER_FREED : 0));
 
 		check_page(o.addr, &st);
 		check_page(o.addr + o.size - 4096, &st);
@@ -215,9 +303,12 @@ static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, lo
 			fail_if_not(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
 	}
 	fail_if_not(ok > nr_ops / 4);
+	fail_if_not(hooked > nr_ops / 40);
 	fail_if_not(faults > 0);
-	printf("isolation policy %d ril %d bbml %u: %ld ops, %ld ok, %llu faults seen, "
-	       "%llu syncs, %llu dma, %llu tlb hits\n", policy, ril, bbml, nr_ops, ok,
+	fail_if_not(records >= ok - hooked);
+	printf("isolation policy %d ril %d bbml %u: %ld ops, %ld ok (%ld by the hook), %ld records, "
+	       "%llu faults seen, %llu syncs, %llu dma, %llu tlb hits\n", policy, ril, bbml, nr_ops,
+	       ok, hooked, records,
 	       (unsigned long long)faults, (unsigned long long)model.stats.syncs,
 	       (unsigned long long)model.stats.dma, (unsigned long long)model.stats.tlb_hits);
 	tear_down();
@@ -367,6 +458,43 @@ TEST("hvc+model", missing_invalidation_is_caught)
 	ref_apply(&ref, PKVM_IOMMU_OP_DONATE, page, 4096, 2);
 	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), F_TRANSLATION);
 	ck_assert_int_eq(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL), 0);
+	tear_down();
+}
+END_TEST
+
+/*
+ * An SMMU that stops answering an invalidation fails closed: pKVM's
+ * transition is made (it cannot be undone), and from then on the SMMU
+ * aborts every transaction of every stream, host memory included, rather
+ * than go on translating through what it may still have cached. The next
+ * changes do not wait for it again, and its streams cannot be changed.
+ */
+TEST("hvc+model", unanswered_sync_fails_closed)
+{
+	u64 page = 0x80000000ull + 7 * MiB, host = 0x80000000ull + 9 * MiB;
+	struct pkvm_iommu_hyp_smmu_info *info;
+	u64 pa;
+
+	bring_up(PKVM_SPLIT_HITLESS, 0, true, 2);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, false), 0);
+	ck_assert(smmu_model_tlb_maps(&model, page));
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, page, 4096, false, 2), 0);
+	model.stall_cmdq = true;
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, page, 4096, false, 2), -ETIMEDOUT);
+	ref_host_apply(&ref, page, 4096, false, 2);
+	/* Stale TLB or not: nothing gets through any more. */
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), SMMU_MODEL_ABORT);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_B, host, 64, true), SMMU_MODEL_ABORT);
+	pa = answer_page();
+	info = (void *)((u8 *)hostbuf + (pa - HOSTBUF_PA));
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_INFO, 0, pa, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(info->dead, 1);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, 9, PKVM_STREAM_ISOLATE, 0, 0, 0), -EIO);
+	/* The table went on; the dead SMMU is not waited for again. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, host, 4096, 3, 0, 0, 0), 0);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, page, 4096, true, 0), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, page, 4096, true, 0), 0);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, page, 64, true), SMMU_MODEL_ABORT);
 	tear_down();
 }
 END_TEST
