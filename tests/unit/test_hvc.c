@@ -303,6 +303,296 @@ TEST("arguments", batch_stops_at_records_it_gave_away)
 }
 END_TEST
 
+/* Answers go 3 MiB into the buffer. */
+#define OUT_PA (HOSTBUF_PA + 3 * MiB)
+
+static void *out_va(u64 pa)
+{
+	return (char *)hostbuf + (pa - HOSTBUF_PA);
+}
+
+/* The hyp core's ring, untouched: compared field by field before and after. */
+static bool ring_equal(const struct s2_ring *a, const struct s2_ring *b)
+{
+	return a->head == b->head && a->count == b->count && a->lost == b->lost &&
+	       a->generation == b->generation &&
+	       !memcmp(a->rec, b->rec, sizeof(a->rec));
+}
+
+/*
+ * Every answer page the hypercalls cannot write is refused before anything
+ * is taken: unaligned, too large for its page, not the host's, a hole, not
+ * reachable. fn is called as (pre[0], pre[1], pa, post...) per its layout.
+ */
+static void refuses_bad_pages(u64 fn, int pa_arg, u64 a0, u64 max, u64 room)
+{
+	const u64 bad[] = { OUT_PA + 4, POOL_PA, 5 * GiB, 3 * GiB };
+	const s64 err[] = { -EINVAL, -EPERM, -ERANGE, -EFAULT };
+	u64 a[6] = { a0, 0, 0, 0, 0, 0 };
+
+	for (unsigned int i = 0; i < ELEMENTSOF(bad); i++) {
+		a[pa_arg] = bad[i];
+		if (max)
+			a[pa_arg + 1] = 1;
+		ck_assert_int_eq(pkvm_iommu_hvc(&hyp, fn, a), err[i]);
+	}
+	if (!max)
+		return;
+	a[pa_arg] = OUT_PA;
+	a[pa_arg + 1] = 0;
+	ck_assert_int_eq(pkvm_iommu_hvc(&hyp, fn, a), -EINVAL);
+	a[pa_arg + 1] = room + 1;
+	ck_assert_int_eq(pkvm_iommu_hvc(&hyp, fn, a), -EINVAL);
+	/* The answer must end inside the page it starts in. */
+	a[pa_arg] = OUT_PA + 4096 - 8;
+	a[pa_arg + 1] = 1;
+	ck_assert_int_eq(pkvm_iommu_hvc(&hyp, fn, a), -EINVAL);
+}
+
+TEST("arguments", new_reads_need_init)
+{
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RING_POP, OUT_PA, 1, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INFO, OUT_PA, 0, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_INFO, 0, OUT_PA, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_LEDGER_READ, 0, OUT_PA, 1, 0, 0, 0), -ENODEV);
+	/* No shadow yet: pKVM's hook has nothing to keep. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, GiB, 4096, false, 2), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, GiB, 4096, false, 2), 0);
+}
+END_TEST
+
+TEST("arguments", ring_pop_refuses_pages_it_cannot_write)
+{
+	struct pkvm_iommu_ring_hdr *hdr = out_va(OUT_PA);
+	struct s2_ring_rec *rec = (void *)(hdr + 1);
+	struct s2_snapshot before, after;
+	struct s2_ring ring;
+
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 8192, 5, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SHARE, 2 * GiB + 8192, 4096, 9, 0, 0, 0), 0);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &before), 0);
+	ring = hyp.ring;
+	refuses_bad_pages(PKVM_IOMMU_HVC_RING_POP, 0, 0, 1, 127);
+	ck_assert(ring_equal(&ring, &hyp.ring));
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&before);
+	s2_snapshot_free(&after);
+
+	/* Two records, as the calls made them (share: the owner as given). */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RING_POP, OUT_PA, 127, 0, 0, 0, 0), 2);
+	ck_assert_uint_eq(hdr->nr, 2);
+	ck_assert_uint_eq(hdr->generation, 2);
+	ck_assert_uint_eq(hdr->flags, 0);
+	ck_assert_uint_eq(rec[0].generation, 1);
+	ck_assert_uint_eq(rec[0].op, PKVM_IOMMU_OP_DONATE);
+	ck_assert_uint_eq(rec[0].addr, 2 * GiB);
+	ck_assert_uint_eq(rec[0].len, 8192);
+	ck_assert_uint_eq(rec[0].owner, 5);
+	ck_assert_uint_eq(rec[1].generation, 2);
+	ck_assert_uint_eq(rec[1].op, PKVM_IOMMU_OP_SHARE);
+	ck_assert_uint_eq(rec[1].owner, 9);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RING_POP, OUT_PA, 127, 0, 0, 0, 0), 0);
+	/* A refused change is not news; nor is the pool given at init. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 5, 0, 0, 0), -EEXIST);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RING_POP, OUT_PA, 127, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(hdr->generation, 2);
+}
+END_TEST
+
+/* A full ring keeps the oldest records and says it dropped the rest. */
+TEST("arguments", ring_overflow_is_told)
+{
+	struct pkvm_iommu_ring_hdr *hdr = out_va(OUT_PA);
+	struct s2_ring_rec *rec = (void *)(hdr + 1);
+	u64 next = 1;
+	s64 n;
+
+	ck_assert_int_eq(init_ok(), 0);
+	for (u32 i = 0; i < S2_RING_SIZE + 44; i++)
+		ck_assert_int_eq(call(i & 1 ? PKVM_IOMMU_HVC_UNSHARE : PKVM_IOMMU_HVC_SHARE,
+				      2 * GiB, 4096, 0, 0, 0, 0), 0);
+	while ((n = call(PKVM_IOMMU_HVC_RING_POP, OUT_PA, 100, 0, 0, 0, 0)) > 0) {
+		ck_assert_uint_eq(hdr->flags, next == 1 ? PKVM_IOMMU_RING_LOST : 0);
+		for (s64 i = 0; i < n; i++)
+			ck_assert_uint_eq(rec[i].generation, next++);
+		ck_assert_uint_eq(hdr->generation, S2_RING_SIZE + 44);
+	}
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(next, S2_RING_SIZE + 1);
+	ck_assert_uint_eq(hdr->flags, 0);
+}
+END_TEST
+
+TEST("arguments", info_reads)
+{
+	struct pkvm_iommu_hyp_info *info = out_va(OUT_PA);
+
+	ck_assert_int_eq(init_ok(), 0);
+	refuses_bad_pages(PKVM_IOMMU_HVC_INFO, 0, 0, 0, 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INFO, OUT_PA + 4096 - 8, 0, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 5, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INFO, OUT_PA, 0, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(info->ias, 35);
+	ck_assert_uint_eq(info->generation, 1);
+	ck_assert_uint_eq(info->mem_pages, (4 * GiB) >> 12);
+	ck_assert_uint_eq(info->nr_smmus, 0);
+	ck_assert_uint_eq(info->host_changes_refused, 0);
+	/* No SMMU yet, or none of that number. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_INFO, 0, OUT_PA, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_INFO, ~0ull, OUT_PA, 0, 0, 0, 0), -ENODEV);
+}
+END_TEST
+
+TEST("arguments", ledger_read_in_pages)
+{
+	struct pkvm_iommu_ledger_hdr *hdr = out_va(OUT_PA);
+	struct pkvm_iommu_ledger_run *run = (void *)(hdr + 1);
+	const struct { u64 addr, len; u32 owner, flags; } want[] = {
+		{ POOL_PA, POOL_PAGES * 4096ull, PKVM_OWNER_HYP, 0 },
+		{ 2 * GiB, 8192, 5, 0 },
+		{ 2 * GiB + 8192, 4096, PKVM_OWNER_HOST, PKVM_IOMMU_RUN_SHARED },
+		{ 8 * GiB + 0x3000, 4096, 6, 0 },
+	};
+	struct s2_snapshot before, after;
+	struct s2_ring ring;
+	u64 from = 0;
+	u32 seen = 0;
+	s64 n;
+
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 8192, 5, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SHARE, 2 * GiB + 8192, 4096, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 8 * GiB + 0x3000, 4096, 6, 0, 0, 0), 0);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &before), 0);
+	ring = hyp.ring;
+	refuses_bad_pages(PKVM_IOMMU_HVC_LEDGER_READ, 1, 0, 1, 169);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_LEDGER_READ, 4096 + 8, OUT_PA, 1, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_LEDGER_READ, 1ull << 35, OUT_PA, 1, 0, 0, 0), -ERANGE);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_LEDGER_READ, ~0ull << 12, OUT_PA, 1, 0, 0, 0), -ERANGE);
+
+	/* One run per call: each resumes where the last stopped. */
+	do {
+		n = call(PKVM_IOMMU_HVC_LEDGER_READ, from, OUT_PA, 1, 0, 0, 0);
+		ck_assert_int_ge(n, 0);
+		ck_assert_uint_eq(hdr->nr, n);
+		ck_assert_uint_eq(hdr->generation, 3);
+		for (s64 i = 0; i < n; i++, seen++) {
+			ck_assert_uint_lt(seen, ELEMENTSOF(want));
+			ck_assert_uint_eq(run[i].addr, want[seen].addr);
+			ck_assert_uint_eq(run[i].len, want[seen].len);
+			ck_assert_uint_eq(run[i].owner, want[seen].owner);
+			ck_assert_uint_eq(run[i].flags, want[seen].flags);
+		}
+		from = hdr->resume;
+	} while (!(hdr->flags & PKVM_IOMMU_LEDGER_END));
+	ck_assert_uint_eq(seen, ELEMENTSOF(want));
+	ck_assert_uint_eq(from, 1ull << 35);
+	/* All at once, from a later start. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_LEDGER_READ, 2 * GiB, OUT_PA, 169, 0, 0, 0), 3);
+	ck_assert_uint_eq(hdr->flags, PKVM_IOMMU_LEDGER_END);
+	ck_assert(ring_equal(&ring, &hyp.ring));
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&before);
+	s2_snapshot_free(&after);
+}
+END_TEST
+
+/* Under pKVM ownership is pKVM's alone: the host's calls are refused. */
+TEST("arguments", host_changes_refused_under_pkvm)
+{
+	const struct pkvm_iommu_op o[] = { { PKVM_IOMMU_OP_DONATE, 2, 2 * GiB, 4096, 0, 0 } };
+	struct s2_snapshot before, after;
+
+	ck_assert_int_eq(init_ok(), 0);
+	pkvm_iommu_hyp_refuse_host_changes(&hyp);
+	put_ops(o, 1);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &before), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 2, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, POOL_PA, 4096, 1, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SHARE, 2 * GiB, 4096, 0, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_UNSHARE, 2 * GiB, 4096, 0, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_BATCH, OPS_PA, 1, 0, 0, 0, 0), -EPERM);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&before);
+	s2_snapshot_free(&after);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INFO, OUT_PA, 0, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(((struct pkvm_iommu_hyp_info *)out_va(OUT_PA))->host_changes_refused, 1);
+	/* pKVM's own transitions go on. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 2 * GiB, 4096, false, 2), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, 2 * GiB, 4096, false, 2), 0);
+	ck_assert_uint_eq(owner_at(2 * GiB), 2);
+}
+END_TEST
+
+/*
+ * The prepare's count is the engine's exact one: with one pool page left
+ * a transition that needs two is refused and changes nothing, one that
+ * needs one is taken and uses it; transitions that change no access are
+ * free, and their records are none.
+ */
+TEST("arguments", hook_counts_pages_exactly)
+{
+	struct s2_snapshot before, after;
+	u64 blk = 2 * GiB;	/* a 1 GiB block, split below into 2 MiB ones */
+	u32 k = 0;
+
+	ck_assert_int_eq(init_ok(), 0);
+	/* Each page donated in a fresh 2 MiB block of a split 1 GiB costs one page. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, blk, 4096, 2, 0, 0, 0), 0);
+	while (hyp.pgt.pool.nr_free > 1)
+		ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, blk + (++k) * 2 * MiB, 4096, 2,
+				      0, 0, 0), 0);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &before), 0);
+	/* Another 1 GiB block needs a level-2 and a level-3 table: two pages. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 3 * GiB + 4096, 4096, false, 3), -ENOMEM);
+	ck_assert(!hyp.pgt.pending.on);
+	ck_assert_int_eq(s2_snapshot_take(&hyp.pgt, &after), 0);
+	ck_assert(s2_snapshot_equal(&before, &after));
+	s2_snapshot_free(&after);
+	/* One more 2 MiB block of the split one: exactly the last page. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk + (k + 1) * 2 * MiB, 4096, false, 3), 0);
+	ck_assert_uint_eq(hyp.pgt.reserved, 1);
+	/* Nothing else changes the table meanwhile, nor a second prepare. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, blk, 4096, 2, 0, 0, 0), -EBUSY);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk, 4096, true, 0), -EBUSY);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + (k + 1) * 2 * MiB, 4096, false, 3), 0);
+	ck_assert_uint_eq(hyp.pgt.pool.nr_free, 0);
+	ck_assert_uint_eq(owner_at(blk + (k + 1) * 2 * MiB), 3);
+	/* Already so: free, and nothing recorded. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk + (k + 1) * 2 * MiB, 4096, false, 3), 0);
+	ck_assert_uint_eq(hyp.pgt.reserved, 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + (k + 1) * 2 * MiB, 4096, false, 3), 0);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk + 4096, 4096, true, 0), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + 4096, 4096, true, 0), 0);
+	ck_assert_uint_eq(hyp.ring.generation, k + 2);
+	/* A cancelled prepare leaves nothing held and nothing pending. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk, 4096, true, 0), 0);
+	pkvm_iommu_host_cancel(&hyp);
+	ck_assert(!hyp.pgt.pending.on);
+	ck_assert_uint_eq(hyp.pgt.reserved, 0);
+	ck_assert_uint_eq(owner_at(blk), 2);
+	/* The pool and holes: moved by nothing, reached by nothing. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, POOL_PA, 4096, true, 0), -EPERM);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, POOL_PA, 4096, false, 7), -EPERM);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, POOL_PA, 4096, false, PKVM_OWNER_HYP), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, POOL_PA, 4096, false, PKVM_OWNER_HYP), 0);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 5 * GiB, 4096, false, 2), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, 5 * GiB, 4096, false, 2), 0);
+	/* What the host cannot name. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk, 4096, false, PKVM_OWNER_HOST), -EINVAL);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk, 4096, false, 0x10000), -EINVAL);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk + 1, 4096, false, 2), -EINVAL);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk, 0, false, 2), -EINVAL);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 1ull << 35, 4096, false, 2), -ERANGE);
+	ck_assert(!hyp.pgt.pending.on);
+	s2_snapshot_free(&before);
+}
+END_TEST
+
 int main(void)
 {
 	return TEST_RUN("hvc",
