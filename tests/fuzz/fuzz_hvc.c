@@ -6,6 +6,11 @@
  * asserts: the answer is the one the reference model predicts, DMA through
  * the software SMMU reaches exactly the host's pages, no TLB entry maps a
  * page the host does not own, and the table and pool stay consistent.
+ * pKVM's transitions (pkvm_iommu_host_prepare/commit) are made between
+ * the calls, with hypercalls that must be refused between their two
+ * phases, and the calls that read the hyp core (RING_POP, INFO, SMMU_INFO,
+ * LEDGER_READ) get hostile answer pages; what they write is checked
+ * against the model.
  * A violated invariant aborts, which libFuzzer reports as a crash.
  */
 #include <stdio.h>
@@ -14,6 +19,7 @@
 
 #include "hvc.h"
 #include "refmodel.h"
+#include "s2_optimal.h"
 #include "s2_fixture.h"
 #include "smmu_model.h"
 
@@ -233,6 +239,7 @@ static u64 size_arg(struct input *in)
  * page is still the host's.
  */
 #define REC_PA (HOSTBUF_PA + 0x3000)
+#define OUT_PA (HOSTBUF_PA + 0x5000)
 
 static void batch_call(struct input *in)
 {
@@ -295,11 +302,114 @@ static void batch_call(struct input *in)
 	}
 }
 
+/* pKVM's transition, two phases, answered as the model says. */
+static void hook_call(struct input *in)
+{
+	u64 f = take(in, 1), addr = addr_arg(in), size = size_arg(in);
+	bool access = f & 1;
+	u32 owner = f & 0x80 ? (u32)take(in, 4) : 1 + (u32)(take(in, 1) % 5);
+	s64 want = ref_host_check(&ref, addr, size, access, owner);
+	s64 got = pkvm_iommu_host_prepare(&hyp, addr, size, access, owner);
+	u64 a[6] = { WIN_LO + 0x100000, 4096, 2 };
+
+	if (got == -ENOMEM && want == 0 && fuzzed_pool)
+		return;
+	INVARIANT(got == want);
+	if (got)
+		return;
+	if (f & 2) {
+		/* Between the phases nothing else changes the table. */
+		INVARIANT(call(PKVM_IOMMU_HVC_DONATE, a) == -EBUSY);
+		a[0] = PKVM_SPLIT_AUTO;
+		a[1] = 0;
+		INVARIANT(call(PKVM_IOMMU_HVC_SPLIT_POLICY, a) == -EBUSY);
+	}
+	if (f & 4) {
+		pkvm_iommu_host_cancel(&hyp);
+		return;
+	}
+	got = pkvm_iommu_host_commit(&hyp, addr, size, access, owner);
+	INVARIANT(got == 0);
+	ref_host_apply(&ref, addr, size, access, owner);
+	check_page(addr);
+	check_page(addr + size - 4096);
+}
+
+/* The ledger as LEDGER_READ wrote it must be the model's, run by run. */
+static void check_ledger(u64 pa, s64 n)
+{
+	const struct pkvm_iommu_ledger_hdr *hdr = (const void *)((u8 *)hostbuf + (pa - HOSTBUF_PA));
+	const struct pkvm_iommu_ledger_run *run = (const void *)(hdr + 1);
+
+	INVARIANT(hdr->nr == n && hdr->generation == hyp.ring.generation);
+	for (s64 i = 0; i < n; i++) {
+		u32 want = run[i].owner ? OPT_OWNER(run[i].owner) :
+			   run[i].flags & PKVM_IOMMU_RUN_SHARED ? OPT_HOST_SHARED : OPT_HOST;
+
+		INVARIANT(want != OPT_HOST && run[i].len);
+		for (u64 a = run[i].addr; a < run[i].addr + run[i].len; a += 4096)
+			INVARIANT(ref_state(&ref, a) == want);
+	}
+}
+
+/* The reads of the hyp core, with answer pages anywhere. */
+static void read_call(struct input *in, u64 sel)
+{
+	u64 pa = take(in, 1) & 0x80 ? addr_arg(in) & ~7ull :
+		 OUT_PA + (take(in, 1) % 64) * 64;
+	u64 a[6] = { 0 };
+	bool writable = pa >= HOSTBUF_PA && pa < HOSTBUF_PA + HOSTBUF_SIZE &&
+			ref_host_range(&ref, pa & ~4095ull, 4096);
+	s64 got;
+
+	/* Only into the answer area or somewhere the host cannot give. */
+	if (pa >= HOSTBUF_PA && pa < HOSTBUF_PA + HOSTBUF_SIZE &&
+	    (pa < OUT_PA || pa >= OUT_PA + 4096))
+		return;
+	switch (sel % 4) {
+	case 0:
+		a[0] = pa;
+		a[1] = take(in, 1);
+		got = call(PKVM_IOMMU_HVC_RING_POP, a);
+		INVARIANT(got <= 127);
+		break;
+	case 1:
+		a[0] = pa;
+		got = call(PKVM_IOMMU_HVC_INFO, a);
+		break;
+	case 2:
+		a[0] = take(in, 1) & 1;
+		a[1] = pa;
+		got = call(PKVM_IOMMU_HVC_SMMU_INFO, a);
+		INVARIANT(got != 0 || a[0] < hyp.nr_smmus);
+		break;
+	default:
+		a[0] = take(in, 1) & 1 ? addr_arg(in) : WIN_LO + (take(in, 2) << 12);
+		a[1] = pa;
+		a[2] = take(in, 1);
+		got = call(PKVM_IOMMU_HVC_LEDGER_READ, a);
+		if (got >= 0)
+			check_ledger(pa, got);
+		break;
+	}
+	INVARIANT(got >= 0 || got == -EINVAL || got == -EPERM || got == -ERANGE ||
+		  got == -EFAULT || got == -ENODEV);
+	INVARIANT(got < 0 || writable);
+}
+
 static void one_call(struct input *in)
 {
 	u64 sel = take(in, 1), a[6] = { 0 };
 	s64 got;
 
+	if (sel < 24) {
+		hook_call(in);
+		return;
+	}
+	if (sel < 40) {
+		read_call(in, sel);
+		return;
+	}
 	if (sel < 160) {
 		/* Ownership calls, the hot path, most of the time. */
 		u32 op = (u32)(sel % PKVM_IOMMU_OP_NR);
