@@ -41,7 +41,7 @@ static bool inside_regions(const struct s2_region *r, u32 nr, u64 pa, u64 size)
 
 static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 {
-	struct s2_region regions[S2_MAX_REGIONS];
+	struct s2_region *regions = hyp->init_regions;
 	u64 nr = a[1], pool_pa = a[2], pool_pages = a[3], policy = a[4];
 	struct s2_config cfg = { 0 };
 	u64 top = 0, pool_size;

@@ -167,6 +167,8 @@ struct pkvm_iommu_hyp {
 	/* Under pKVM: DONATE/RECLAIM/SHARE/UNSHARE/BATCH from the host: -EPERM. */
 	bool host_changes_refused;
 	struct s2_ring ring;	/* under the engine's lock */
+	/* INIT's copy of the host's regions: too large for the EL2 stack. */
+	struct s2_region init_regions[S2_MAX_REGIONS];
 	hyp_spinlock_t lock;	/* configuration calls; the engine has its own */
 };
 

@@ -32,7 +32,12 @@
 #include "s2_pool.h"
 #include "s2_ring.h"
 
-#define S2_MAX_REGIONS	32
+/*
+ * Memory regions: what pKVM can hand over, its HYP_MEMBLOCK_REGIONS (128
+ * in Linux 7.3, arch/arm64/include/asm/kvm_pkvm.h), so the shadow can be
+ * built from pKVM's own view of memory.
+ */
+#define S2_MAX_REGIONS	128
 #define S2_MAX_PINNED	8
 
 struct s2_region {

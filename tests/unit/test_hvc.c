@@ -117,6 +117,34 @@ TEST("arguments", init_refuses_bad_arguments)
 }
 END_TEST
 
+/* As many regions as pKVM can hand over (HYP_MEMBLOCK_REGIONS), not one more. */
+TEST("arguments", init_takes_pkvms_regions)
+{
+	struct s2_region r[S2_MAX_REGIONS + 1];
+	u32 owner;
+	bool shared;
+
+	ck_assert_uint_eq(S2_MAX_REGIONS, 128);
+	/* The first holds the buffer and the pool, then 2 MiB every 4 MiB. */
+	r[0] = (struct s2_region){ GiB, 8 * MiB };
+	for (u32 i = 1; i <= S2_MAX_REGIONS; i++)
+		r[i] = (struct s2_region){ GiB + 8 * MiB + i * 4 * MiB, 2 * MiB };
+	put_regions(r, S2_MAX_REGIONS + 1);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, S2_MAX_REGIONS + 1, POOL_PA,
+			      POOL_PAGES, 0, 0), -EINVAL);
+	ck_assert(!hyp.ready);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, S2_MAX_REGIONS, POOL_PA,
+			      POOL_PAGES, 0, 0), 0);
+	ck_assert_uint_eq(hyp.pgt.mem_pages, (8 * MiB + (S2_MAX_REGIONS - 1) * 2 * MiB) >> 12);
+	/* The last region is memory, the gap before it and the one after are not. */
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, r[S2_MAX_REGIONS - 1].base, &owner, &shared), 0);
+	ck_assert_uint_eq(owner, PKVM_OWNER_HOST);
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, r[S2_MAX_REGIONS - 1].base - 4096, &owner, &shared),
+			 -ERANGE);
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, r[S2_MAX_REGIONS].base, &owner, &shared), -ERANGE);
+}
+END_TEST
+
 TEST("arguments", ownership_calls_check_owner_before_narrowing)
 {
 	struct s2_snapshot before, after;
