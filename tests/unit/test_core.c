@@ -10,6 +10,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "hostbuf.h"
 #include "pkvm_core.h"
 #include "test_registry.h"
 
@@ -66,17 +67,11 @@ static const struct pkvm_core_env env = {
 	.scratch = env_scratch,
 };
 
-static const struct s2_region two[] = {
-	{ GiB, 3 * GiB },
-	{ 8 * GiB + 0x3000, GiB },
-};
-
 static void setup(void)
 {
-	ck_assert_int_eq(posix_memalign(&hostbuf, 4096, HOSTBUF_SIZE), 0);
-	memset(hostbuf, 0, HOSTBUF_SIZE);
-	ck_assert_int_eq(sim_phys_map(HOSTBUF_PA, HOSTBUF_SIZE, hostbuf), 0);
-	memcpy(hostbuf, two, sizeof(two));
+	hostbuf = hostbuf_map(HOSTBUF_PA, HOSTBUF_SIZE);
+	ck_assert_ptr_nonnull(hostbuf);
+	memcpy(hostbuf, hostbuf_two_regions, sizeof(hostbuf_two_regions));
 	pkvm_iommu_hyp_setup(&hyp);
 	pkvm_core_init(&core, &env, NULL, NULL, PKVM_IOMMU_BACKEND_SIM);
 	ck_assert_int_eq(pkvm_core_call(&core, PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA,
@@ -87,8 +82,7 @@ static void setup(void)
 static void teardown(void)
 {
 	pkvm_core_fini(&core);
-	sim_phys_unmap(HOSTBUF_PA);
-	free(hostbuf);
+	hostbuf_unmap(HOSTBUF_PA, hostbuf);
 }
 
 static void assert_event(unsigned int i, u32 op, u64 gen, u64 addr, u64 len, u32 owner)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "hostbuf.h"
 #include "hvc.h"
 #include "s2_snapshot.h"
 #include "test_registry.h"
@@ -35,24 +36,19 @@ static void put_regions(const struct s2_region *r, unsigned int n)
 	memcpy(hostbuf, r, n * sizeof(*r));
 }
 
-static const struct s2_region two[] = {
-	{ GiB, 3 * GiB },
-	{ 8 * GiB + 0x3000, GiB },
-};
+#define two hostbuf_two_regions
 
 static void setup(void)
 {
-	ck_assert_int_eq(posix_memalign(&hostbuf, 4096, HOSTBUF_SIZE), 0);
-	memset(hostbuf, 0, HOSTBUF_SIZE);
-	ck_assert_int_eq(sim_phys_map(HOSTBUF_PA, HOSTBUF_SIZE, hostbuf), 0);
+	hostbuf = hostbuf_map(HOSTBUF_PA, HOSTBUF_SIZE);
+	ck_assert_ptr_nonnull(hostbuf);
 	pkvm_iommu_hyp_setup(&hyp);
 	put_regions(two, 2);
 }
 
 static void teardown(void)
 {
-	sim_phys_unmap(HOSTBUF_PA);
-	free(hostbuf);
+	hostbuf_unmap(HOSTBUF_PA, hostbuf);
 }
 
 static s64 init_ok(void)
