@@ -200,6 +200,8 @@ void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp);
  *    all its traffic from now on (fail closed), nothing for pKVM to undo;
  *  - pkvm_iommu_host_cancel() instead of the commit when pKVM gave up
  *    after a successful prepare.
+ * A transition that cannot change host access (share states) may skip
+ * the prepare: the commit then checks for itself.
  *
  * Transitions that leave host access as it is (share states, a reclaim
  * of memory the shadow maps, a donation of memory already unmapped for

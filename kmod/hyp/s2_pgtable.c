@@ -627,10 +627,21 @@ int s2_host_commit(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 	if (access)
 		owner = PKVM_OWNER_HOST;
 	hyp_spin_lock(&pgt->lock);
-	if (!pgt->pending.on || pgt->pending.access != access ||
-	    pgt->pending.owner != owner || pgt->pending.addr != addr ||
-	    pgt->pending.size != size)
-		hyp_bug("host transition committed without its prepare");
+	/*
+	 * Without a prepare (a transition pKVM knows leaves access as it is,
+	 * such as a share state) the check runs here; it must pass, as pKVM
+	 * is past the point of no return.
+	 */
+	if (!pgt->pending.on) {
+		struct op_data od = { .op = host_op(access), .owner = owner };
+
+		if ((!access && !owner_ok(owner)) || count_locked(pgt, &od, addr, size) ||
+		    od.need > pgt->pool.nr_free)
+			hyp_bug("host transition the shadow cannot follow, without a prepare");
+	} else if (pgt->pending.access != access || pgt->pending.owner != owner ||
+		   pgt->pending.addr != addr || pgt->pending.size != size) {
+		hyp_bug("host transition committed with another's prepare");
+	}
 	pgt->pending.on = false;
 	pgt->reserved = 0;
 	s2_gather_init(&g, pgt->full_threshold);

@@ -196,8 +196,10 @@ int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
  * IAS), -EPERM (pinned), -ENOMEM (pool), -EBUSY (another one pending:
  * commit or cancel it first). commit: 0, or -ETIMEDOUT/-EIO when an SMMU
  * did not answer the invalidation (the change is made, and that SMMU now
- * aborts all its traffic: smmu_tlb.h). A commit that does not match the
- * pending prepare is a bug of the caller (hyp_bug()).
+ * aborts all its traffic: smmu_tlb.h). A commit without a prepare checks
+ * for itself (for transitions known to change nothing, like share
+ * states); one the shadow cannot follow then, or one that does not match
+ * the pending prepare, is a bug of the caller (hyp_bug()).
  */
 int s2_host_prepare(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 		    u32 owner);

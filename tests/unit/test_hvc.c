@@ -593,6 +593,13 @@ TEST("arguments", hook_counts_pages_exactly)
 	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk + 4096, 4096, true, 0), 0);
 	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + 4096, 4096, true, 0), 0);
 	ck_assert_uint_eq(hyp.ring.generation, k + 2);
+	/* A transition that changes nothing needs no prepare; one that changes does not either. */
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + 8192, 4096, true, 0), 0);
+	ck_assert_uint_eq(hyp.ring.generation, k + 2);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + 4096, 4096, false, 6), 0);
+	ck_assert_uint_eq(owner_at(blk + 4096), 6);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, blk + 4096, 4096, true, 0), 0);
+	ck_assert_uint_eq(hyp.ring.generation, k + 4);
 	/* A cancelled prepare leaves nothing held and nothing pending. */
 	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, blk, 4096, true, 0), 0);
 	pkvm_iommu_host_cancel(&hyp);
