@@ -9,6 +9,16 @@
 
 #include "s2_pgtable.h"
 
+/*
+ * Its layout: 4 MiB of host memory the tests can really touch at
+ * 1 GiB + 2 MiB, holding INIT's region array and a 128-page pool.
+ */
+#define HOSTBUF_PA	((1ull << 30) + (2ull << 20))
+#define HOSTBUF_SIZE	(4ull << 20)
+#define REGIONS_PA	HOSTBUF_PA
+#define POOL_PA		(HOSTBUF_PA + (1ull << 20))
+#define POOL_PAGES	128
+
 extern const struct s2_region hostbuf_two_regions[2];
 
 /* size zeroed bytes backing [pa, pa + size), or NULL. */

@@ -16,11 +16,6 @@
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
-#define HOSTBUF_PA (GiB + 2 * MiB)
-#define HOSTBUF_SIZE (4 * MiB)
-#define REGIONS_PA HOSTBUF_PA
-#define POOL_PA (HOSTBUF_PA + MiB)
-#define POOL_PAGES 128
 #define SCRATCH_PA (HOSTBUF_PA + 3 * MiB)
 #define OPS_PA (HOSTBUF_PA + 2 * MiB)
 #define MAX_EVENTS 1024

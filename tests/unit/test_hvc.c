@@ -14,13 +14,6 @@
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
 
-/* "Host memory" the tests can really touch: 4 MiB at 1 GiB + 2 MiB. */
-#define HOSTBUF_PA (GiB + 2 * MiB)
-#define HOSTBUF_SIZE (4 * MiB)
-#define REGIONS_PA HOSTBUF_PA
-#define POOL_PA (HOSTBUF_PA + MiB)
-#define POOL_PAGES 128
-
 static struct pkvm_iommu_hyp hyp;
 static void *hostbuf;
 
