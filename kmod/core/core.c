@@ -50,6 +50,8 @@ s64 pkvm_core_smmu_add(struct pkvm_core *c, u64 regs_pa, u64 mem_pa, u64 mem_pag
 
 int pkvm_core_info(struct pkvm_core *c, struct pkvm_iommu_info *out)
 {
+	if (!c->hyp)
+		return -EOPNOTSUPP;
 	hyp_memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->abi_version = PKVM_IOMMU_ABI_VERSION;
@@ -80,6 +82,8 @@ int pkvm_core_smmu_info(struct pkvm_core *c, u32 index, struct pkvm_iommu_smmu_i
 
 	if (!s)
 		return -ENODEV;
+	if (!c->hyp)
+		return -EOPNOTSUPP;
 	d = &c->hyp->smmu[s->hyp_index].dev;
 	hyp_memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);

@@ -46,9 +46,14 @@ int pkvm_core_ledger_walk(struct pkvm_core *c, u64 from, pkvm_core_run_fn fn, vo
 			  u64 *resume)
 {
 	struct ledger_cursor cur = { .fn = fn, .arg = arg };
-	u64 top = 1ull << c->hyp->pgt.ias;
-	int ret = s2_for_each_leaf(&c->hyp->pgt, from, top - from, ledger_leaf, &cur);
+	u64 top;
+	int ret;
 
+	*resume = from;
+	if (!c->hyp)
+		return -EOPNOTSUPP;
+	top = 1ull << c->hyp->pgt.ias;
+	ret = s2_for_each_leaf(&c->hyp->pgt, from, top - from, ledger_leaf, &cur);
 	if (!ret && cur.open)
 		ret = put_run(&cur);
 	/* Only a refused run stops the walk early: it is where to go on. */

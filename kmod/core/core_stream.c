@@ -13,6 +13,9 @@ static int stream_check(struct pkvm_core *c, u32 smmu, u32 sid)
 
 	if (!core_smmu(c, smmu))
 		return -ENODEV;
+	/* Under pKVM only the hyp core knows SIDSIZE; STREAM_ATTACH checks it. */
+	if (!c->hyp)
+		return 0;
 	sidsize = c->hyp->smmu[c->smmu[smmu].hyp_index].dev.feat.sidsize;
 	if (sidsize < 32 && sid >= 1u << sidsize)
 		return -ERANGE;

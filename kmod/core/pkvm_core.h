@@ -40,7 +40,9 @@ struct pkvm_core {
 	/*
 	 * The hyp core's state, read for SMMU features, the input size and
 	 * the ledger walk: host mode and the simulation share its memory.
-	 * Under pKVM it is the hypervisor's, and these reads need calls.
+	 * Under pKVM it is the hypervisor's (NULL here): until hypercalls
+	 * answer these reads, INFO, SMMU_INFO and the ledger walk return
+	 * -EOPNOTSUPP, and a stream id is bounded by the hyp core alone.
 	 */
 	struct pkvm_iommu_hyp *hyp;
 	u32 backend;		/* enum pkvm_iommu_backend, for INFO */
