@@ -23,5 +23,5 @@ vm_log "pKVM shadow kernel ready ($((SECONDS - t0))s)"
 KDIR=$(. "$env" && echo "$KDIR") \
 	"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
 "$vm/build-guest.sh" -o "$out/pkvm-guest-test"
-PKVM_VM_KERNEL_ENV=$env PKVM_VM_LOG=$out/console.log \
+PKVM_VM_KERNEL_ENV=$env PKVM_VM_RUNDIR=$out/run PKVM_VM_LOG=$out/console.log \
 	"$vm/run.sh" -p "$here/guest-test" "$out/pkvm-guest-test" "$out/pkvm_iommu.ko"
