@@ -685,7 +685,7 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 		ret = s->efd < 0 ? -errno : -ENOMEM;
 		goto fail;
 	}
-	pkvm_core_init(&s->core, &sim_env, s, s->hyp, PKVM_IOMMU_BACKEND_SIM);
+	pkvm_core_init(&s->core, &sim_env, s, PKVM_IOMMU_BACKEND_SIM);
 
 	/* Backed memory at the start of region 0: argument pages, pool, SMMU. */
 	s->buf_pa = s->opts.regions[0].base;

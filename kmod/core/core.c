@@ -7,9 +7,8 @@
 #include "core_int.h"
 
 void pkvm_core_init(struct pkvm_core *c, const struct pkvm_core_env *env, void *ctx,
-		    struct pkvm_iommu_hyp *hyp, u32 backend)
+		    u32 backend)
 {
-	(void)hyp;
 	hyp_memset(c, 0, sizeof(*c));
 	c->env = env;
 	c->ctx = ctx;

@@ -56,12 +56,9 @@ struct pkvm_core {
 	u32 batch_max_ops, batch_window_us;
 };
 
-/*
- * hyp is not used (the core reads nothing of the hyp core but through
- * env->call); it stays until the module's call site drops it.
- */
+/* The core reads nothing of the hyp core but through env->call. */
 void pkvm_core_init(struct pkvm_core *c, const struct pkvm_core_env *env, void *ctx,
-		    struct pkvm_iommu_hyp *hyp, u32 backend);
+		    u32 backend);
 /* Frees the stream tables; the core is empty again (no SMMU). */
 void pkvm_core_fini(struct pkvm_core *c);
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pkvm_iommu.ko: host side of pkvm-iommu. Loads the hyp core (host mode:
- * as ordinary kernel code behind the same entry the EL2 build uses), gives
- * it the RAM layout and a table pool, and binds every unclaimed SMMUv3 by
+ * pkvm_iommu.ko: host side of pkvm-iommu. Reaches the hyp core (host mode:
+ * ordinary kernel code behind the same entry the EL2 build uses; pKVM: the
+ * hypervisor of a kernel built with kmod/pkvm/patches, by HVC), gives it
+ * the RAM layout and a table pool, and binds every unclaimed SMMUv3 by
  * driver_override, so it never races the kernel's own arm-smmu-v3 driver.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -40,6 +41,9 @@ MODULE_PARM_DESC(poll_ms, "event queue polling period in ms");
 #define SMMU_REGS_BYTES	0x20000
 
 struct pkvm_iommu *pkvm;
+/* transport=pkvm: the hyp core and everything given to it are EL2's. */
+static bool on_el2;
+static bool pool_at_el2;
 
 /* The transport: the one way into the hyp core, from the host core. */
 static s64 host_call(void *ctx, u64 fn, const u64 args[6])
@@ -62,6 +66,13 @@ static void host_free(void *ctx, void *p)
 
 static const struct pkvm_core_env host_env = {
 	.call = host_call,
+	.alloc = host_alloc,
+	.free = host_free,
+	.event = pkvm_iommu_events_sink,
+};
+
+static const struct pkvm_core_env el2_env = {
+	.call = pkvm_iommu_el2_call,
 	.alloc = host_alloc,
 	.free = host_free,
 	.event = pkvm_iommu_events_sink,
@@ -124,8 +135,14 @@ static int hyp_init(void)
 		pr_err("hyp core refused init: %lld\n", ret);
 		return (int)ret;
 	}
-	pr_info("shadow stage 2 over %u RAM region(s), %u-bit input, %u pool pages\n",
-		pkvm->nr_regions, pkvm->hyp->pgt.ias, 1u << pkvm->pool_order);
+	/* From now on the pool is the hypervisor's: never freed. */
+	pool_at_el2 = on_el2;
+	if (on_el2)
+		pr_info("shadow stage 2 at EL2 over %u RAM region(s), %u pool pages donated to the hypervisor\n",
+			pkvm->nr_regions, 1u << pkvm->pool_order);
+	else
+		pr_info("shadow stage 2 over %u RAM region(s), %u pool pages\n",
+			pkvm->nr_regions, 1u << pkvm->pool_order);
 	return 0;
 }
 
@@ -139,6 +156,46 @@ static void smmu_quiesce(struct pkvm_smmu *s)
 	while (readl_relaxed(s->regs + SMMU_CR0ACK) & SMMU_CR0_SMMUEN &&
 	       ktime_get_ns() < deadline)
 		cpu_relax();
+}
+
+/*
+ * Host mode: the hyp core reaches the registers through the module's
+ * mapping. Under pKVM the hypervisor maps them itself (and cleans its
+ * caches for an SMMU that does not snoop), so the host maps nothing.
+ */
+static int smmu_map_regs(struct pkvm_smmu *s, struct device *dev)
+{
+	int ret;
+
+	s->regs = ioremap(s->base, SMMU_REGS_BYTES);
+	if (!s->regs)
+		return -ENOMEM;
+	ret = pkvm_env_mmio_register(s->base, SMMU_REGS_BYTES, s->regs);
+	if (ret)
+		goto out_unmap;
+	/* The hyp core refuses what it cannot serve; say why here. */
+	if (!(readl_relaxed(s->regs + SMMU_IDR0) & SMMU_IDR0_COHACC)) {
+		dev_err(dev, "SMMU walks without snooping (IDR0.COHACC=0): unsupported in host mode\n");
+		ret = -EOPNOTSUPP;
+		goto out_unreg;
+	}
+	return 0;
+
+out_unreg:
+	pkvm_env_mmio_unregister(s->base);
+out_unmap:
+	iounmap(s->regs);
+	s->regs = NULL;
+	return ret;
+}
+
+static void smmu_unmap_regs(struct pkvm_smmu *s)
+{
+	if (!s->regs)
+		return;
+	pkvm_env_mmio_unregister(s->base);
+	iounmap(s->regs);
+	s->regs = NULL;
 }
 
 static int pkvm_smmu_probe(struct platform_device *pdev)
@@ -157,46 +214,39 @@ static int pkvm_smmu_probe(struct platform_device *pdev)
 	s = &pkvm->smmu[pkvm->core.nr_smmus];
 	s->pdev = pdev;
 	s->base = res->start;
-	s->regs = ioremap(res->start, SMMU_REGS_BYTES);
-	if (!s->regs) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	ret = pkvm_env_mmio_register(s->base, SMMU_REGS_BYTES, s->regs);
-	if (ret)
-		goto out_unmap;
-	/* The hyp core refuses what it cannot serve; say why here. */
-	if (!(readl_relaxed(s->regs + SMMU_IDR0) & SMMU_IDR0_COHACC)) {
-		dev_err(&pdev->dev, "SMMU walks without snooping (IDR0.COHACC=0): unsupported in host mode\n");
-		ret = -EOPNOTSUPP;
-		goto out_unreg;
+	if (!on_el2) {
+		ret = smmu_map_regs(s, &pdev->dev);
+		if (ret)
+			goto out_unlock;
 	}
 	s->mem_order = SMMU_MEM_ORDER;
 	s->mem = alloc_pages(GFP_KERNEL | __GFP_ZERO, s->mem_order);
 	if (!s->mem) {
 		ret = -ENOMEM;
-		goto out_unreg;
+		goto out_unmap;
 	}
 	ret = pkvm_core_smmu_add(&pkvm->core, s->base, page_to_phys(s->mem), 1u << s->mem_order);
 	if (ret < 0) {
 		dev_err(&pdev->dev, "hyp core refused the SMMU: %lld\n", ret);
-		/* After a timeout the hyp core keeps the memory: so do we. */
-		if (ret != -ETIMEDOUT && ret != -EIO)
+		/*
+		 * After a timeout the hyp core keeps the memory: so do we. At
+		 * EL2 the hypervisor decides, and freeing a page it kept would
+		 * fault the host later: leak it.
+		 */
+		if (!on_el2 && ret != -ETIMEDOUT && ret != -EIO)
 			__free_pages(s->mem, s->mem_order);
 		s->mem = NULL;
-		goto out_unreg;
+		goto out_unmap;
 	}
 	platform_set_drvdata(pdev, s);
 	mutex_unlock(&pkvm->lock);
-	dev_info(&pdev->dev, "SMMUv3 at %pa under the shadow stage 2 (index %d), every stream blocked\n",
-		 &res->start, (int)ret);
+	dev_info(&pdev->dev, "SMMUv3 at %pa under the shadow stage 2%s (index %d), every stream blocked\n",
+		 &res->start, on_el2 ? " at EL2" : "", (int)ret);
 	pkvm_iommu_events_start();
 	return 0;
 
-out_unreg:
-	pkvm_env_mmio_unregister(s->base);
 out_unmap:
-	iounmap(s->regs);
+	smmu_unmap_regs(s);
 out_unlock:
 	mutex_unlock(&pkvm->lock);
 	return (int)ret;
@@ -248,8 +298,7 @@ static void teardown(void)
 		device_release_driver(&s->pdev->dev);
 		/* "" clears the override (device.h): the next load binds explicitly. */
 		device_set_driver_override(&s->pdev->dev, "");
-		pkvm_env_mmio_unregister(s->base);
-		iounmap(s->regs);
+		smmu_unmap_regs(s);
 		if (s->mem)
 			__free_pages(s->mem, s->mem_order);
 	}
@@ -260,21 +309,19 @@ static int __init pkvm_iommu_init(void)
 {
 	int ret;
 
-	if (!strcmp(transport, "pkvm")) {
-		/*
-		 * Running kmod/hyp at EL2 needs a kernel that loads EL2 code
-		 * from modules (pKVM module loading); this kernel has none.
-		 */
-		pr_err("transport=pkvm: this kernel cannot load EL2 code from a module%s\n",
-		       is_protected_kvm_enabled() ? "" : " (and pKVM is not enabled)");
-		return -EOPNOTSUPP;
-	}
-	if (strcmp(transport, "host")) {
+	on_el2 = !strcmp(transport, "pkvm");
+	if (!on_el2 && strcmp(transport, "host")) {
 		pr_err("transport=%s: not 'host' or 'pkvm'\n", transport);
 		return -EINVAL;
 	}
-	if (is_protected_kvm_enabled())
+	if (on_el2) {
+		/* The hyp core is in the hypervisor when its kernel was patched. */
+		ret = pkvm_iommu_el2_probe();
+		if (ret)
+			return ret;
+	} else if (is_protected_kvm_enabled()) {
 		pr_warn("pKVM is enabled but the hyp core runs at EL1: the host can undo its isolation\n");
+	}
 	if (split_policy > PKVM_SPLIT_AUTO) {
 		pr_err("split_policy=%u: not 0..3\n", split_policy);
 		return -EINVAL;
@@ -283,15 +330,20 @@ static int __init pkvm_iommu_init(void)
 	pkvm = kzalloc(sizeof(*pkvm), GFP_KERNEL);
 	if (!pkvm)
 		return -ENOMEM;
-	pkvm->hyp = kzalloc(sizeof(*pkvm->hyp), GFP_KERNEL);
+	if (!on_el2)
+		pkvm->hyp = kzalloc(sizeof(*pkvm->hyp), GFP_KERNEL);
 	pkvm->evbuf = kzalloc(sizeof(*pkvm->evbuf), GFP_KERNEL);
-	if (!pkvm->hyp || !pkvm->evbuf) {
+	if ((!on_el2 && !pkvm->hyp) || !pkvm->evbuf) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 	mutex_init(&pkvm->lock);
-	pkvm_iommu_hyp_setup(pkvm->hyp);
-	pkvm_core_init(&pkvm->core, &host_env, NULL, pkvm->hyp, PKVM_IOMMU_BACKEND_HOST);
+	if (on_el2) {
+		pkvm_core_init(&pkvm->core, &el2_env, NULL, PKVM_IOMMU_BACKEND_PKVM);
+	} else {
+		pkvm_iommu_hyp_setup(pkvm->hyp);
+		pkvm_core_init(&pkvm->core, &host_env, NULL, PKVM_IOMMU_BACKEND_HOST);
+	}
 	pkvm->poll_ms = max(poll_ms, 1u);
 
 	ret = collect_ram();
@@ -313,6 +365,12 @@ static int __init pkvm_iommu_init(void)
 	if (ret)
 		goto err_chardev;
 	bind_smmus();
+	/*
+	 * The pool and the SMMUs' memory now belong to the hypervisor, which
+	 * has no way to give them back or stop the SMMUs: the module stays.
+	 */
+	if (on_el2)
+		__module_get(THIS_MODULE);
 	return 0;
 
 err_chardev:
@@ -322,7 +380,7 @@ err_genl:
 err_batch:
 	pkvm_iommu_batch_exit();
 err_pool:
-	if (pkvm->pool)
+	if (pkvm->pool && !pool_at_el2)
 		__free_pages(pkvm->pool, pkvm->pool_order);
 err_free:
 	kfree(pkvm->regions);

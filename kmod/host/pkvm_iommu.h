@@ -20,7 +20,7 @@ struct pkvm_smmu {
 };
 
 struct pkvm_iommu {
-	struct pkvm_iommu_hyp *hyp;	/* host mode: the hyp core's state */
+	struct pkvm_iommu_hyp *hyp;	/* host mode: the hyp core's state; pKVM: NULL */
 	struct mutex lock;		/* every call into the host core */
 	struct pkvm_core core;		/* smmu[i] is its SMMU i */
 	struct page *pool;
@@ -50,6 +50,10 @@ void pkvm_iommu_batch_exit(void);
 int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner);
 /* ops: physically contiguous, 32-byte aligned; *done changes made. */
 int pkvm_iommu_batch_apply(struct pkvm_iommu_op *ops, u32 nr, u32 *done);
+
+/* The pKVM transport (hvc_pkvm.c): the core_env call, and the load probe. */
+s64 pkvm_iommu_el2_call(void *ctx, u64 fn, const u64 a[6]);
+int pkvm_iommu_el2_probe(void);
 
 void pkvm_iommu_events_start(void);
 void pkvm_iommu_events_stop(void);

@@ -68,7 +68,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(hostbuf);
 	memcpy(hostbuf, hostbuf_two_regions, sizeof(hostbuf_two_regions));
 	pkvm_iommu_hyp_setup(&hyp);
-	pkvm_core_init(&core, &env, NULL, NULL, PKVM_IOMMU_BACKEND_SIM);
+	pkvm_core_init(&core, &env, NULL, PKVM_IOMMU_BACKEND_SIM);
 	ck_assert_int_eq(pkvm_core_call(&core, PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA,
 					POOL_PAGES, PKVM_SPLIT_AUTO, 0), 0);
 	nr_ev = 0;

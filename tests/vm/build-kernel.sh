@@ -8,6 +8,14 @@
 # On success writes $VM_CACHE/kernel.env with KDIR (build tree for
 # `make -C $KDIR M=...`), KIMAGE, KMODROOT (modules_install root) and
 # KRELEASE, and points $VM_CACHE/kernel/current at the build.
+#
+# env: PKVM_VM_PATCHES (a folder of *.patch, git format-patch output: build a
+#      copy of the source with the series applied, see tests/vm/pkvm/),
+#      PKVM_VM_HYP_ROOT (with PKVM_VM_PATCHES: the checkout whose kmod/hyp
+#      and uapi the series builds into the hypervisor). The patches and
+#      those sources are the build's inputs, not part of its key: a change
+#      re-applies or re-copies only what changed and rebuilds the same O=
+#      tree incrementally.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -22,10 +30,27 @@ mk=(make -s ARCH=arm64 "CROSS_COMPILE=$VM_CROSS")
 cc_ver=$("${VM_CROSS}gcc" -dumpfullversion)
 # The compiler is part of the key as well: modules built later against the
 # tree must be compiled by the same gcc as the kernel they load into.
+patches=${PKVM_VM_PATCHES:-}
+hyp_root=${PKVM_VM_HYP_ROOT:-}
+[ -z "$patches" ] || [ -d "$hyp_root/kmod/hyp" ] ||
+	vm_die "PKVM_VM_PATCHES needs PKVM_VM_HYP_ROOT, a checkout with kmod/hyp"
 key=$({
 	cat "$fragment"
 	printf '%s\n' "$LINUX_SOURCE_PKG" "$LINUX_SOURCE_VERSION" "$cc_ver"
+	[ -z "$patches" ] || echo patched
 } | sha256sum | cut -c1-16)
+# What a patched build is made of besides the key: the series and the
+# sources it builds in. The stamp holds their hash.
+inputs=
+if [ -n "$patches" ]; then
+	inputs=$({
+		for f in "$patches"/*.patch "$hyp_root"/kmod/hyp/*.[ch] \
+			"$hyp_root"/uapi/linux/*.h; do
+			printf '%s\n' "${f##*/}"
+			cat "$f"
+		done
+	} | sha256sum | cut -c1-16)
+fi
 
 kroot=$VM_CACHE/kernel
 out=$kroot/build-$key
@@ -45,7 +70,7 @@ EOT
 	mv "$VM_CACHE/kernel.env.new" "$VM_CACHE/kernel.env"
 }
 
-if [ -e "$stamp" ]; then
+if [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
 	vm_log "kernel $key cached ($LINUX_SOURCE_PKG $LINUX_SOURCE_VERSION): skipping build"
 	write_env
 	exit 0
@@ -66,54 +91,127 @@ if [ ! -e "$src/.pkvm-unpacked" ]; then
 	mv "$src.tmp" "$src"
 fi
 
+# The patched tree: a copy of the pristine one made of hard links, in which
+# every file the series touches (now or last time) is a file of its own
+# before anything writes it, so the pristine tree is never changed. Files
+# the series touches get a new mtime, so make rebuilds what depends on them.
+# The project's hyp core is then copied in where the series' Makefile looks
+# for it (nvhe/pkvm-iommu/), a file only when its content changed.
+series_files() {
+	local p
+	for p in "$patches"/*.patch; do
+		(cd "$1" && git apply --numstat "$p") | cut -f3
+	done | sort -u
+}
+
+unlink_from_pristine() {
+	local f
+	while IFS= read -r f; do
+		[ -f "$1/$f" ] || continue
+		cp -p "$1/$f" "$1/$f.pkvm-unlink"
+		mv "$1/$f.pkvm-unlink" "$1/$f"
+	done
+}
+
+# sync_files FROM TO GLOB: TO holds exactly FROM's files matching GLOB.
+sync_files() {
+	local from=$1 to=$2 glob=$3 f
+	mkdir -p "$to"
+	for f in "$from"/$glob; do
+		cmp -s "$f" "$to/${f##*/}" || cp "$f" "$to/${f##*/}"
+	done
+	for f in "$to"/*; do
+		[ -e "$from/${f##*/}" ] || rm -f "$f"
+	done
+}
+
+build_src=$src
+if [ -n "$patches" ]; then
+	build_src=$kroot/patched-$key
+	series=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
+	if [ "$(cat "$build_src/.pkvm-series" 2>/dev/null)" != "$series" ]; then
+		vm_log "applying $(find "$patches" -name '*.patch' | wc -l) patches from $patches"
+		rm -rf "$build_src.new"
+		cp -al "$src/." "$build_src.new"
+		rm -f "$build_src.new/.pkvm-unpacked"
+		touched=$({
+			cat "$build_src/.pkvm-touched" 2>/dev/null || true
+			series_files "$build_src.new"
+		} | sort -u)
+		unlink_from_pristine "$build_src.new" <<<"$touched"
+		for p in "$patches"/*.patch; do
+			(cd "$build_src.new" && git apply "$p") ||
+				vm_die "patch does not apply: $p"
+		done
+		(cd "$build_src.new" && while IFS= read -r f; do
+			[ ! -e "$f" ] || touch "$f"
+		done <<<"$touched")
+		printf '%s\n' "$touched" >"$build_src.new/.pkvm-touched"
+		printf '%s\n' "$series" >"$build_src.new/.pkvm-series"
+		rm -rf "$build_src"
+		mv "$build_src.new" "$build_src"
+	fi
+	dst=$build_src/arch/arm64/kvm/hyp/nvhe/pkvm-iommu
+	[ -d "$dst" ] || vm_die "the series has no arch/arm64/kvm/hyp/nvhe/pkvm-iommu/"
+	sync_files "$hyp_root/kmod/hyp" "$dst/core" '*.[ch]'
+	sync_files "$hyp_root/uapi/linux" "$dst/uapi/linux" '*.h'
+fi
+
 # An existing tree without the stamp is an interrupted build of the same
 # inputs: reconfiguring it in place lets make resume instead of restarting.
+# A patched tree whose configuration was checked keeps it, so that new
+# inputs rebuild only what they touch.
 mkdir -p "$out"
 log=$out/build.log
 : >"$log"
-vm_log "configuring kernel $key"
-{
-	"${mk[@]}" -C "$src" "O=$out" allnoconfig
-	# -m: merge only; olddefconfig then resolves dependencies and defaults
-	# of everything the fragment switched on.
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment"
-	"${mk[@]}" -C "$src" "O=$out" olddefconfig
-} >"$log" 2>&1 || { tail -n 30 "$log" >&2; vm_die "kernel configuration failed (log: $log)"; }
+if [ -n "$patches" ] && [ -e "$out/.pkvm-configured" ]; then
+	vm_log "kernel $key: rebuilding with new inputs"
+else
+	vm_log "configuring kernel $key"
+	{
+		"${mk[@]}" -C "$build_src" "O=$out" allnoconfig
+		# -m: merge only; olddefconfig then resolves dependencies and defaults
+		# of everything the fragment switched on.
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment"
+		"${mk[@]}" -C "$build_src" "O=$out" olddefconfig
+	} >"$log" 2>&1 || { tail -n 30 "$log" >&2; vm_die "kernel configuration failed (log: $log)"; }
 
-# Kconfig silently drops a symbol whose dependencies are not met; a bench
-# built without, say, ARM_SMMU_V3=m would pass for the wrong reasons.
-bad=0
-while IFS= read -r line; do
-	case $line in
-	CONFIG_*=*)
-		sym=${line%%=*}
-		want=${line#*=}
-		;;
-	"# CONFIG_"*" is not set")
-		sym=${line#\# }
-		sym=${sym%% *}
-		want=n
-		;;
-	*) continue ;;
-	esac
-	have=$(grep -E "^$sym=" "$out/.config" | cut -d= -f2- || true)
-	[ -n "$have" ] || have=n
-	if [ "$have" != "$want" ]; then
-		printf '[vm] error: %s: fragment wants %s, .config has %s\n' \
-			"$sym" "$want" "$have" >&2
-		bad=1
-	fi
-done <"$fragment"
-[ "$bad" = 0 ] || vm_die "kernel.config did not apply (see above; Kconfig dependencies?)"
+	# Kconfig silently drops a symbol whose dependencies are not met; a bench
+	# built without, say, ARM_SMMU_V3=m would pass for the wrong reasons.
+	bad=0
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*)
+			sym=${line%%=*}
+			want=${line#*=}
+			;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }
+			sym=${sym%% *}
+			want=n
+			;;
+		*) continue ;;
+		esac
+		have=$(grep -E "^$sym=" "$out/.config" | cut -d= -f2- || true)
+		[ -n "$have" ] || have=n
+		if [ "$have" != "$want" ]; then
+			printf '[vm] error: %s: fragment wants %s, .config has %s\n' \
+				"$sym" "$want" "$have" >&2
+			bad=1
+		fi
+	done <"$fragment"
+	[ "$bad" = 0 ] || vm_die "kernel.config did not apply (see above; Kconfig dependencies?)"
+	touch "$out/.pkvm-configured"
+fi
 
 vm_log "building kernel $key with -j$(nproc) (log: $log)"
 start=$SECONDS
 {
-	"${mk[@]}" -C "$src" "O=$out" -j"$(nproc)" Image modules
-	"${mk[@]}" -C "$src" "O=$out" INSTALL_MOD_PATH="$out/modroot" modules_install
+	"${mk[@]}" -C "$build_src" "O=$out" -j"$(nproc)" Image modules
+	"${mk[@]}" -C "$build_src" "O=$out" INSTALL_MOD_PATH="$out/modroot" modules_install
 } >>"$log" 2>&1 || { tail -n 40 "$log" >&2; vm_die "kernel build failed (log: $log)"; }
 [ -s "$out/Module.symvers" ] || vm_die "no Module.symvers in $out"
 [ -s "$out/arch/arm64/boot/Image" ] || vm_die "no Image in $out"
-touch "$stamp"
+printf '%s\n' "$inputs" >"$stamp"
 write_env
 vm_log "kernel $key built in $((SECONDS - start))s: $(cat "$out/include/config/kernel.release")"

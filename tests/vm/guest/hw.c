@@ -224,11 +224,12 @@ int ram_ranges(struct ram_range *r, int max)
 
 int module_load(const char *path)
 {
+	const char *params = getenv("PKVM_GUEST_MODPARAMS");
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (syscall(SYS_finit_module, fd, "", 0) < 0)
+	if (syscall(SYS_finit_module, fd, params ? params : "", 0) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;

@@ -54,7 +54,10 @@ struct ram_range {
 /* Top-level "System RAM" ranges of /proc/iomem; count, or -errno. */
 int ram_ranges(struct ram_range *r, int max);
 
-/* finit_module / delete_module; 0 or -errno. */
+/*
+ * finit_module / delete_module; 0 or -errno. The module's parameters are
+ * $PKVM_GUEST_MODPARAMS (e.g. "transport=pkvm"), none when unset.
+ */
 int module_load(const char *path);
 int module_unload(const char *name);
 
