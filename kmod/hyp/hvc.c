@@ -357,8 +357,8 @@ static s64 hvc_ring_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	const u64 hdr_size = sizeof(struct pkvm_iommu_ring_hdr);
 	const u64 rec_size = sizeof(struct s2_ring_rec);
 	struct pkvm_iommu_ring_hdr hdr = { 0 };
+	struct s2_ring_rec *recs = (struct s2_ring_rec *)hyp->answer;
 	u64 pa = a[0], max = a[1];
-	struct s2_ring_rec rec;
 	bool lost = false, l;
 	int ret;
 
@@ -370,17 +370,19 @@ static s64 hvc_ring_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	/* The engine pushes under its lock, pKVM's hook included. */
 	hyp_spin_lock(&hyp->pgt.lock);
 	while (hdr.nr < max) {
-		u32 n = s2_ring_pop(&hyp->ring, &rec, 1, &l);
+		u32 n = s2_ring_pop(&hyp->ring, &recs[hdr.nr], 1, &l);
 
 		lost |= l;
 		if (!n)
 			break;
-		hyp_copy_to_host(pa + hdr_size + hdr.nr * rec_size, &rec, rec_size);
 		hdr.nr++;
 	}
 	hdr.generation = hyp->ring.generation;
 	hdr.flags = lost ? PKVM_IOMMU_RING_LOST : 0;
 	hyp_spin_unlock(&hyp->pgt.lock);
+	/* Not under the engine's lock: see hyp->answer. */
+	if (hdr.nr)
+		hyp_copy_to_host(pa + hdr_size, recs, hdr.nr * rec_size);
 	hyp_copy_to_host(pa, &hdr, hdr_size);
 	return hdr.nr;
 }
@@ -440,7 +442,7 @@ static s64 hvc_smmu_info(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 
 /* The ledger's runs as LEDGER_READ writes them, one maximal run at a time. */
 struct ledger_cursor {
-	u64 pa;		/* where the next run goes */
+	struct pkvm_iommu_ledger_run *runs;	/* hyp->answer */
 	u32 nr, max;
 	struct pkvm_iommu_ledger_run run;	/* the run being built */
 	bool memory, open;
@@ -452,9 +454,7 @@ static int ledger_put(struct ledger_cursor *cur)
 		return 0;
 	if (cur->nr == cur->max)
 		return -ENOSPC;
-	hyp_copy_to_host(cur->pa, &cur->run, sizeof(cur->run));
-	cur->pa += sizeof(cur->run);
-	cur->nr++;
+	cur->runs[cur->nr++] = cur->run;
 	return 0;
 }
 
@@ -487,7 +487,8 @@ static s64 hvc_ledger_read(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	const u64 run_size = sizeof(struct pkvm_iommu_ledger_run);
 	struct pkvm_iommu_ledger_hdr hdr = { 0 };
 	u64 from = a[0], pa = a[1], max = a[2], top = 1ull << hyp->pgt.ias;
-	struct ledger_cursor cur = { .pa = pa + hdr_size };
+	struct ledger_cursor cur = {
+		.runs = (struct pkvm_iommu_ledger_run *)hyp->answer };
 	int ret;
 
 	if (from & ~HYP_PAGE_MASK || !max || max > page_room(pa, hdr_size, run_size))
@@ -511,6 +512,9 @@ static s64 hvc_ledger_read(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	hdr.resume = ret ? cur.run.addr : top;
 	hdr.flags = ret ? 0 : PKVM_IOMMU_LEDGER_END;
 	hdr.nr = cur.nr;
+	/* Not under the engine's lock: see hyp->answer. */
+	if (cur.nr)
+		hyp_copy_to_host(pa + hdr_size, cur.runs, cur.nr * run_size);
 	hyp_copy_to_host(pa, &hdr, hdr_size);
 	return cur.nr;
 }
@@ -624,6 +628,7 @@ static s64 host_change(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
 {
 	u32 op = (u32)(fn - PKVM_IOMMU_HVC_DONATE);
 
+	/* Also what keeps BATCH's copies (under the engine's lock) off pKVM's hook. */
 	if (hyp->host_changes_refused)
 		return -EPERM;
 	if (fn == PKVM_IOMMU_HVC_BATCH)

@@ -169,6 +169,13 @@ struct pkvm_iommu_hyp {
 	struct s2_ring ring;	/* under the engine's lock */
 	/* INIT's copy of the host's regions: too large for the EL2 stack. */
 	struct s2_region init_regions[S2_MAX_REGIONS];
+	/*
+	 * RING_POP's and LEDGER_READ's answer, built under the engine's lock
+	 * and copied to the host after it: the copy takes pKVM's host stage-2
+	 * lock, which pKVM's hook holds when it takes the engine's. Under
+	 * hyp->lock, like every call.
+	 */
+	u64 answer[HYP_PAGE_SIZE / sizeof(u64)];
 	hyp_spinlock_t lock;	/* configuration calls; the engine has its own */
 };
 
