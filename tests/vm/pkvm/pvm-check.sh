@@ -1,0 +1,31 @@
+#!/bin/bash
+# shellcheck source-path=SCRIPTDIR
+# Manual check of the shadow hook (issue 11), not part of `meson test` (it
+# needs a kernel build): boots the pKVM shadow kernel, loads the module with
+# transport=pkvm and has edu DMA a page a protected VM holds (it must fault
+# in the SMMU) and the same page after the VM is destroyed (it must work).
+#
+# usage: pvm-check.sh OUTDIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+vm=$(cd "$here/.." && pwd)
+# shellcheck source=../lib.sh
+. "$vm/lib.sh"
+
+out=${1:?usage: $0 OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+env=$("$here/kernel.sh")
+# shellcheck source=/dev/null
+KDIR=$(. "$env" && echo "$KDIR") \
+	"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
+cc=${CROSS_COMPILE:-$VM_CROSS}gcc
+flags=(-static -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror
+	-Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+	-Wformat=2 -Wno-format-truncation -Wvla -I"$vm/../../uapi" -I"$vm/guest")
+"$cc" "${flags[@]}" -I"$vm/pvm" -o "$out/pkvm-pvm" "$vm/pvm/pkvm-pvm.c" "$vm/guest/hw.c"
+"$cc" "${flags[@]}" -o "$out/edu-probe" "$here/edu-probe.c" "$vm/guest/hw.c"
+cp "$here/pvm-guest-test" "$out/guest-test"
+PKVM_VM_KERNEL_ENV=$env PKVM_VM_RUNDIR=$out/run PKVM_VM_LOG=$out/console.log \
+	"$vm/run.sh" -p "$out/guest-test" "$out/pkvm-pvm" "$out/edu-probe" "$out/pkvm_iommu.ko"
