@@ -9,9 +9,11 @@
  *
  * "read" fills the edu buffer from a host page of 0xa5, then DMAs the page
  * at PA into the buffer and the buffer into a zeroed host page, and counts
- * the SMMU's event records (SMMU_INFO) until they move or 2 s pass:
- *   edu-probe pa=0x.. rc=R events=+E content=fill|zero|data
+ * the SMMU's event records (SMMU_INFO) until they move or 2 s pass, and
+ * the module's FAULT events for that page (generic netlink):
+ *   edu-probe pa=0x.. rc=R events=+E content=fill|zero|data faults=F type=0x..
  * fill or zero: the read did not bring the page's bytes; data: it did.
+ * type is the first FAULT's SMMU event type (0x10 F_TRANSLATION).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +28,27 @@
 
 #include <linux/pkvm_iommu.h>
 
+#include "genl.h"
 #include "hw.h"
+
+struct faults {
+	uint64_t pa;
+	unsigned int nr;
+	uint32_t type;
+};
+
+static void fault_cb(const struct genl_msg *m, void *arg)
+{
+	struct faults *f = arg;
+	uint64_t addr;
+	uint32_t type;
+
+	if (m->cmd != PKVM_IOMMU_CMD_EVT_FAULT ||
+	    !genl_u64(m, PKVM_IOMMU_A_ADDR, &addr) || (addr & ~(uint64_t)(PAGE_SZ - 1)) != f->pa)
+		return;
+	if (!f->nr++ && genl_u32(m, PKVM_IOMMU_A_FAULT_TYPE, &type))
+		f->type = type;
+}
 
 static int smmu_events(int fd, uint64_t *events)
 {
@@ -65,6 +87,10 @@ int main(int argc, char **argv)
 	char err[256] = "";
 	struct edu edu;
 	uint64_t pa, e0 = 0, e1 = 0;
+	struct genl_sock ev = { .fd = -1 }, req = { .fd = -1 };
+	struct faults f = { 0 };
+	uint16_t family = 0;
+	uint32_t group = 0;
 	uint8_t *src, *dst;
 	int fd, rc, i;
 
@@ -87,6 +113,12 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "read") || argc < 3)
 		return 2;
 	pa = strtoull(argv[2], NULL, 0);
+	f.pa = pa;
+	/* Without the family the event count alone tells. */
+	if (!genl_open(&ev) && !genl_open(&req) &&
+	    !genl_resolve(&req, PKVM_IOMMU_GENL_NAME, PKVM_IOMMU_GENL_MCGRP_EVENTS, &family, &group) &&
+	    group)
+		genl_subscribe(&ev, group);
 	src = host_page(0xa5);
 	dst = host_page(0);
 	if (!src || !dst)
@@ -104,7 +136,10 @@ int main(int argc, char **argv)
 			break;
 		usleep(100 * 1000);
 	}
-	printf("edu-probe pa=0x%" PRIx64 " rc=%d events=+%" PRIu64 " content=%s\n",
-	       pa, rc, e1 - e0, content(dst));
+	/* The FAULT events of this page, until 200 ms of silence. */
+	while (ev.fd >= 0 && group && genl_recv(&ev, family, fault_cb, &f, 200) > 0)
+		;
+	printf("edu-probe pa=0x%" PRIx64 " rc=%d events=+%" PRIu64 " content=%s faults=%u type=0x%x\n",
+	       pa, rc, e1 - e0, content(dst), f.nr, f.type);
 	return 0;
 }
