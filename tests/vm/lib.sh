@@ -14,6 +14,28 @@ VM_CROSS=aarch64-linux-gnu-
 vm_log() { printf '[vm] %s\n' "$*" >&2; }
 vm_die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
 
+VM_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# vm_guest_cc OUT ARG...: a static arm64 program for the guest from the
+# sources and extra flags in ARG, with the one set of warnings every guest
+# program is built with (uapi and guest/ on the include path). OUT is
+# replaced only by a complete binary.
+vm_guest_cc() {
+	local out=$1 cc=${CROSS_COMPILE:-$VM_CROSS}gcc sysroot libc_a
+	shift
+	command -v "$cc" >/dev/null || vm_die "$cc not found (tests/vm/deps.sh installs gcc-aarch64-linux-gnu)"
+	# -static needs the target's libc.a: libc6-dev-arm64-cross.
+	sysroot=$("$cc" -print-sysroot 2>/dev/null || true)
+	libc_a=$("$cc" -print-file-name=libc.a)
+	[ -f "$libc_a" ] || vm_die "$cc has no libc.a${sysroot:+ in $sysroot} (install libc6-dev-arm64-cross; tests/vm/deps.sh does)"
+	mkdir -p "$(dirname "$out")"
+	"$cc" -static -std=gnu11 -O2 -g -D_GNU_SOURCE \
+		-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+		-Wmissing-prototypes -Wformat=2 -Wno-format-truncation -Wvla \
+		-I"$VM_SRC/uapi" -I"$VM_SRC/tests/vm/guest" "$@" -o "$out.tmp"
+	mv "$out.tmp" "$out"
+}
+
 # vm_host_or_skip OUTDIR [EXTRA_DEPS_SCRIPT...]: exit 77 (meson's SKIP),
 # saying why, only when this host cannot run the bench at all; else install
 # the bench's host tools (deps.sh). Everything else (a failing download,

@@ -20,12 +20,8 @@ env=$("$here/kernel.sh")
 # shellcheck source=/dev/null
 KDIR=$(. "$env" && echo "$KDIR") \
 	"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
-cc=${CROSS_COMPILE:-$VM_CROSS}gcc
-flags=(-static -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror
-	-Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-	-Wformat=2 -Wno-format-truncation -Wvla -I"$vm/../../uapi" -I"$vm/guest")
-"$cc" "${flags[@]}" -I"$vm/pvm" -o "$out/pkvm-pvm" "$vm/pvm/pkvm-pvm.c" "$vm/guest/hw.c"
-"$cc" "${flags[@]}" -o "$out/edu-probe" "$here/edu-probe.c" "$vm/guest/hw.c" "$vm/guest/genl.c"
+vm_guest_cc "$out/pkvm-pvm" -I"$vm/pvm" "$vm/pvm/pkvm-pvm.c" "$vm/guest/hw.c"
+vm_guest_cc "$out/edu-probe" "$here/edu-probe.c" "$vm/guest/hw.c" "$vm/guest/genl.c"
 cp "$here/pvm-guest-test" "$out/guest-test"
 PKVM_VM_KERNEL_ENV=$env PKVM_VM_RUNDIR=$out/run PKVM_VM_LOG=$out/console.log \
 	"$vm/run.sh" -p "$out/guest-test" "$out/pkvm-pvm" "$out/edu-probe" "$out/pkvm_iommu.ko"

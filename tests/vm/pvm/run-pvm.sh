@@ -32,14 +32,8 @@ while getopts vt:o: opt; do
 done
 mkdir -p "$dir"
 
-cc=${CROSS_COMPILE:-$VM_CROSS}gcc
-command -v "$cc" >/dev/null || vm_die "$cc not found (tests/vm/deps.sh installs gcc-aarch64-linux-gnu)"
-# The same warnings as build-guest.sh's guest-test; hw.c gives pagemap.
-"$cc" -static -std=gnu11 -O2 -g -D_GNU_SOURCE \
-	-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -Wformat=2 -Wno-format-truncation -Wvla \
-	-I"$here" -I"$vm/guest" -o "$dir/pkvm-pvm.tmp" "$here/pkvm-pvm.c" "$vm/guest/hw.c"
-mv "$dir/pkvm-pvm.tmp" "$dir/pkvm-pvm"
+# hw.c gives pagemap.
+vm_guest_cc "$dir/pkvm-pvm" -I"$here" "$here/pkvm-pvm.c" "$vm/guest/hw.c"
 
 rc=0
 PKVM_VM_RUNDIR=$dir PKVM_VM_LOG=$dir/console.log \
