@@ -5,21 +5,29 @@
 # input: the result is cached under a key of the fragment, the source
 # package version and the cross compiler.
 #
-# On success writes $VM_CACHE/kernel.env with KDIR (build tree for
+# usage: build-kernel.sh [-e]   (-e: print the path of this build's own
+#        kernel.env on stdout, which no other checkout's build rewrites)
+#
+# On success writes $VM_CACHE/kernel.env (and the build's own kernel.env)
+# with KDIR (build tree for
 # `make -C $KDIR M=...`), KIMAGE, KMODROOT (modules_install root) and
 # KRELEASE, and points $VM_CACHE/kernel/current at the build.
 #
-# env: PKVM_VM_PATCHES (a folder of *.patch, git format-patch output: build a
-#      copy of the source with the series applied, see tests/vm/pkvm/),
-#      PKVM_VM_HYP_ROOT (with PKVM_VM_PATCHES: the checkout whose kmod/hyp
-#      and uapi the series builds into the hypervisor). The patches and
-#      those sources are the build's inputs, not part of its key: a change
-#      re-applies or re-copies only what changed and rebuilds the same O=
-#      tree incrementally.
+# Every build applies the project's patch series (kmod/pkvm/patches) and
+# builds this checkout's kmod/hyp and uapi into the hypervisor: one kernel
+# serves every VM suite, and the series is inert unless the kernel boots with
+# kvm-arm.mode=protected. The patches and those sources are the build's
+# inputs, not part of its key: a change re-applies or re-copies only what
+# changed and rebuilds the same O= tree incrementally (a kmod/hyp edit costs
+# seconds, not a kernel build).
+# env: PKVM_VM_PATCHES (another folder of *.patch, git format-patch output),
+#      PKVM_VM_HYP_ROOT (another checkout whose kmod/hyp and uapi to build in).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+print_env=0
+[ "${1:-}" != -e ] || print_env=1
 
 fragment=$here/kernel.config
 [ -e "$VM_CACHE/fetch.env" ] || "$here/fetch.sh"
@@ -30,29 +38,36 @@ mk=(make -s ARCH=arm64 "CROSS_COMPILE=$VM_CROSS")
 cc_ver=$("${VM_CROSS}gcc" -dumpfullversion)
 # The compiler is part of the key as well: modules built later against the
 # tree must be compiled by the same gcc as the kernel they load into.
-patches=${PKVM_VM_PATCHES:-}
-hyp_root=${PKVM_VM_HYP_ROOT:-}
-[ -z "$patches" ] || [ -d "$hyp_root/kmod/hyp" ] ||
-	vm_die "PKVM_VM_PATCHES needs PKVM_VM_HYP_ROOT, a checkout with kmod/hyp"
+root=$(cd "$here/../.." && pwd)
+patches=${PKVM_VM_PATCHES:-$root/kmod/pkvm/patches}
+hyp_root=${PKVM_VM_HYP_ROOT:-$root}
+[ -d "$patches" ] || vm_die "no patch series at $patches"
+[ -d "$hyp_root/kmod/hyp" ] || vm_die "no kmod/hyp in $hyp_root"
 key=$({
 	cat "$fragment"
 	printf '%s\n' "$LINUX_SOURCE_PKG" "$LINUX_SOURCE_VERSION" "$cc_ver"
-	[ -z "$patches" ] || echo patched
+	echo patched
 } | sha256sum | cut -c1-16)
 # What a patched build is made of besides the key: the series and the
 # sources it builds in. The stamp holds their hash.
-inputs=
-if [ -n "$patches" ]; then
-	inputs=$({
-		for f in "$patches"/*.patch "$hyp_root"/kmod/hyp/*.[ch] \
-			"$hyp_root"/uapi/linux/*.h; do
-			printf '%s\n' "${f##*/}"
-			cat "$f"
-		done
-	} | sha256sum | cut -c1-16)
-fi
+inputs=$({
+	for f in "$patches"/*.patch "$hyp_root"/kmod/hyp/*.[ch] \
+		"$hyp_root"/uapi/linux/*.h; do
+		printf '%s\n' "${f##*/}"
+		cat "$f"
+	done
+} | sha256sum | cut -c1-16)
 
 kroot=$VM_CACHE/kernel
+mkdir -p "$kroot"
+# Two checkouts (a clean clone's CI run, a worktree) share the cache: one
+# build at a time in it, the second then finds the result or rebuilds
+# incrementally for its own inputs.
+exec 9>"$kroot/.lock"
+if ! flock -n 9; then
+	vm_log "waiting for another kernel build in $kroot"
+	flock 9
+fi
 out=$kroot/build-$key
 stamp=$out/.pkvm-built
 
@@ -60,14 +75,17 @@ write_env() {
 	local rel
 	rel=$(cat "$out/include/config/kernel.release")
 	ln -sfn "build-$key" "$kroot/current"
-	cat >"$VM_CACHE/kernel.env.new" <<EOT
+	cat >"$out/kernel.env.new" <<EOT
 KERNEL_KEY=$key
 KDIR=$out
 KIMAGE=$out/arch/arm64/boot/Image
 KMODROOT=$out/modroot
 KRELEASE=$rel
 EOT
-	mv "$VM_CACHE/kernel.env.new" "$VM_CACHE/kernel.env"
+	mv "$out/kernel.env.new" "$out/kernel.env"
+	cp "$out/kernel.env" "$VM_CACHE/kernel.env.$$"
+	mv "$VM_CACHE/kernel.env.$$" "$VM_CACHE/kernel.env"
+	[ "$print_env" = 0 ] || printf '%s\n' "$out/kernel.env"
 }
 
 if [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then
@@ -125,37 +143,34 @@ sync_files() {
 	done
 }
 
-build_src=$src
-if [ -n "$patches" ]; then
-	build_src=$kroot/patched-$key
-	series=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
-	if [ "$(cat "$build_src/.pkvm-series" 2>/dev/null)" != "$series" ]; then
-		vm_log "applying $(find "$patches" -name '*.patch' | wc -l) patches from $patches"
-		rm -rf "$build_src.new"
-		cp -al "$src/." "$build_src.new"
-		rm -f "$build_src.new/.pkvm-unpacked"
-		touched=$({
-			cat "$build_src/.pkvm-touched" 2>/dev/null || true
-			series_files "$build_src.new"
-		} | sort -u)
-		unlink_from_pristine "$build_src.new" <<<"$touched"
-		for p in "$patches"/*.patch; do
-			(cd "$build_src.new" && git apply "$p") ||
-				vm_die "patch does not apply: $p"
-		done
-		(cd "$build_src.new" && while IFS= read -r f; do
-			[ ! -e "$f" ] || touch "$f"
-		done <<<"$touched")
-		printf '%s\n' "$touched" >"$build_src.new/.pkvm-touched"
-		printf '%s\n' "$series" >"$build_src.new/.pkvm-series"
-		rm -rf "$build_src"
-		mv "$build_src.new" "$build_src"
-	fi
-	dst=$build_src/arch/arm64/kvm/hyp/nvhe/pkvm-iommu
-	[ -d "$dst" ] || vm_die "the series has no arch/arm64/kvm/hyp/nvhe/pkvm-iommu/"
-	sync_files "$hyp_root/kmod/hyp" "$dst/core" '*.[ch]'
-	sync_files "$hyp_root/uapi/linux" "$dst/uapi/linux" '*.h'
+build_src=$kroot/patched-$key
+series=$(cat "$patches"/*.patch | sha256sum | cut -c1-16)
+if [ "$(cat "$build_src/.pkvm-series" 2>/dev/null)" != "$series" ]; then
+	vm_log "applying $(find "$patches" -name '*.patch' | wc -l) patches from $patches"
+	rm -rf "$build_src.new"
+	cp -al "$src/." "$build_src.new"
+	rm -f "$build_src.new/.pkvm-unpacked"
+	touched=$({
+		cat "$build_src/.pkvm-touched" 2>/dev/null || true
+		series_files "$build_src.new"
+	} | sort -u)
+	unlink_from_pristine "$build_src.new" <<<"$touched"
+	for p in "$patches"/*.patch; do
+		(cd "$build_src.new" && git apply "$p") ||
+			vm_die "patch does not apply: $p"
+	done
+	(cd "$build_src.new" && while IFS= read -r f; do
+		[ ! -e "$f" ] || touch "$f"
+	done <<<"$touched")
+	printf '%s\n' "$touched" >"$build_src.new/.pkvm-touched"
+	printf '%s\n' "$series" >"$build_src.new/.pkvm-series"
+	rm -rf "$build_src"
+	mv "$build_src.new" "$build_src"
 fi
+dst=$build_src/arch/arm64/kvm/hyp/nvhe/pkvm-iommu
+[ -d "$dst" ] || vm_die "the series has no arch/arm64/kvm/hyp/nvhe/pkvm-iommu/"
+sync_files "$hyp_root/kmod/hyp" "$dst/core" '*.[ch]'
+sync_files "$hyp_root/uapi/linux" "$dst/uapi/linux" '*.h'
 
 # An existing tree without the stamp is an interrupted build of the same
 # inputs: reconfiguring it in place lets make resume instead of restarting.
@@ -164,7 +179,7 @@ fi
 mkdir -p "$out"
 log=$out/build.log
 : >"$log"
-if [ -n "$patches" ] && [ -e "$out/.pkvm-configured" ]; then
+if [ -e "$out/.pkvm-configured" ]; then
 	vm_log "kernel $key: rebuilding with new inputs"
 else
 	vm_log "configuring kernel $key"

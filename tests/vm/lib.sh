@@ -170,28 +170,14 @@ vm_papt_download() {
 	fi
 }
 
-# vm_private_kernel NAME FRAGMENT [VAR=VALUE...]: builds the bench's
-# kernel.config plus FRAGMENT with the bench's build-kernel.sh (a copy, run
-# next to the combined fragment, with the VAR=VALUE settings) into a cache of
-# its own, $VM_CACHE/NAME, so that the bench's kernel.env and kernel/current
-# are never touched; the bench's fetch.env and unpacked source are shared
-# (linked), not downloaded or unpacked again. Prints the path of its
-# kernel.env (run.sh: PKVM_VM_KERNEL_ENV). Needs fetch.sh to have run.
-vm_private_kernel() {
-	local name=$1 fragment=$2 vm kc s tools rc=0
-	shift 2
+# vm_kernel: the bench's one guest kernel (build-kernel.sh; cached, rebuilt
+# incrementally when the patch series or kmod/hyp change), with its host
+# tools and sources; prints the path of its kernel.env (run.sh:
+# PKVM_VM_KERNEL_ENV). Every VM suite boots this kernel.
+vm_kernel() {
+	local vm
 	vm=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	kc=$VM_CACHE/$name
-	mkdir -p "$kc/kernel"
-	cp "$VM_CACHE/fetch.env" "$kc/fetch.env"
-	for s in "$VM_CACHE"/kernel/src-*; do
-		[ -d "$s" ] && [ ! -e "$kc/kernel/$(basename "$s")" ] && ln -s "$s" "$kc/kernel/"
-	done
-	tools=$(mktemp -d)
-	cp "$vm/build-kernel.sh" "$vm/lib.sh" "$tools/"
-	cat "$vm/kernel.config" "$fragment" >"$tools/kernel.config"
-	env PKVM_VM_CACHE="$kc" "$@" "$tools/build-kernel.sh" >&2 || rc=$?
-	rm -rf "$tools"
-	[ "$rc" = 0 ] || return "$rc"
-	printf '%s\n' "$kc/kernel.env"
+	"$vm/deps.sh" >&2
+	"$vm/fetch.sh" >&2
+	"$vm/build-kernel.sh" -e
 }

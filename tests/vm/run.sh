@@ -14,7 +14,7 @@
 #            replaces the placeholder in guest/
 # env: PKVM_VM_CACHE (cache root), PKVM_VM_LOG (console log path),
 #      PKVM_VM_KERNEL_ENV (boot the kernel of this kernel.env instead of the
-#      bench's own, e.g. daemon/kernel.sh's), PKVM_VM_SYSROOT (a tree merged
+#      bench's own, e.g. a frozen copy), PKVM_VM_SYSROOT (a tree merged
 #      into the initramfs root, see mkinitramfs.sh), PKVM_VM_RUNDIR (where the
 #      initramfs and console files go, default $PKVM_VM_CACHE/run; a caller
 #      that may run beside another boot gives its own), PKVM_VM_APPEND (extra
@@ -42,12 +42,14 @@ stage() { vm_log "$1 ($((SECONDS - t0))s)"; }
 
 "$here/deps.sh"
 "$here/fetch.sh"
-"$here/build-kernel.sh"
-# shellcheck source=/dev/null
-. "$VM_CACHE/kernel.env"
+# A caller that names its kernel.env built it (or froze a copy of one).
 if [ -n "${PKVM_VM_KERNEL_ENV:-}" ]; then
 	# shellcheck source=/dev/null
 	. "$PKVM_VM_KERNEL_ENV"
+else
+	"$here/build-kernel.sh"
+	# shellcheck source=/dev/null
+	. "$VM_CACHE/kernel.env"
 fi
 stage "kernel $KRELEASE ready"
 

@@ -19,11 +19,11 @@ out=$(cd "$out" && pwd)
 vm_host_or_skip "$out"
 
 t0=$SECONDS
-# run.sh does these too; the module needs the kernel tree first. Both are
-# no-ops once cached.
-"$here/fetch.sh"
-"$here/build-kernel.sh"
-"$here/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
+# The module needs the kernel tree first; a no-op once cached.
+kenv=$(vm_kernel)
+# shellcheck source=/dev/null
+KDIR=$(. "$kenv" && echo "$KDIR") \
+	"$here/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
 "$here/build-guest.sh" -o "$out/guest-test"
 vm_log "module and guest test built ($((SECONDS - t0))s)"
-PKVM_VM_LOG=$out/console.log "$here/run.sh" "$out/guest-test" "$out/pkvm_iommu.ko"
+PKVM_VM_KERNEL_ENV=$kenv PKVM_VM_LOG=$out/console.log "$here/run.sh" "$out/guest-test" "$out/pkvm_iommu.ko"
