@@ -24,7 +24,8 @@
  *   pvm-time fault_in_ns=T pages=N per_page_ns=T first_run_ns=T
  *   pvm-share / pvm-unshare idx=I ret=R
  *   pvm-probe name=user|write|procmem idx=I result=... content=...
- *   pvm-hold point=touched|probed|destroyed pid=P   (then waits, see --hold)
+ *   pvm-hold point=touched|shared|probed|unshared|destroyed pid=P
+ *                                                 (then waits, see --hold)
  *   pvm-destroy destroy_ns=T
  *   pvm-after zero=Z guest=G host=H other=O
  *   pvm-result ok | pvm-result fail stage=S errno=E
@@ -33,8 +34,9 @@
  *
  * usage: pkvm-pvm [-n PAGES] [--protected|--normal] [--memfd] [--hold]
  *                 [--share IDX] [--probe user,write,procmem] [--probe-page IDX]
- * --hold: at each hold point (touched; probed, if there are probes;
- * destroyed) print pvm-hold and wait until a line arrives on stdin, stdin
+ * --hold: at each hold point (touched; shared, if --share; probed, if
+ * there are probes; unshared, if --share; destroyed) print pvm-hold and
+ * wait until a line arrives on stdin, stdin
  * reaches EOF (which releases every later point too), or SIGUSR1.
  * Needs root: /dev/kvm, PFNs in /proc/self/pagemap, and CAP_IPC_LOCK, since
  * pKVM accounts a protected VM's pages against RLIMIT_MLOCK.
@@ -645,6 +647,8 @@ int main(int argc, char **argv)
 	printf("pvm-time fault_in_ns=%" PRIu64 " pages=%u per_page_ns=%" PRIu64
 	       " first_run_ns=%" PRIu64 "\n", t2 - t1, vm.pages, (t2 - t1) / vm.pages, t1 - t0);
 
+	if (do_hold)
+		hold("touched");
 	if (share != -1) {
 		r = guest_call(&vm, KVM_HYP_MEM_SHARE, GPA_BASE + (uint64_t)share * PAGE_SZ, &ret);
 		if (r)
@@ -653,9 +657,9 @@ int main(int argc, char **argv)
 		printf("pvm-share idx=%ld ret=%" PRId64 " content=%s\n", share, (int64_t)ret,
 		       ret ? "unread" : page_content(page_va(&vm, (unsigned int)share),
 						     (unsigned int)share));
+		if (do_hold)
+			hold("shared");
 	}
-	if (do_hold)
-		hold("touched");
 	if (probes) {
 		r = run_probes(&vm, probes, (unsigned int)probe_page);
 		if (r)
@@ -668,6 +672,8 @@ int main(int argc, char **argv)
 		if (r)
 			return fail("unshare", -r);
 		printf("pvm-unshare idx=%ld ret=%" PRId64 "\n", share, (int64_t)ret);
+		if (do_hold)
+			hold("unshared");
 	}
 	r = run_until(&vm, &stop);
 	if (r || stop != STOP_OFF)
