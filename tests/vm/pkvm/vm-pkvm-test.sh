@@ -29,16 +29,17 @@ vm_host_or_skip "$out"
 t0=$SECONDS
 env=${PKVM_VM_KERNEL_ENV:-}
 if [ -z "$env" ]; then
-	env=$("$here/kernel.sh")
+	env=$("$here/kernel.sh") || vm_die "pkvm/kernel.sh failed"
 	vm_log "pKVM shadow kernel ready ($((SECONDS - t0))s)"
 fi
 [ -f "$env" ] || vm_die "no kernel.env at $env"
 if [ -n "${PKVM_VM_PKVM_MODULE:-}" ]; then
-	cp "$PKVM_VM_PKVM_MODULE" "$out/pkvm_iommu.ko"
+	cp "$PKVM_VM_PKVM_MODULE" "$out/pkvm_iommu.ko" || vm_die "no module at $PKVM_VM_PKVM_MODULE"
 else
 	# shellcheck source=/dev/null
 	KDIR=$(. "$env" && echo "$KDIR") \
-		"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build"
+		"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build" ||
+		vm_die "build-module.sh failed"
 fi
 vm_guest_cc "$out/pkvm-pvm" -I"$vm/pvm" "$vm/pvm/pkvm-pvm.c" "$vm/guest/hw.c"
 vm_guest_cc "$out/edu-probe" "$here/edu-probe.c" "$vm/guest/hw.c" "$vm/guest/genl.c"
