@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,8 +104,16 @@ static int events_open(struct events *ev)
 		r = -ENOENT;
 	if (!r)
 		r = genl_open(&ev->sock);
-	if (!r)
+	if (!r) {
+		/*
+		 * A refused page is 128 FAULT events (a full event queue) in
+		 * one burst: room for several, so a probe loses none.
+		 */
+		int rcvbuf = 4 << 20;
+
+		(void)setsockopt(ev->sock.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 		r = genl_subscribe(&ev->sock, ev->group);
+	}
 	return r;
 }
 
