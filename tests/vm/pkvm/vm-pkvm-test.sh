@@ -57,7 +57,10 @@ grep -E '^(not )?ok - |^measured - |^[0-9]+ passed, [0-9]+ failed$' "$clean" || 
 # Boot time: the guest's uptime when its test starts (kernel and pKVM up).
 boot=$(sed -n 's/^pkvm-vm: guest-test start: uptime \([0-9.]*\) s$/\1/p' "$clean" | head -n1)
 end=$(sed -n 's/^pkvm-vm: guest-test end: uptime \([0-9.]*\) s$/\1/p' "$clean" | head -n1)
-echo "boot: ${boot:-?} s to the guest test (guest uptime); guest test done at ${end:-?} s; wall time $((SECONDS - t0)) s"
+# run.sh's stage lines: seconds since it started, at the boot and at the exit.
+b0=$(sed -n 's/^\[vm\] booting .* (\([0-9]*\)s)$/\1/p' "$out/run.err" | head -n1)
+b1=$(sed -n 's/^\[vm\] guest exited with .* (\([0-9]*\)s)$/\1/p' "$out/run.err" | head -n1)
+echo "boot: ${boot:-?} s to the guest test (guest uptime); guest test done at ${end:-?} s; QEMU ran $((${b1:-0} - ${b0:-0})) s; wall time $((SECONDS - t0)) s"
 if [ "$rc" -ne 0 ]; then
 	grep -F '[vm]' "$out/run.err" >&2 || cat "$out/run.err" >&2
 	vm_log "console log: $out/console.log"
