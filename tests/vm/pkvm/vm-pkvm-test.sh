@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# The meson 'vm_pkvm' test (issue 11): the pKVM shadow kernel (kernel.sh),
+# The meson 'vm_pkvm' test (issue 11): the bench's kernel with the shadow (kernel.sh),
 # pkvm_iommu.ko against it, the guest programs (edu-probe, shadow-state,
 # ../pvm/pkvm-pvm), then one boot under pKVM (run.sh -p) running
 # guest-test-pkvm: edu's real DMA against the memory pKVM really moves.
