@@ -1,9 +1,9 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# The meson 'vm_pkvm' test (issue 11): the bench's kernel with the shadow (kernel.sh),
-# pkvm_iommu.ko against it, the guest programs (edu-probe, shadow-state,
-# ../pvm/pkvm-pvm), then one boot under pKVM (run.sh -p) running
-# guest-test-pkvm: edu's real DMA against the memory pKVM really moves.
+# The meson 'vm_pkvm' test (issue 11): the bench's kernel with the shadow
+# (kernel.sh), pkvm_iommu.ko against it, the guest programs (edu-probe,
+# shadow-state, ../pvm/pkvm-pvm), then one boot under pKVM (run.sh -p)
+# running guest-test-pkvm: edu's real DMA against the memory pKVM moves.
 # Prints the guest's check lines, the measured figures, the boot time and
 # the wall time. Exits 0 on a clean pass, 1 on any failure, and 77 (meson's
 # SKIP) only when this host cannot run the bench at all, saying why.
