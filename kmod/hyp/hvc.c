@@ -39,20 +39,82 @@ static bool inside_regions(const struct s2_region *r, u32 nr, u64 pa, u64 size)
 	return covered == size;
 }
 
+/*
+ * The regions INIT maps: pKVM's own copy of the memory map when the
+ * environment gave one (the host is not asked), else the host's, copied
+ * first and checked as copied: the host may rewrite its buffer meanwhile.
+ */
+static int init_regions(struct pkvm_iommu_hyp *hyp, const u64 a[6],
+			const struct s2_region **regions, u32 *nr)
+{
+	int ret;
+
+	if (hyp->own) {
+		*regions = hyp->own->regions;
+		*nr = hyp->own->nr_regions;
+		return *nr && *nr <= S2_MAX_REGIONS ? 0 : -EINVAL;
+	}
+	if (!a[1] || a[1] > S2_MAX_REGIONS || a[0] & 7)
+		return -EINVAL;
+	ret = hyp_copy_from_host(hyp->init_regions, a[0],
+				 a[1] * sizeof(hyp->init_regions[0]));
+	*regions = hyp->init_regions;
+	*nr = (u32)a[1];
+	return ret;
+}
+
+static int seed_one(void *ctx, u64 addr, u64 size, u32 owner)
+{
+	struct pkvm_iommu_hyp *hyp = ctx;
+
+	return s2_seed(&hyp->pgt, addr, size, owner);
+}
+
+/*
+ * Build the table and enable the shadow. With an ownership source, all of
+ * it happens while no transition can run: every page the host cannot
+ * reach at this moment starts unmapped with its owner, and the hook takes
+ * over from the next transition on.
+ */
+static int init_build(struct pkvm_iommu_hyp *hyp, const struct s2_config *cfg,
+		      bool split_auto)
+{
+	const struct pkvm_iommu_ownership *own = hyp->own;
+	u64 t0;
+	int ret;
+
+	if (own)
+		own->lock(own->arg);
+	ret = s2_init(&hyp->pgt, cfg);
+	if (!ret && own) {
+		t0 = hyp_now_ns();
+		ret = own->for_each_nonhost(own->arg, seed_one, hyp);
+		hyp->seed_ns = hyp_now_ns() - t0;
+	}
+	if (!ret) {
+		/* From now on every change is news (the pool's donation was not). */
+		hyp->pgt.ring = &hyp->ring;
+		hyp->split_auto = split_auto;
+		hyp_mb();
+		hyp->ready = true;
+	}
+	if (own)
+		own->unlock(own->arg);
+	return ret;
+}
+
 static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 {
-	struct s2_region *regions = hyp->init_regions;
-	u64 nr = a[1], pool_pa = a[2], pool_pages = a[3], policy = a[4];
+	const struct s2_region *regions;
+	u64 pool_pa = a[2], pool_pages = a[3], policy = a[4];
 	struct s2_config cfg = { 0 };
 	u64 top = 0, pool_size;
+	u32 nr;
 	int ret;
 
 	if (hyp->ready)
 		return -EBUSY;
-	if (!nr || nr > S2_MAX_REGIONS || a[0] & 7)
-		return -EINVAL;
-	/* Copy first, check the copy: the host may rewrite its buffer meanwhile. */
-	ret = hyp_copy_from_host(regions, a[0], nr * sizeof(regions[0]));
+	ret = init_regions(hyp, a, &regions, &nr);
 	if (ret)
 		return ret;
 	for (u32 i = 0; i < nr; i++) {
@@ -71,7 +133,7 @@ static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	if (pool_pa + pool_size < pool_pa)
 		return -EINVAL;
 	/* The pool is host memory being given away: all of it must be memory. */
-	if (!inside_regions(regions, (u32)nr, pool_pa, pool_size))
+	if (!inside_regions(regions, nr, pool_pa, pool_size))
 		return -EPERM;
 	if (!hyp_mem_map(pool_pa, pool_size))
 		return -EFAULT;
@@ -80,7 +142,7 @@ static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 
 	cfg.ias = ias_for(top);
 	cfg.regions = regions;
-	cfg.nr_regions = (u32)nr;
+	cfg.nr_regions = nr;
 	cfg.pool_pa = pool_pa;
 	cfg.pool_pages = pool_pages;
 	/* Before any SMMU is known, nothing walks the table: hitless is moot. */
@@ -89,15 +151,7 @@ static s64 hvc_init(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	cfg.tlb = &smmu_tlb_ops;
 	cfg.tlb_cookie = &hyp->dom;
 	hyp->dom.vmid = PKVM_IOMMU_VMID;
-	ret = s2_init(&hyp->pgt, &cfg);
-	if (ret)
-		return ret;
-	/* From now on every change is news (the pool's donation was not). */
-	hyp->pgt.ring = &hyp->ring;
-	hyp->split_auto = policy == PKVM_SPLIT_AUTO;
-	hyp_mb();
-	hyp->ready = true;
-	return 0;
+	return init_build(hyp, &cfg, policy == PKVM_SPLIT_AUTO);
 }
 
 static enum pkvm_split_policy auto_policy(const struct pkvm_iommu_hyp *hyp)
@@ -285,6 +339,7 @@ static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
 	case PKVM_IOMMU_STAT_MEM_PAGES: return (s64)pgt->mem_pages;
 	case PKVM_IOMMU_STAT_SPLIT_POLICY:
 		return hyp->split_auto ? PKVM_SPLIT_AUTO : pgt->policy;
+
 	default: return -EINVAL;
 	}
 }
@@ -587,6 +642,14 @@ void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp)
 {
 	hyp_memset(hyp, 0, sizeof(*hyp));
 	hyp_spin_lock_init(&hyp->lock);
+}
+
+void pkvm_iommu_hyp_set_ownership(struct pkvm_iommu_hyp *hyp,
+				  const struct pkvm_iommu_ownership *own)
+{
+	hyp_spin_lock(&hyp->lock);
+	hyp->own = own;
+	hyp_spin_unlock(&hyp->lock);
 }
 
 void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp)

@@ -24,7 +24,11 @@
 #define PKVM_IOMMU_HVC(n)	(PKVM_IOMMU_HVC_BASE + (n))
 
 enum pkvm_iommu_hvc_fn {
-	/* (regions_pa, nr_regions, pool_pa, pool_pages, split_policy, level) */
+	/*
+	 * (regions_pa, nr_regions, pool_pa, pool_pages, split_policy, level);
+	 * with an ownership source (pkvm_iommu_hyp_set_ownership()) the
+	 * regions are its own and regions_pa, nr_regions are not read.
+	 */
 	PKVM_IOMMU_HVC_INIT = PKVM_IOMMU_HVC(0),
 	/* (regs_pa, mem_pa, mem_pages) -> smmu index */
 	PKVM_IOMMU_HVC_SMMU_ADD = PKVM_IOMMU_HVC(1),
@@ -156,6 +160,30 @@ struct pkvm_iommu_smmu {
 	u64 l2_next;	/* next unused page of mem for level-2 stream tables */
 };
 
+/*
+ * What pKVM knows and the host must not be asked: its own copy of the
+ * memory map (hyp_memory[]) and who owns each page at this moment. INIT
+ * takes the regions from here instead of the host, and seeds the shadow
+ * with every page the host can no longer reach, so DMA into the
+ * hypervisor's carve-out or into pages given away before INIT faults.
+ *
+ * lock() and unlock() hold off every ownership transition (pKVM's host
+ * stage-2 lock): INIT builds, seeds and enables the shadow under them, so
+ * no transition falls between the seed and the hook taking over.
+ * for_each_nonhost() calls fn for each run of memory the host neither
+ * owns nor shares, in address order, with its owner (PKVM_OWNER_HYP or a
+ * guest's id); it stops at fn's first error and returns it.
+ */
+typedef int (*pkvm_iommu_seed_fn)(void *ctx, u64 addr, u64 size, u32 owner);
+struct pkvm_iommu_ownership {
+	const struct s2_region *regions;	/* sorted, disjoint, page aligned */
+	u32 nr_regions;
+	void (*lock)(void *arg);
+	void (*unlock)(void *arg);
+	int (*for_each_nonhost)(void *arg, pkvm_iommu_seed_fn fn, void *ctx);
+	void *arg;
+};
+
 /* All the hyp core's state: static storage, the EL2 way. */
 struct pkvm_iommu_hyp {
 	bool ready;
@@ -177,9 +205,15 @@ struct pkvm_iommu_hyp {
 	 */
 	u64 answer[HYP_PAGE_SIZE / sizeof(u64)];
 	hyp_spinlock_t lock;	/* configuration calls; the engine has its own */
+	/* pKVM's view of memory and ownership for INIT, or NULL: the host's. */
+	const struct pkvm_iommu_ownership *own;
+	u64 seed_ns;	/* how long INIT's seed from own took */
 };
 
 void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp);
+/* Before INIT (the EL2 build: before the host is deprivileged). */
+void pkvm_iommu_hyp_set_ownership(struct pkvm_iommu_hyp *hyp,
+				  const struct pkvm_iommu_ownership *own);
 s64 pkvm_iommu_hvc(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 args[6]);
 
 /*

@@ -716,6 +716,13 @@ int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size)
 	return apply(pgt, S2_OP_MAP, addr, size, PKVM_OWNER_HOST, S2_NO_RECORD);
 }
 
+int s2_seed(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
+{
+	if (!owner_ok(owner))
+		return -EINVAL;
+	return apply(pgt, S2_OP_HOST_OFF, addr, size, owner, S2_NO_RECORD);
+}
+
 static int pin_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
 	(void)visit;

@@ -139,6 +139,13 @@ int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg);
 
 /* Init only: turn a hole into host memory (regions must not overlap). */
 int s2_map_memory(struct s2_pgtable *pgt, u64 addr, u64 size);
+/*
+ * Init only, before the ring is set: the host has no access to
+ * [addr, addr + size), which is owner's (not the host). Idempotent like
+ * the host transitions below: pages already owner's, and holes, are left
+ * alone. -EINVAL, -ERANGE, -EPERM (would move pinned memory), -ENOMEM.
+ */
+int s2_seed(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner);
 
 /*
  * The four ownership changes. Each one made is recorded in pgt->ring (if

@@ -617,6 +617,106 @@ TEST("arguments", hook_counts_pages_exactly)
 }
 END_TEST
 
+/*
+ * pKVM's ownership source (the EL2 build's hyp_memory[] and host stage-2
+ * state): a memory map that differs from the host's, and runs the host
+ * cannot reach at INIT, all under pKVM's lock.
+ */
+struct fake_own {
+	int locked;
+	int lock_calls;
+	bool fail;
+};
+
+static struct fake_own fown;
+static const struct s2_region own_regions[2] = {
+	{ GiB, 2 * GiB },
+	{ 4 * GiB, GiB },
+};
+
+static void own_lock(void *arg)
+{
+	struct fake_own *f = arg;
+
+	ck_assert_int_eq(f->locked, 0);
+	f->locked = 1;
+	f->lock_calls++;
+}
+
+static void own_unlock(void *arg)
+{
+	struct fake_own *f = arg;
+
+	ck_assert_int_eq(f->locked, 1);
+	f->locked = 0;
+}
+
+static int own_walk(void *arg, pkvm_iommu_seed_fn fn, void *ctx)
+{
+	struct fake_own *f = arg;
+	int ret;
+
+	/* Seeded while no transition can run, and the shadow not yet live. */
+	ck_assert_int_eq(f->locked, 1);
+	ck_assert(!hyp.ready);
+	/* The hypervisor's carve-out, a guest's page, the pool (already the hyp's). */
+	ret = fn(ctx, 2 * GiB, 12 * MiB, PKVM_OWNER_HYP);
+	if (!ret)
+		ret = fn(ctx, 4 * GiB + 3 * 4096, 4096, 0x1000);
+	if (!ret)
+		ret = fn(ctx, POOL_PA, POOL_PAGES * 4096ull, PKVM_OWNER_HYP);
+	if (!ret && f->fail)
+		ret = fn(ctx, 4 * GiB, 4096, PKVM_OWNER_HOST);
+	return ret;
+}
+
+static const struct pkvm_iommu_ownership own = {
+	.regions = own_regions,
+	.nr_regions = 2,
+	.lock = own_lock,
+	.unlock = own_unlock,
+	.for_each_nonhost = own_walk,
+	.arg = &fown,
+};
+
+TEST("arguments", init_seeds_from_pkvms_ownership)
+{
+	u32 owner;
+	bool shared;
+
+	fown = (struct fake_own){ .fail = true };
+	pkvm_iommu_hyp_set_ownership(&hyp, &own);
+	/* A seed that fails fails INIT, which can be tried again. */
+	ck_assert_int_eq(init_ok(), -EINVAL);
+	ck_assert(!hyp.ready);
+	ck_assert_int_eq(fown.locked, 0);
+	fown.fail = false;
+	/* The host's region array is not read: unreadable, and none. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, 64 * GiB, 0, POOL_PA, POOL_PAGES,
+			      PKVM_SPLIT_AUTO, 0), 0);
+	ck_assert(hyp.ready);
+	ck_assert_int_eq(fown.lock_calls, 2);
+	ck_assert_int_eq(fown.locked, 0);
+	/* pKVM's map, not the host's: 3 GiB, and nothing at 8 GiB. */
+	ck_assert_uint_eq(hyp.pgt.mem_pages, 3 * GiB / 4096);
+	ck_assert_int_eq(s2_owner_of(&hyp.pgt, 8 * GiB + 0x3000, &owner, &shared), -ERANGE);
+	ck_assert_uint_eq(owner_at(2 * GiB - 4096), PKVM_OWNER_HOST);
+	ck_assert_uint_eq(owner_at(2 * GiB), PKVM_OWNER_HYP);
+	ck_assert_uint_eq(owner_at(2 * GiB + 12 * MiB - 4096), PKVM_OWNER_HYP);
+	ck_assert_uint_eq(owner_at(2 * GiB + 12 * MiB), PKVM_OWNER_HOST);
+	ck_assert_uint_eq(owner_at(4 * GiB + 3 * 4096), 0x1000);
+	ck_assert_uint_eq(owner_at(4 * GiB + 4 * 4096), PKVM_OWNER_HOST);
+	ck_assert_uint_eq(owner_at(POOL_PA), PKVM_OWNER_HYP);
+	/* Set-up, not news: nothing in the ring. */
+	ck_assert_uint_eq(hyp.ring.generation, 0);
+	/* The hook takes over: the guest's page comes back. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 4 * GiB + 3 * 4096, 4096, true, 0), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, 4 * GiB + 3 * 4096, 4096, true, 0), 0);
+	ck_assert_uint_eq(owner_at(4 * GiB + 3 * 4096), PKVM_OWNER_HOST);
+	ck_assert_uint_eq(hyp.ring.generation, 1);
+}
+END_TEST
+
 int main(void)
 {
 	return TEST_RUN("hvc",
