@@ -38,7 +38,7 @@ int pkvm_iommu_el2_probe(void)
 	/* Before INIT the shadow answers every call but INIT with -ENODEV. */
 	arm_smccc_1_1_hvc(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_POOL_FREE, &res);
 	if (res.a0 == SMCCC_RET_NOT_SUPPORTED) {
-		pr_err("transport=pkvm: the hypervisor has no shadow (a kernel without CONFIG_PKVM_IOMMU_SHADOW, see kmod/pkvm/patches)\n");
+		pr_err("transport=pkvm: the hypervisor has no shadow (booted with kvm-arm.pkvm_iommu=off, or a kernel without CONFIG_PKVM_IOMMU_SHADOW, see kmod/pkvm/patches)\n");
 		return -EOPNOTSUPP;
 	}
 	if (res.a0 != SMCCC_RET_SUCCESS) {
