@@ -103,7 +103,12 @@ static long ioc_stats(void __user *uarg)
 	mutex_lock(&pkvm->lock);
 	ret = pkvm_core_stats(&pkvm->core, &k);
 	mutex_unlock(&pkvm->lock);
-	return ret ? ret : put_arg(uarg, &k, sizeof(k), usize);
+	if (ret)
+		return ret;
+	/* A caller built against fewer counters gets what fits, and is told so. */
+	k.nr = min_t(u32, k.nr, (min_t(size_t, usize, sizeof(k)) -
+				 offsetof(struct pkvm_iommu_stats, counter)) / sizeof(k.counter[0]));
+	return put_arg(uarg, &k, sizeof(k), usize);
 }
 
 static long ioc_range(void __user *uarg, u32 op)

@@ -316,6 +316,18 @@ static s64 hvc_split_policy(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	return ret;
 }
 
+/* One consistent reading: the hook updates them under the engine's lock. */
+static s64 hook_stat(struct pkvm_iommu_hyp *hyp, u64 id)
+{
+	u64 v;
+
+	hyp_spin_lock(&hyp->pgt.lock);
+	v = id == PKVM_IOMMU_STAT_HOOK_TRANSITIONS ? hyp->hook.transitions :
+	    id == PKVM_IOMMU_STAT_HOOK_NS ? hyp->hook.ns : hyp->hook.max_ns;
+	hyp_spin_unlock(&hyp->pgt.lock);
+	return (s64)(v & ~(1ull << 63));
+}
+
 static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
 {
 	const struct s2_pgtable *pgt = &hyp->pgt;
@@ -339,7 +351,11 @@ static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
 	case PKVM_IOMMU_STAT_MEM_PAGES: return (s64)pgt->mem_pages;
 	case PKVM_IOMMU_STAT_SPLIT_POLICY:
 		return hyp->split_auto ? PKVM_SPLIT_AUTO : pgt->policy;
-
+	case PKVM_IOMMU_STAT_HOOK_TRANSITIONS:
+	case PKVM_IOMMU_STAT_HOOK_NS:
+	case PKVM_IOMMU_STAT_HOOK_MAX_NS:
+		return hook_stat(hyp, id);
+	case PKVM_IOMMU_STAT_SEED_NS: return (s64)hyp->seed_ns;
 	default: return -EINVAL;
 	}
 }
@@ -667,23 +683,51 @@ void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp)
 int pkvm_iommu_host_prepare(struct pkvm_iommu_hyp *hyp, u64 addr, u64 size,
 			    bool access, u32 owner)
 {
+	u64 t0;
+	int ret;
+
 	if (!hyp->ready)
 		return 0;
-	return s2_host_prepare(&hyp->pgt, addr, size, access, owner);
+	t0 = hyp_now_ns();
+	ret = s2_host_prepare(&hyp->pgt, addr, size, access, owner);
+	if (!ret) {
+		/* Pending until its commit or cancel: no other prepare meanwhile. */
+		hyp_spin_lock(&hyp->pgt.lock);
+		hyp->hook.prepare_ns = hyp_now_ns() - t0;
+		hyp_spin_unlock(&hyp->pgt.lock);
+	}
+	return ret;
 }
 
 int pkvm_iommu_host_commit(struct pkvm_iommu_hyp *hyp, u64 addr, u64 size,
 			   bool access, u32 owner)
 {
+	u64 t0, dt;
+	int ret;
+
 	if (!hyp->ready)
 		return 0;
-	return s2_host_commit(&hyp->pgt, addr, size, access, owner);
+	t0 = hyp_now_ns();
+	ret = s2_host_commit(&hyp->pgt, addr, size, access, owner);
+	dt = hyp_now_ns() - t0;
+	hyp_spin_lock(&hyp->pgt.lock);
+	dt += hyp->hook.prepare_ns;
+	hyp->hook.prepare_ns = 0;
+	hyp->hook.transitions++;
+	hyp->hook.ns += dt;
+	hyp->hook.max_ns = HYP_MAX(hyp->hook.max_ns, dt);
+	hyp_spin_unlock(&hyp->pgt.lock);
+	return ret;
 }
 
 void pkvm_iommu_host_cancel(struct pkvm_iommu_hyp *hyp)
 {
-	if (hyp->ready)
-		s2_host_cancel(&hyp->pgt);
+	if (!hyp->ready)
+		return;
+	s2_host_cancel(&hyp->pgt);
+	hyp_spin_lock(&hyp->pgt.lock);
+	hyp->hook.prepare_ns = 0;
+	hyp_spin_unlock(&hyp->pgt.lock);
 }
 
 /* The ownership calls of the host (refused under pKVM). */

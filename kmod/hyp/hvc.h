@@ -208,6 +208,17 @@ struct pkvm_iommu_hyp {
 	/* pKVM's view of memory and ownership for INIT, or NULL: the host's. */
 	const struct pkvm_iommu_ownership *own;
 	u64 seed_ns;	/* how long INIT's seed from own took */
+	/*
+	 * The cost of pKVM's hook, by the environment's clock: transitions
+	 * committed, ns in prepare + commit in total and at most, and the
+	 * pending prepare's ns. Under the engine's lock.
+	 */
+	struct {
+		u64 transitions;
+		u64 ns;
+		u64 max_ns;
+		u64 prepare_ns;
+	} hook;
 };
 
 void pkvm_iommu_hyp_setup(struct pkvm_iommu_hyp *hyp);

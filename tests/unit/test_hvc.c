@@ -714,6 +714,34 @@ TEST("arguments", init_seeds_from_pkvms_ownership)
 	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, 4 * GiB + 3 * 4096, 4096, true, 0), 0);
 	ck_assert_uint_eq(owner_at(4 * GiB + 3 * 4096), PKVM_OWNER_HOST);
 	ck_assert_uint_eq(hyp.ring.generation, 1);
+	ck_assert_int_ge(stat(PKVM_IOMMU_STAT_SEED_NS), 0);
+}
+END_TEST
+
+/* The hook's own cost, counted per committed transition. */
+TEST("arguments", hook_counts_its_transitions)
+{
+	s64 ns;
+
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_HOOK_TRANSITIONS), 0);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_HOOK_NS), 0);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_SEED_NS), 0);
+	/* A refused prepare and a cancelled one are not transitions. */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, POOL_PA, 4096, true, 0), -EPERM);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 2 * GiB, 4096, false, 5), 0);
+	pkvm_iommu_host_cancel(&hyp);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_HOOK_TRANSITIONS), 0);
+	ck_assert_uint_eq(hyp.hook.prepare_ns, 0);
+	/* Prepared and committed, committed alone (a change of nothing). */
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 2 * GiB, 4096, false, 5), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, 2 * GiB, 4096, false, 5), 0);
+	ck_assert_int_eq(pkvm_iommu_host_commit(&hyp, 2 * GiB, 4096, false, 5), 0);
+	ck_assert_int_eq(stat(PKVM_IOMMU_STAT_HOOK_TRANSITIONS), 2);
+	ns = stat(PKVM_IOMMU_STAT_HOOK_NS);
+	ck_assert_int_ge(ns, stat(PKVM_IOMMU_STAT_HOOK_MAX_NS));
+	ck_assert_int_ge(stat(PKVM_IOMMU_STAT_HOOK_MAX_NS), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_HOOK_NS, 0, 0, 0, 0, 0), ns);
 }
 END_TEST
 

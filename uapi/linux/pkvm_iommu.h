@@ -57,6 +57,17 @@ enum pkvm_iommu_stat {
 	PKVM_IOMMU_STAT_POOL_FREE,
 	PKVM_IOMMU_STAT_MEM_PAGES,
 	PKVM_IOMMU_STAT_SPLIT_POLICY,
+	/*
+	 * pKVM's shadow hook (the EL2 build; 0 elsewhere): transitions it
+	 * committed, and the time spent in them, prepare and commit together,
+	 * in total and at most, in ns of the hypervisor's clock (the arch
+	 * counter).
+	 */
+	PKVM_IOMMU_STAT_HOOK_TRANSITIONS,
+	PKVM_IOMMU_STAT_HOOK_NS,
+	PKVM_IOMMU_STAT_HOOK_MAX_NS,
+	/* INIT's seed from pKVM's ownership, ns (0 without one). */
+	PKVM_IOMMU_STAT_SEED_NS,
 	PKVM_IOMMU_STAT_NR,
 };
 
@@ -140,7 +151,11 @@ struct pkvm_iommu_split {
 };
 #define PKVM_IOMMU_SPLIT_SIZE_VER0	16
 
-/* PKVM_IOMMU_IOC_STATS: every counter of enum pkvm_iommu_stat. */
+/*
+ * PKVM_IOMMU_IOC_STATS: every counter of enum pkvm_iommu_stat that fits in
+ * size. Counters are only ever appended: a caller built against fewer
+ * (down to the first version's 16) gets those, and nr says how many.
+ */
 struct pkvm_iommu_stats {
 	__u32 size;
 	__u32 nr;		/* out: counters filled */
