@@ -183,12 +183,12 @@ if [ -e "$out/.pkvm-configured" ]; then
 	vm_log "kernel $key: rebuilding with new inputs"
 else
 	vm_log "configuring kernel $key"
+	# -m: merge only; olddefconfig then resolves dependencies and defaults
+	# of everything the fragment switched on. && as in the build below.
 	{
-		"${mk[@]}" -C "$build_src" "O=$out" allnoconfig
-		# -m: merge only; olddefconfig then resolves dependencies and defaults
-		# of everything the fragment switched on.
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment"
-		"${mk[@]}" -C "$build_src" "O=$out" olddefconfig
+		"${mk[@]}" -C "$build_src" "O=$out" allnoconfig &&
+			"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$fragment" &&
+			"${mk[@]}" -C "$build_src" "O=$out" olddefconfig
 	} >"$log" 2>&1 || { tail -n 30 "$log" >&2; vm_die "kernel configuration failed (log: $log)"; }
 
 	# Kconfig silently drops a symbol whose dependencies are not met; a bench
@@ -221,9 +221,13 @@ fi
 
 vm_log "building kernel $key with -j$(nproc) (log: $log)"
 start=$SECONDS
+# && and not two lines: errexit does not apply inside a group that is the
+# left side of ||, so a failed "Image modules" followed by a successful
+# modules_install would stamp a stale Image as built (and a failed
+# allnoconfig above would go on with the previous .config).
 {
-	"${mk[@]}" -C "$build_src" "O=$out" -j"$(nproc)" Image modules
-	"${mk[@]}" -C "$build_src" "O=$out" INSTALL_MOD_PATH="$out/modroot" modules_install
+	"${mk[@]}" -C "$build_src" "O=$out" -j"$(nproc)" Image modules &&
+		"${mk[@]}" -C "$build_src" "O=$out" INSTALL_MOD_PATH="$out/modroot" modules_install
 } >>"$log" 2>&1 || { tail -n 40 "$log" >&2; vm_die "kernel build failed (log: $log)"; }
 [ -s "$out/Module.symvers" ] || vm_die "no Module.symvers in $out"
 [ -s "$out/arch/arm64/boot/Image" ] || vm_die "no Image in $out"
