@@ -561,6 +561,7 @@ int daemon_range(struct daemon *d, enum pkvm_iommu_op_code op, uint64_t addr, ui
 
 /* ---- counters ---- */
 
+/* Durations stay in ns here (GetCounters is integers); metrics.c makes seconds. */
 static const char *const stat_names[PKVM_IOMMU_STAT_NR] = {
 	[PKVM_IOMMU_STAT_DONATE] = "donate",
 	[PKVM_IOMMU_STAT_RECLAIM] = "reclaim",
@@ -578,6 +579,10 @@ static const char *const stat_names[PKVM_IOMMU_STAT_NR] = {
 	[PKVM_IOMMU_STAT_POOL_FREE] = "pool_free",
 	[PKVM_IOMMU_STAT_MEM_PAGES] = "mem_pages",
 	[PKVM_IOMMU_STAT_SPLIT_POLICY] = NULL,	/* a property, not a counter */
+	[PKVM_IOMMU_STAT_HOOK_TRANSITIONS] = "hook_transitions",
+	[PKVM_IOMMU_STAT_HOOK_NS] = "hook_ns",
+	[PKVM_IOMMU_STAT_HOOK_MAX_NS] = "hook_max_ns",
+	[PKVM_IOMMU_STAT_SEED_NS] = "seed_ns",
 };
 
 int daemon_for_each_counter(struct daemon *d, daemon_counter_fn fn, void *arg)

@@ -128,7 +128,11 @@ int daemon_check_ledger(struct daemon *d, bool *in_sync, uint64_t *runs,
 int daemon_ingest(struct daemon *d);
 /* Find (and with create, add) the state of a stream; NULL when absent. */
 struct stream_state *daemon_stream(struct daemon *d, uint32_t smmu, uint32_t sid, bool create);
-/* Every counter by name, for GetCounters and the metrics file. */
+/*
+ * Every counter by name, for GetCounters and the metrics file. The
+ * backend's go as far as its nr: counters an older module lacks are left
+ * out, not reported as 0.
+ */
 typedef int (*daemon_counter_fn)(const char *name, uint64_t value, void *arg);
 int daemon_for_each_counter(struct daemon *d, daemon_counter_fn fn, void *arg);
 

@@ -38,14 +38,16 @@ struct counter_family {
 	const char *key;	/* the GetCounters name */
 	const char *name;	/* family name (a counter's sample adds _total) */
 	bool counter;
-	const char *unit;	/* base unit, a suffix of name; or NULL */
+	/* base unit, a suffix of name; or NULL. "seconds": the value is in ns */
+	const char *unit;
 	uint64_t scale;		/* value multiplier: pages to bytes */
 	const char *help;
 };
 
 /*
  * Every counter daemon_for_each_counter() gives, in its order. Page counts
- * of memory become bytes; a count of events stays a count.
+ * of memory become bytes, nanoseconds seconds; a count of events stays a
+ * count. A total is a counter, a maximum or a one-off duration a gauge.
  */
 static const struct counter_family counter_families[] = {
 	{ "donate", P "donations", true, NULL, 1,
@@ -78,6 +80,14 @@ static const struct counter_family counter_families[] = {
 	  "Free memory in the table pool." },
 	{ "mem_pages", P "memory_bytes", false, "bytes", LEDGER_PAGE_SIZE,
 	  "Memory the shadow stage 2 maps, all owners." },
+	{ "hook_transitions", P "hook_transitions", true, NULL, 1,
+	  "Ownership transitions pKVM's shadow hook committed (0 outside pKVM)." },
+	{ "hook_ns", P "hook_seconds", true, "seconds", 1,
+	  "Time pKVM's shadow hook spent in its transitions, prepare and commit (0 outside pKVM)." },
+	{ "hook_max_ns", P "hook_max_seconds", false, "seconds", 1,
+	  "Longest prepare and commit of one transition in pKVM's shadow hook (0 outside pKVM)." },
+	{ "seed_ns", P "seed_seconds", false, "seconds", 1,
+	  "Time INIT took to seed the shadow from pKVM's ownership (0 without a seed)." },
 	{ "events_ingested", P "events_ingested", true, NULL, 1,
 	  "Ownership events the daemon applied to its ledger." },
 	{ "faults", P "faults", true, NULL, 1,
@@ -96,6 +106,12 @@ static const struct counter_family counter_families[] = {
 	  "Writes of the metrics file that failed." },
 };
 
+/* Durations are counted in ns everywhere (module, daemon): seconds are written. */
+static bool in_ns(const struct counter_family *c)
+{
+	return c->unit && !strcmp(c->unit, "seconds");
+}
+
 static const struct counter_family *counter_family(const char *key)
 {
 	for (size_t i = 0; i < sizeof(counter_families) / sizeof(counter_families[0]); i++)
@@ -104,7 +120,7 @@ static const struct counter_family *counter_family(const char *key)
 	return NULL;
 }
 
-const char *metrics_counter_sample(const char *name, uint64_t *scale)
+const char *metrics_counter_sample(const char *name, uint64_t *scale, uint64_t *divisor)
 {
 	static char buf[128];	/* one event loop: no reentrancy */
 	const struct counter_family *c = counter_family(name);
@@ -113,6 +129,8 @@ const char *metrics_counter_sample(const char *name, uint64_t *scale)
 		return NULL;
 	if (scale)
 		*scale = c->scale;
+	if (divisor)
+		*divisor = in_ns(c) ? 1000000000u : 1;
 	snprintf(buf, sizeof(buf), "%s%s", c->name, c->counter ? "_total" : "");
 	return buf;
 }
@@ -239,6 +257,12 @@ static void put_label_value(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Exact decimal seconds of a count of ns: no float rounding on the way. */
+static void put_seconds(FILE *f, uint64_t ns)
+{
+	fprintf(f, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
+}
+
 /* TYPE, UNIT, HELP: the order OpenMetrics recommends. */
 static void family(FILE *f, const char *name, const char *type, const char *unit,
 		   const char *help)
@@ -330,8 +354,12 @@ static void render_counters(FILE *f, const struct metrics_state *st)
 			continue;
 		}
 		family(f, cf->name, cf->counter ? "counter" : "gauge", cf->unit, cf->help);
-		fprintf(f, "%s%s %" PRIu64 "\n", cf->name, cf->counter ? "_total" : "",
-			c->value * cf->scale);
+		fprintf(f, "%s%s ", cf->name, cf->counter ? "_total" : "");
+		if (in_ns(cf))
+			put_seconds(f, c->value);
+		else
+			fprintf(f, "%" PRIu64, c->value * cf->scale);
+		fputc('\n', f);
 	}
 }
 
@@ -400,9 +428,9 @@ static void render_latency(FILE *f, const struct metrics_state *st)
 		fprintf(f, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, le, cum);
 	}
 	fprintf(f, "%s_count %" PRIu64 "\n", name, cum);
-	/* Exact decimal seconds: no float rounding on the way. */
-	fprintf(f, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name,
-		st->latency_sum_ns / 1000000000u, st->latency_sum_ns % 1000000000u);
+	fprintf(f, "%s_sum ", name);
+	put_seconds(f, st->latency_sum_ns);
+	fputc('\n', f);
 }
 
 int metrics_render(const struct metrics_state *st, FILE *f)

@@ -74,11 +74,12 @@ int metrics_text(struct daemon *d, char **ret, size_t *len);
 
 /*
  * The sample name a GetCounters name is exported under (with its _total
- * for counters), and how its value is scaled (pages to bytes); NULL for a
- * name this file does not know, which is then exported as a gauge
- * METRICS_PREFIX + name.
+ * for counters), and how its value is scaled: the sample is value * scale
+ * / divisor (pages to bytes, ns to seconds, the latter as an exact
+ * decimal); NULL for a name this file does not know, which is then
+ * exported as a gauge METRICS_PREFIX + name.
  */
-const char *metrics_counter_sample(const char *name, uint64_t *scale);
+const char *metrics_counter_sample(const char *name, uint64_t *scale, uint64_t *divisor);
 
 /*
  * Canonical text of a histogram bound (OpenMetrics "Canonical Numbers":

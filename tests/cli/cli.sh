@@ -197,6 +197,12 @@ calls=$(py 'sum(b[1] for b in a[0]["data"][0])' "$hist")
 	$out =~ (^|$'\n')donate\ +$(py 'a[0]["data"][0]["donate"]' "$counters")($'\n') &&
 	$out == *"$calls calls; p50 < "* ]]
 check stats-table $? "donate $(py 'a[0]["data"][0]["donate"]' "$counters"), $calls timed calls"
+# pKVM's hook and seed counters: listed, and 0 on the sim backend.
+bad=''
+for k in hook_transitions hook_ns hook_max_ns seed_ns; do
+	[[ $out =~ (^|$'\n')$k\ +0($'\n') ]] || bad+=" $k"
+done
+[[ -z $bad ]]; check stats-hook-counters $? "hook_*, seed_ns at 0${bad:+; not so:$bad}"
 
 # ---- metrics: the daemon's text, as it came ----
 want=$("${BJ[@]}" call "${M[@]}" GetMetrics | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0], end="")')

@@ -39,6 +39,9 @@ v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream8 \
 v=$("${B[@]}" call "${M[@]}" GetCounters 2>&1)
 [[ $v == *'"table_pages"'* && $v == *'"events_ingested"'* ]]
 check get-counters $? "$(echo "$v" | cut -c1-80)..."
+[[ $v == *'"hook_transitions" 0 '* && $v == *'"hook_ns" 0 '* && $v == *'"hook_max_ns" 0 '* &&
+	$v == *'"seed_ns" 0 '* ]]
+check get-counters-hook $? "pKVM's hook and seed counters named, 0 on the sim backend"
 
 # Changes as root, refused for an unprivileged caller.
 "${B[@]}" call "${M[@]}" SetStreamPolicy uus 0 16 isolate >/dev/null 2>&1

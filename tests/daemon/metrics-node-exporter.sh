@@ -125,18 +125,21 @@ elif cmd == "counters":	# counters GETCOUNTERS-JSON SCRAPE: every counter under 
         "tlbi_full": "tlbi_full_total", "syncs": "syncs_total", "splits": "block_splits_total",
         "folds": "table_folds_total", "bbm_breaks": "bbm_breaks_total",
         "table_pages": "table_bytes", "pool_free": "pool_free_bytes",
-        "mem_pages": "memory_bytes", "events_ingested": "events_ingested_total",
+        "mem_pages": "memory_bytes", "hook_transitions": "hook_transitions_total",
+        "hook_ns": "hook_seconds_total", "hook_max_ns": "hook_max_seconds",
+        "seed_ns": "seed_seconds", "events_ingested": "events_ingested_total",
         "faults": "faults_total", "resyncs": "resyncs_total",
         "lost_pages": "resync_lost_pages_total", "quarantines": "quarantines_total",
         "policy_reloads": "policy_reloads_total", "policy_errors": "policy_errors_total",
         "metrics_errors": "metrics_export_errors_total",
     }
     pages = {"table_pages", "pool_free", "mem_pages"}
+    ns = {"hook_ns", "hook_max_ns", "seed_ns"}
     data = json.loads(load(sys.argv[2]))["data"][0]
     s = parse(load(sys.argv[3]))
     bad = 0
     for k, v in data.items():
-        want = v * (4096 if k in pages else 1)
+        want = v * (4096 if k in pages else 1) / (1e9 if k in ns else 1)
         got = s.get(("pkvm_iommu_" + names.get(k, "?" + k), ()))
         if got != want:
             print("  %s = %s: pkvm_iommu_%s is %s" % (k, want, names.get(k, "(no name)"), got))

@@ -6,13 +6,15 @@
  * cumulative buckets with canonical le values, +Inf, _count, _sum and
  * "# EOF" last. Every exposition (known state and a live daemon on the sim
  * backend) passes a checker of the OpenMetrics rules this text relies on.
- * Every GetCounters name has a family, with the same value. The file is
+ * Every GetCounters name has a family, with the same value; an older
+ * module's fewer counters give fewer, still valid. The file is
  * replaced by rename (new inode, no temp file left), follows the policy on
  * update, and counts failed writes.
  */
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,8 @@ TEST("render", known_state)
 	struct metrics_counter counters[] = {
 		{ "donate", 7 }, { "errors", 2 }, { "table_pages", 3 }, { "pool_free", 100 },
 		{ "lost_pages", 11 }, { "metrics_errors", 4 }, { "brand_new", 9 },
+		{ "hook_transitions", 5 }, { "hook_ns", 2500000123ull }, { "hook_max_ns", 1500 },
+		{ "seed_ns", 0 },
 	};
 	struct metrics_owner owners[] = { { 1, 5 }, { 7, 512 } };
 	struct metrics_stream streams[] = {
@@ -250,6 +254,16 @@ TEST("render", known_state)
 	assert_line(t, "# UNIT pkvm_iommu_table_bytes bytes");
 	assert_line(t, "pkvm_iommu_table_bytes 12288");
 	assert_line(t, "pkvm_iommu_pool_free_bytes 409600");
+	/* durations: ns as exact decimal seconds, a total a counter, a maximum a gauge */
+	assert_line(t, "pkvm_iommu_hook_transitions_total 5");
+	assert_line(t, "# TYPE pkvm_iommu_hook_seconds counter");
+	assert_line(t, "# UNIT pkvm_iommu_hook_seconds seconds");
+	assert_line(t, "pkvm_iommu_hook_seconds_total 2.500000123");
+	assert_line(t, "# TYPE pkvm_iommu_hook_max_seconds gauge");
+	assert_line(t, "# UNIT pkvm_iommu_hook_max_seconds seconds");
+	assert_line(t, "pkvm_iommu_hook_max_seconds 0.000001500");
+	assert_line(t, "# TYPE pkvm_iommu_seed_seconds gauge");
+	assert_line(t, "pkvm_iommu_seed_seconds 0.000000000");
 	/* a name the table does not know: its value as a gauge */
 	assert_line(t, "# TYPE pkvm_iommu_brand_new gauge");
 	assert_line(t, "pkvm_iommu_brand_new 9");
@@ -367,11 +381,12 @@ struct want {
 static int check_counter(const char *name, uint64_t value, void *arg)
 {
 	struct want *w = arg;
-	uint64_t scale = 0;
-	const char *sample = metrics_counter_sample(name, &scale);
+	uint64_t scale = 0, divisor = 0;
+	const char *sample = metrics_counter_sample(name, &scale, &divisor);
 
 	ck_assert_msg(sample, "GetCounters name %s has no metric family", name);
-	ck_assert_double_eq(sample_value(w->text, sample), (double)(value * scale));
+	/* one correctly rounded division, as strtod() of the exact decimal */
+	ck_assert_double_eq(sample_value(w->text, sample), (double)(value * scale) / (double)divisor);
 	w->checked++;
 	return 0;
 }
@@ -398,6 +413,8 @@ TEST("daemon", every_counter_exported)
 	w = (struct want){ .text = t };
 	ck_assert_int_eq(daemon_for_each_counter(d, check_counter, &w), 0);
 	ck_assert_uint_ge(w.checked, 23);
+	/* every backend counter but the split policy (a property), and the daemon's 8 */
+	ck_assert_uint_eq(w.checked, PKVM_IOMMU_STAT_NR - 1 + 8);
 	/* the ledger and the stream as the daemon holds them */
 	snprintf(line, sizeof(line), "pkvm_iommu_ledger_pages{owner=\"3\"} %llu",
 		 (unsigned long long)ledger_pages(d->ledger, 3));
@@ -417,6 +434,83 @@ TEST("daemon", every_counter_exported)
 		    (unsigned long long)(d->ctr.latency_sum_ns % 1000000000u));
 	ck_assert_uint_gt(d->ctr.latency_sum_ns, 0);
 	free(t);
+	daemon_down();
+}
+END_TEST
+
+/*
+ * A module from before the hook's counters: the first version's 16, nr
+ * says so. What lies past nr is poison here (the kernel backend clears it,
+ * an older module never writes it): the daemon must not read it.
+ */
+#define OLD_NR ((PKVM_IOMMU_STATS_SIZE_VER0 - offsetof(struct pkvm_iommu_stats, counter)) / 8)
+#define POISON 0x5eed5eed5eedull
+
+static const struct backend_ops *new_module_ops;
+
+static int old_module_stats(struct backend *b, struct pkvm_iommu_stats *out)
+{
+	int ret = new_module_ops->stats(b, out);
+
+	for (uint32_t i = OLD_NR; i < PKVM_IOMMU_STAT_NR; i++)
+		out->counter[i] = POISON;
+	out->nr = OLD_NR;
+	return ret;
+}
+
+struct names {
+	unsigned int n;
+	uint64_t donate;
+};
+
+static int collect_name(const char *name, uint64_t value, void *arg)
+{
+	struct names *c = arg;
+
+	ck_assert_msg(strncmp(name, "hook_", 5) && strcmp(name, "seed_ns"),
+		      "%s past an older module's nr", name);
+	ck_assert_uint_ne(value, POISON);
+	if (!strcmp(name, "donate"))
+		c->donate = value;
+	c->n++;
+	return 0;
+}
+
+TEST("daemon", older_module_fewer_counters)
+{
+	static struct backend_ops old_ops;	/* outlives a failed test's teardown */
+	struct pkvm_iommu_stats st = { .size = sizeof(st) };
+	struct names c = { 0 };
+	struct want w;
+	char *t = NULL;
+
+	daemon_up();
+	new_module_ops = d->backend->ops;
+	old_ops = *new_module_ops;
+	old_ops.stats = old_module_stats;
+	d->backend->ops = &old_ops;
+	ck_assert_int_eq(daemon_range(d, PKVM_IOMMU_OP_DONATE, DONATE_ADDR, 4 * PAGE, 3), 0);
+
+	/* GetCounters and stats: the older module's counters, named, and the daemon's */
+	ck_assert_int_eq(daemon_for_each_counter(d, collect_name, &c), 0);
+	ck_assert_uint_eq(c.n, OLD_NR - 1 + 8);
+	ck_assert_int_eq(new_module_ops->stats(d->backend, &st), 0);
+	ck_assert_uint_gt(st.counter[PKVM_IOMMU_STAT_DONATE], 0);
+	ck_assert_uint_eq(c.donate, st.counter[PKVM_IOMMU_STAT_DONATE]);
+
+	/* the metrics: a valid exposition of those, no family for the missing ones */
+	ck_assert_int_eq(metrics_text(d, &t, NULL), 0);
+	check_exposition(t);
+	w = (struct want){ .text = t };
+	ck_assert_int_eq(daemon_for_each_counter(d, check_counter, &w), 0);
+	ck_assert_uint_eq(w.checked, OLD_NR - 1 + 8);
+	assert_line(t, "pkvm_iommu_donations_total %llu",
+		    (unsigned long long)st.counter[PKVM_IOMMU_STAT_DONATE]);
+	ck_assert_ptr_null(strstr(t, "pkvm_iommu_hook_"));
+	ck_assert_ptr_null(strstr(t, "pkvm_iommu_seed_"));
+	free(t);
+
+	d->backend->ops = new_module_ops;
 	daemon_down();
 }
 END_TEST
