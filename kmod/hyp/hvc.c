@@ -171,6 +171,14 @@ static u64 l2_page_alloc(void *cookie)
 	return pa;	/* zeroed when the SMMU was added */
 }
 
+static bool claimed(const struct pkvm_iommu_hyp *hyp, u64 regs_pa)
+{
+	for (u32 i = 0; i < hyp->nr_claimed; i++)
+		if (hyp->claimed[i] == regs_pa)
+			return true;
+	return false;
+}
+
 static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 {
 	u64 regs_pa = a[0], mem_pa = a[1], mem_pages = a[2], mem_size;
@@ -189,6 +197,8 @@ static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 		return -ENOSPC;
 	if (regs_pa & (SMMU_REGS_SIZE / 2 - 1) || regs_pa + SMMU_REGS_SIZE < regs_pa)
 		return -EINVAL;
+	if (hyp->claims_only && !claimed(hyp, regs_pa))
+		return -EACCES;
 	for (u32 i = 0; i < hyp->nr_smmus; i++)
 		if (hyp->smmu[i].regs_pa == regs_pa)
 			return -EEXIST;
@@ -673,6 +683,40 @@ void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp)
 	hyp_spin_lock(&hyp->lock);
 	hyp->host_changes_refused = true;
 	hyp_spin_unlock(&hyp->lock);
+}
+
+void pkvm_iommu_hyp_require_claims(struct pkvm_iommu_hyp *hyp)
+{
+	hyp_spin_lock(&hyp->lock);
+	hyp->claims_only = true;
+	hyp_spin_unlock(&hyp->lock);
+}
+
+int pkvm_iommu_hyp_claim_smmu(struct pkvm_iommu_hyp *hyp, u64 regs_pa, u64 size)
+{
+	void *regs;
+	int ret;
+
+	if (regs_pa & (SMMU_REGS_SIZE / 2 - 1) || size < SMMU_REGS_SIZE ||
+	    size & ~HYP_PAGE_MASK || regs_pa + size < regs_pa)
+		return -EINVAL;
+	hyp_spin_lock(&hyp->lock);
+	ret = claimed(hyp, regs_pa) ? -EEXIST :
+	      hyp->nr_claimed == PKVM_IOMMU_MAX_SMMUS ? -ENOSPC : 0;
+	if (ret)
+		goto unlock;
+	/* SMMU_ADD maps the same registers again: the environment reuses this. */
+	regs = hyp_mmio_map(regs_pa, size);
+	if (!regs) {
+		ret = -ENXIO;
+		goto unlock;
+	}
+	/* Claimed even if it did not answer: nobody else may touch it now. */
+	hyp->claimed[hyp->nr_claimed++] = regs_pa;
+	ret = smmu_regs_abort_all(regs, SMMU_CMDQ_TIMEOUT_NS);
+unlock:
+	hyp_spin_unlock(&hyp->lock);
+	return ret;
 }
 
 /*

@@ -194,6 +194,13 @@ struct pkvm_iommu_hyp {
 	u32 nr_smmus;
 	/* Under pKVM: DONATE/RECLAIM/SHARE/UNSHARE/BATCH from the host: -EPERM. */
 	bool host_changes_refused;
+	/*
+	 * Under pKVM: the register bases of the SMMUs claimed at boot, the
+	 * only ones SMMU_ADD takes (claims_only).
+	 */
+	bool claims_only;
+	u32 nr_claimed;
+	u64 claimed[PKVM_IOMMU_MAX_SMMUS];
 	struct s2_ring ring;	/* under the engine's lock */
 	/* INIT's copy of the host's regions: too large for the EL2 stack. */
 	struct s2_region init_regions[S2_MAX_REGIONS];
@@ -233,6 +240,25 @@ s64 pkvm_iommu_hvc(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 args[6]);
  * host is deprivileged.
  */
 void pkvm_iommu_hyp_refuse_host_changes(struct pkvm_iommu_hyp *hyp);
+
+/*
+ * pKVM mode, before the host is deprivileged: from now on SMMU_ADD takes
+ * only an SMMU claimed by pkvm_iommu_hyp_claim_smmu() (-EACCES for any
+ * other register base): the host does not get to name an SMMU.
+ */
+void pkvm_iommu_hyp_require_claims(struct pkvm_iommu_hyp *hyp);
+
+/*
+ * pKVM mode, before the host is deprivileged: the SMMU whose registers
+ * are [regs_pa, regs_pa + size) (at least its two 64 KiB pages) is the
+ * hypervisor's. Its registers are mapped (hyp_mmio_map(), which takes them
+ * from the host) and it aborts all traffic (smmu_regs_abort_all()) until
+ * SMMU_ADD brings it up with every stream blocked, so no device behind it
+ * reaches memory in between. 0; -EINVAL (alignment, size), -EEXIST,
+ * -ENOSPC (PKVM_IOMMU_MAX_SMMUS claimed), -ENXIO (not mappable),
+ * -ETIMEDOUT (it did not acknowledge: traffic may still pass).
+ */
+int pkvm_iommu_hyp_claim_smmu(struct pkvm_iommu_hyp *hyp, u64 regs_pa, u64 size);
 
 /*
  * pKVM's hook: the host loses (access false, the range going to owner:

@@ -2,32 +2,47 @@
 /* SMMUv3 bring-up and stream configuration (IHI 0070 H.a, 6.3, 3.21). */
 #include "smmu_dev.h"
 
-static int wait_reg(struct smmu_dev *d, u32 off, u32 mask, u32 want)
+static int regs_wait(u8 *regs, u64 timeout_ns, u32 off, u32 mask, u32 want)
 {
 	u64 start = hyp_now_ns();
 
-	while ((hyp_readl(d->regs + off) & mask) != want) {
-		if (hyp_now_ns() - start > d->timeout_ns)
+	while ((hyp_readl(regs + off) & mask) != want) {
+		if (hyp_now_ns() - start > timeout_ns)
 			return -ETIMEDOUT;
 		hyp_cpu_relax();
 	}
 	return 0;
 }
 
+static int wait_reg(struct smmu_dev *d, u32 off, u32 mask, u32 want)
+{
+	return regs_wait(d->regs, d->timeout_ns, off, mask, want);
+}
+
 /* A CR0 change is in effect only once CR0ACK shows it (6.3 SMMU_CR0ACK). */
+static int regs_write_cr0(u8 *regs, u64 timeout_ns, u32 v)
+{
+	hyp_writel(v, regs + SMMU_CR0);
+	return regs_wait(regs, timeout_ns, SMMU_CR0ACK, ~0u, v);
+}
+
 static int write_cr0(struct smmu_dev *d, u32 v)
 {
-	hyp_writel(v, d->regs + SMMU_CR0);
-	return wait_reg(d, SMMU_CR0ACK, ~0u, v);
+	return regs_write_cr0(d->regs, d->timeout_ns, v);
 }
 
 /* While SMMUEN is 0 traffic follows GBPA: make that abort, never bypass. */
+static int regs_gbpa_abort(u8 *regs, u64 timeout_ns)
+{
+	u32 gbpa = hyp_readl(regs + SMMU_GBPA);
+
+	hyp_writel(gbpa | SMMU_GBPA_ABORT | SMMU_GBPA_UPDATE, regs + SMMU_GBPA);
+	return regs_wait(regs, timeout_ns, SMMU_GBPA, SMMU_GBPA_UPDATE, 0);
+}
+
 static int gbpa_abort(struct smmu_dev *d)
 {
-	u32 gbpa = hyp_readl(d->regs + SMMU_GBPA);
-
-	hyp_writel(gbpa | SMMU_GBPA_ABORT | SMMU_GBPA_UPDATE, d->regs + SMMU_GBPA);
-	return wait_reg(d, SMMU_GBPA, SMMU_GBPA_UPDATE, 0);
+	return regs_gbpa_abort(d->regs, d->timeout_ns);
 }
 
 static u32 cr1_value(const struct smmu_features *f)
@@ -162,17 +177,24 @@ int smmu_dev_init(struct smmu_dev *d, const struct smmu_dev_config *cfg)
  * With SMMU_CR0.SMMUEN 0 the SMMU does not translate: every incoming
  * transaction takes SMMU_GBPA's attributes, and GBPA.ABORT terminates it
  * with an abort (IHI 0070 H.a, 6.3 SMMU_CR0 and SMMU_GBPA). Neither
- * needs the command queue, which is what failed. Bring-up set ABORT
- * already; it is set again in case a previous owner's value came back,
- * and SMMUEN is only cleared once GBPA reads ABORT, since clearing it
- * under a bypassing GBPA would open all memory.
+ * needs the command queue. ABORT is set even if it reads set already, in
+ * case a previous owner's value came back, and SMMUEN is only cleared
+ * once GBPA reads ABORT, since clearing it under a bypassing GBPA would
+ * open all memory.
  */
+int smmu_regs_abort_all(void *regs, u64 timeout_ns)
+{
+	regs_gbpa_abort(regs, timeout_ns);
+	if (!(hyp_readl((u8 *)regs + SMMU_GBPA) & SMMU_GBPA_ABORT))
+		return -ETIMEDOUT;
+	return regs_write_cr0(regs, timeout_ns, 0);
+}
+
+/* Bring-up set ABORT already; the command queue is what failed. */
 void smmu_dev_fail_closed(struct smmu_dev *d)
 {
 	d->dead = true;
-	gbpa_abort(d);
-	if (hyp_readl(d->regs + SMMU_GBPA) & SMMU_GBPA_ABORT)
-		write_cr0(d, 0);
+	smmu_regs_abort_all(d->regs, d->timeout_ns);
 }
 
 static int sync_ste(struct smmu_dev *d, u32 sid, bool leaf)

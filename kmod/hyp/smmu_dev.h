@@ -83,6 +83,15 @@ int smmu_stream_set(struct smmu_dev *d, u32 sid, enum smmu_policy policy,
  */
 void smmu_dev_fail_closed(struct smmu_dev *d);
 
+/*
+ * Make the SMMU whose two register pages are mapped at regs abort all
+ * incoming traffic by register writes alone: SMMU_GBPA.ABORT, then SMMUEN
+ * 0 once GBPA reads ABORT. Needs no queue or table, so it also serves an
+ * SMMU nobody has brought up. 0, or -ETIMEDOUT: GBPA's update or CR0ACK
+ * did not complete within timeout_ns, and traffic may still pass.
+ */
+int smmu_regs_abort_all(void *regs, u64 timeout_ns);
+
 /* A lone CMD_SYNC: wait for everything queued so far. */
 int smmu_dev_sync(struct smmu_dev *d);
 

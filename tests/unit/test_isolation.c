@@ -533,6 +533,42 @@ TEST("hvc+model", timed_out_smmu_keeps_its_memory)
 }
 END_TEST
 
+/*
+ * pKVM claims the device tree's SMMUs at boot: from then on the SMMU
+ * aborts all DMA (here: a stream that bypassed out of reset), SMMU_ADD
+ * brings it up with every stream blocked, and only an attached stream
+ * reaches host memory. SMMU_ADD takes no base that was not claimed.
+ */
+TEST("hvc+model", claimed_smmu_aborts_until_attached)
+{
+	const u64 host_pa = 0x80000000ull;
+
+	machine_up(PKVM_SPLIT_HITLESS, 0, true, 2);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, host_pa, 4096, false), 0);
+	pkvm_iommu_hyp_require_claims(&hyp);
+	ck_assert_int_eq(pkvm_iommu_hyp_claim_smmu(&hyp, REGS_PA + 0x1000, 0x20000), -EINVAL);
+	ck_assert_int_eq(pkvm_iommu_hyp_claim_smmu(&hyp, REGS_PA, 0x10000), -EINVAL);
+	ck_assert_int_eq(pkvm_iommu_hyp_claim_smmu(&hyp, 0x0a000000ull, 0x20000), -ENXIO);
+	ck_assert_int_eq(pkvm_iommu_hyp_claim_smmu(&hyp, REGS_PA, 0x20000), 0);
+	ck_assert_int_eq(pkvm_iommu_hyp_claim_smmu(&hyp, REGS_PA, 0x20000), -EEXIST);
+	ck_assert_uint_ne(model.gbpa & (1u << 20), 0);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, host_pa, 4096, false), SMMU_MODEL_ABORT);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_B, host_pa, 8, true), SMMU_MODEL_ABORT);
+
+	/* Not claimed: refused before anything is taken. */
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA + 0x20000, SMMU_MEM_PA,
+			      SMMU_MEM_PAGES, 0, 0, 0), -EACCES);
+	ck_assert_uint_eq(hyp.nr_smmus, 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA,
+			      SMMU_MEM_PAGES, 0, 0, 0), 0);
+	ck_assert_int_ne(smmu_model_dma(&model, SID_A, host_pa, 4096, false), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_STREAM_ATTACH, 0, SID_A, PKVM_STREAM_ISOLATE, 0, 0, 0), 0);
+	ck_assert_int_eq(smmu_model_dma(&model, SID_A, host_pa, 4096, false), 0);
+	ck_assert_int_ne(smmu_model_dma(&model, SID_B, host_pa, 8, true), 0);
+	tear_down();
+}
+END_TEST
+
 int main(void)
 {
 	const char *s = getenv("PKVM_SEED");
