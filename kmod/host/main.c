@@ -227,7 +227,11 @@ static int pkvm_smmu_probe(struct platform_device *pdev)
 	}
 	ret = pkvm_core_smmu_add(&pkvm->core, s->base, page_to_phys(s->mem), 1u << s->mem_order);
 	if (ret < 0) {
-		dev_err(&pdev->dev, "hyp core refused the SMMU: %lld\n", ret);
+		if (ret == -EACCES)
+			dev_err(&pdev->dev, "the hypervisor did not claim the SMMU at %pa at boot (not an arm,smmu-v3 node of the device tree it was handed): refused\n",
+				&res->start);
+		else
+			dev_err(&pdev->dev, "hyp core refused the SMMU: %lld\n", ret);
 		/*
 		 * After a timeout the hyp core keeps the memory: so do we. At
 		 * EL2 the hypervisor decides, and freeing a page it kept would
