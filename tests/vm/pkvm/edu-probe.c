@@ -3,7 +3,8 @@
  * edu's DMA through the pKVM shadow, for the vm_pkvm suite (guest-test):
  * can the host's device reach a page frame, and does the SMMU say why not?
  *
- * usage: edu-probe isolate        edu's stream through the shadow
+ * usage: edu-probe raw            DMA between pages of ours, no module needed
+ *        edu-probe isolate        edu's stream through the shadow
  *        edu-probe read PA...     one DMA read of each page at PA
  *        edu-probe host           DMA out of and into pages of our own
  *        edu-probe loop SECONDS   host-page DMAs until SIGTERM or SECONDS
@@ -29,6 +30,12 @@
  * "loop" does the same with a new pattern every round, for a background
  * load beside VM creation; it prints "edu-loop start" and, at the end,
  *   edu-loop rounds=N good=G bad=B errors=E seconds=S
+ *
+ * "raw" runs before the module is loaded (no /dev/pkvm-iommu, no events):
+ * page A gets a fresh pattern, page B a fill of 0xa5, then A -> edu -> B.
+ *   edu-probe op=raw a=0x.. b=0x.. rc=R arrived=0|1 untouched=0|1
+ * arrived: B holds A's pattern; untouched: B still holds only its fill,
+ * so nothing of edu's buffer reached it either.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +56,7 @@
 #include "hw.h"
 
 #define PRELOAD		0x3c
+#define RAW_FILL	0xa5
 #define MARKER_PA	0ull
 #define MARKER_TRIES	20
 /* SMMUv3 event number of a translation fault (IHI 0070, 7.3 event records). */
@@ -209,6 +217,28 @@ static int host_round(struct edu *edu, uint64_t *a, uint64_t *b, uint64_t seed, 
 	return rc;
 }
 
+static int raw(struct edu *edu)
+{
+	uint64_t *a = page_alloc(0), *b = page_alloc(RAW_FILL);
+	const uint8_t *bb = (const uint8_t *)b;
+	bool arrived, untouched = true;
+	int rc;
+
+	if (!a || !b)
+		return 1;
+	for (size_t i = 0; i < PAGE_SZ / 8; i++)
+		a[i] = ((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32) * 0x9e3779b97f4a7c15ull + i;
+	rc = edu_dma(edu, virt_to_phys(a), 0, PAGE_SZ, false);
+	if (!rc)
+		rc = edu_dma(edu, virt_to_phys(b), 0, PAGE_SZ, true);
+	arrived = !rc && !memcmp(a, b, PAGE_SZ);
+	for (size_t i = 0; i < PAGE_SZ; i++)
+		untouched &= bb[i] == RAW_FILL;
+	printf("edu-probe op=raw a=0x%" PRIx64 " b=0x%" PRIx64 " rc=%d arrived=%d untouched=%d\n",
+	       virt_to_phys(a), virt_to_phys(b), rc, arrived, untouched);
+	return rc ? 1 : 0;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_stop(int sig)
@@ -252,6 +282,13 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(argv[1], "raw")) {
+		if (edu_find(&edu) || edu_open(&edu, err, sizeof(err))) {
+			printf("edu-probe error: %s %s\n", strerror(errno), err);
+			return 1;
+		}
+		return raw(&edu);
+	}
 	fd = open("/dev/pkvm-iommu", O_RDWR);
 	if (fd < 0 || edu_find(&edu) || edu_open(&edu, err, sizeof(err))) {
 		printf("edu-probe error: %s %s\n", strerror(errno), err);
