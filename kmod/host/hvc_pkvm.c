@@ -26,6 +26,27 @@ s64 pkvm_iommu_el2_call(void *ctx, u64 fn, const u64 a[6])
 	return (s64)res.a1;
 }
 
+/* Before INIT the shadow answers every call but INIT with -ENODEV. */
+static void el2_probe_call(struct arm_smccc_res *res)
+{
+	arm_smccc_1_1_hvc(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_POOL_FREE, res);
+}
+
+/*
+ * Whether pKVM's hypervisor runs the shadow. Its kernel claims the device
+ * tree's SMMUs at pKVM's init (patches 9-12), so their registers fault for
+ * the host from then on and host mode must not touch them.
+ */
+bool pkvm_iommu_el2_has_shadow(void)
+{
+	struct arm_smccc_res res;
+
+	if (!is_protected_kvm_enabled())
+		return false;
+	el2_probe_call(&res);
+	return res.a0 == SMCCC_RET_SUCCESS;
+}
+
 int pkvm_iommu_el2_probe(void)
 {
 	struct arm_smccc_res res;
@@ -35,8 +56,7 @@ int pkvm_iommu_el2_probe(void)
 		pr_err("transport=pkvm: pKVM is not enabled (boot with kvm-arm.mode=protected)\n");
 		return -EOPNOTSUPP;
 	}
-	/* Before INIT the shadow answers every call but INIT with -ENODEV. */
-	arm_smccc_1_1_hvc(PKVM_IOMMU_HVC_STATS_READ, PKVM_IOMMU_STAT_POOL_FREE, &res);
+	el2_probe_call(&res);
 	if (res.a0 == SMCCC_RET_NOT_SUPPORTED) {
 		pr_err("transport=pkvm: the hypervisor has no shadow (booted with kvm-arm.pkvm_iommu=off, or a kernel without CONFIG_PKVM_IOMMU_SHADOW, see kmod/pkvm/patches)\n");
 		return -EOPNOTSUPP;

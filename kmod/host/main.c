@@ -323,6 +323,9 @@ static int __init pkvm_iommu_init(void)
 		ret = pkvm_iommu_el2_probe();
 		if (ret)
 			return ret;
+	} else if (pkvm_iommu_el2_has_shadow()) {
+		pr_err("transport=host: pKVM's hypervisor runs the shadow and owns the SMMUs on this kernel: load with transport=pkvm\n");
+		return -EBUSY;
 	} else if (is_protected_kvm_enabled()) {
 		pr_warn("pKVM is enabled but the hyp core runs at EL1: the host can undo its isolation\n");
 	}

@@ -51,9 +51,11 @@ int pkvm_iommu_batch_single(u32 op, u64 addr, u64 len, u32 owner);
 /* ops: physically contiguous, 32-byte aligned; *done changes made. */
 int pkvm_iommu_batch_apply(struct pkvm_iommu_op *ops, u32 nr, u32 *done);
 
-/* The pKVM transport (hvc_pkvm.c): the core_env call, and the load probe. */
+/* The pKVM transport (hvc_pkvm.c): the core_env call, and the load probes. */
 s64 pkvm_iommu_el2_call(void *ctx, u64 fn, const u64 a[6]);
 int pkvm_iommu_el2_probe(void);
+/* Whether pKVM runs the shadow (and so owns the SMMUs): host mode refuses. */
+bool pkvm_iommu_el2_has_shadow(void);
 
 void pkvm_iommu_events_start(void);
 void pkvm_iommu_events_stop(void);
