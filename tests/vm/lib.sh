@@ -11,6 +11,11 @@ VM_MIRROR=${PKVM_VM_MIRROR:-http://deb.debian.org/debian}
 # shellcheck disable=SC2034
 VM_CROSS=aarch64-linux-gnu-
 
+# vm_outdir DIR: creates DIR and prints its absolute path, so a script's
+# OUTDIR argument works from any directory the script later cd's into.
+vm_outdir() {
+	mkdir -p "$1" && (cd "$1" && pwd)
+}
 vm_log() { printf '[vm] %s\n' "$*" >&2; }
 vm_die() { printf '[vm] error: %s\n' "$*" >&2; exit 1; }
 

@@ -12,9 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-out=${1:?usage: $0 OUTDIR}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(vm_outdir "${1:?usage: $0 OUTDIR}")
 
 vm_host_or_skip "$out"
 

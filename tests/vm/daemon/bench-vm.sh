@@ -33,9 +33,7 @@ case $events in
 esac
 [ $((events % 2)) -eq 0 ] || vm_die "-e $events: must be even (every donation is reclaimed)"
 
-out=${1:-$src/build/tests/vm/daemon-bench}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(vm_outdir "${1:-$src/build/tests/vm/daemon-bench}")
 bdir=${2:-$src/build/build-arm64}
 
 vm_host_or_skip "$out" "$here/deps.sh"

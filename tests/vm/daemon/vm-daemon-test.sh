@@ -18,9 +18,7 @@ vm=$(cd "$here/.." && pwd)
 # shellcheck source=../lib.sh
 . "$vm/lib.sh"
 
-out=${1:?usage: $0 OUTDIR}
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(vm_outdir "${1:?usage: $0 OUTDIR}")
 
 vm_host_or_skip "$out" "$here/deps.sh"
 

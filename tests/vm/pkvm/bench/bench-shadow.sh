@@ -35,8 +35,7 @@ shift $((OPTIND - 1))
 out=${1:?usage: $0 [-n PAGES] [-r RUNS] [-j] OUTDIR}
 case $pages:$runs in *[!0-9:]* | :* | *:) vm_die "-n and -r take positive integers" ;; esac
 if [ "$pages" -eq 0 ] || [ "$runs" -eq 0 ]; then vm_die "-n and -r take positive integers"; fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(vm_outdir "$out")
 
 kenv=$(vm_kernel)
 # shellcheck source=/dev/null
