@@ -16,6 +16,7 @@
 #include "s2_fixture.h"
 #include "s2_optimal.h"
 #include "trace.h"
+#include "compare/compare.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -46,6 +47,7 @@ struct opts {
 	bool quick;
 	bool check;
 	bool check_time;
+	bool compare;
 	const char *only;
 	const char *write_trace;
 	const char *replay;
@@ -246,14 +248,21 @@ static void gen_churn(struct trace *t, u64 mem, u64 chunk, u64 ops, u64 cap, u64
 	free(used);
 }
 
+/* Memory and outstanding chunks of a churn workload; --compare uses them too. */
+static void churn_size(u64 chunk, const struct opts *o, u64 *mem, u64 *cap)
+{
+	*mem = o->quick ? 4 * GiB : 64 * GiB;
+	*cap = chunk == 4096 ? 4096 : 1024;
+}
+
 static void workload_churn(const char *name, u64 chunk, u32 batch, const struct opts *o,
 			   struct result *r, const struct trace *replay)
 {
-	u64 mem = o->quick ? 4 * GiB : 64 * GiB;
-	u64 cap = chunk == 4096 ? 4096 : 1024;
+	u64 mem, cap;
 	struct trace t = { 0 };
 	struct flatmem m;
 
+	churn_size(chunk, o, &mem, &cap);
 	r->workload = name;
 	r->batch = batch;
 	if (replay)
@@ -268,7 +277,7 @@ static void workload_churn(const char *name, u64 chunk, u32 batch, const struct 
 		fprintf(stderr, "pkvm-iommu-bench: wrote %zu operations of %s to %s\n",
 			t.nr, name, o->write_trace);
 	}
-	/* Enough pool for every outstanding chunk to need its own tables. */
+	/* Enough pool for every outstanding chunk to need its own tables (cmp_ours too). */
 	flat_init(&m, mem, 2 * cap + mem / GiB + 64, 40);
 	run_trace(&m, &t, r);
 	r->table_pages_optimal = flat_optimal(&m);
@@ -403,6 +412,41 @@ static void workload_idmap(const struct opts *o, struct result *r)
 	free(t);
 }
 
+/* ---- --compare: the churn traces for tests/bench/compare/compare.c ---- */
+
+static const struct opts *cmp_o;
+
+static u64 cmp_chunk(const char *workload)
+{
+	return strcmp(workload, "churn-2m") ? 4096 : 2 * MiB;
+}
+
+static int cmp_trace(const char *workload, struct trace *t, uint64_t *base, uint64_t *mem)
+{
+	u64 cap;
+
+	churn_size(cmp_chunk(workload), cmp_o, mem, &cap);
+	*base = MEM_BASE;
+	gen_churn(t, *mem, cmp_chunk(workload), cmp_o->quick ? cmp_o->ops / 10 : cmp_o->ops,
+		  cap, cmp_o->seed);
+	return 0;
+}
+
+static void cmp_ours(const char *workload, const struct trace *t, struct cmp_side *s)
+{
+	struct result r = { .workload = workload };
+	struct flatmem m;
+	u64 mem, cap;
+
+	churn_size(cmp_chunk(workload), cmp_o, &mem, &cap);
+	flat_init(&m, mem, 2 * cap + mem / GiB + 64, 40);
+	run_trace(&m, t, &r);
+	*s = (struct cmp_side){ .ops = r.ops, .failed = r.failed, .seconds = r.seconds,
+				.desc_per_op = r.desc_writes_per_op,
+				.syncs_per_op = r.flushes_per_op, .table_pages = r.table_pages };
+	flat_fini(&m);
+}
+
 static void print_header(void)
 {
 	printf("%-22s %9s %10s %12s %8s %8s %7s %8s %8s %8s %7s\n", "workload", "ops",
@@ -489,6 +533,8 @@ static void usage(FILE *f)
 		"  -q, --quick             small sizes (for the test suite)\n"
 		"  -c, --check             exit 1 if a structural target is missed\n"
 		"      --check-time        also judge idmap-1tib against 1 ms\n"
+		"      --compare           churn-4k, churn-2m against Linux's io-pgtable-arm\n"
+		"                          (exit 77: this build has no Linux source)\n"
 		"  -h, --help              this text\n");
 }
 
@@ -504,6 +550,7 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "check-time", no_argument, NULL, 'T' },
+		{ "compare", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -550,6 +597,9 @@ int main(int argc, char **argv)
 		case 'T':
 			o.check = o.check_time = true;
 			break;
+		case 'C':
+			o.compare = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -574,6 +624,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (o.compare) {
+		static const struct cmp_hooks hooks = { cmp_trace, cmp_ours };
+
+		cmp_o = &o;
+		return compare_run(&(struct cmp_opts){ .only = o.only, .rounds = 3, .json = o.json },
+				   &hooks);
+	}
 	memset(res, 0, sizeof(res));
 	if (o.replay) {
 		struct trace t = { 0 };

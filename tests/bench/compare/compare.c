@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --compare: each workload's trace runs through our engine and through
+ * io-pgtable-arm in alternation (ours, lpae, lpae, ours, ...), each run on
+ * a fresh table, so drift of the machine (frequency, the other helpers'
+ * load) lands on both; the median run of each is printed with the ratio.
+ *
+ * The numbers are CPU-only: a sync is counted, not waited for. Pricing
+ * one (the issue's --sync-ns) adds syncs/op x sync latency to each side's
+ * time per operation; the "priced" column is where that goes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compare.h"
+#include "lpae_engine.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int run_lpae(const struct trace *t, uint64_t base, uint64_t mem, struct cmp_side *s)
+{
+	struct lpae_engine *e;
+	struct lpae_stats a, b;
+	char err[512];
+	double t0, t1;
+	int ret;
+
+	ret = lpae_engine_new(&e, base, mem, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "pkvm-iommu-bench: --compare: %s\n", err);
+		return ret;
+	}
+	*s = (struct cmp_side){ .ops = t->nr };
+	lpae_engine_stats(e, &a);
+	t0 = now();
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct trace_op *op = &t->ops[i];
+
+		/* A donation leaves the host's map; a reclaim comes back. */
+		ret = op->kind == 'D' ? lpae_unmap(e, op->addr, op->len)
+				      : lpae_map(e, op->addr, op->len);
+		s->failed += ret != 0;
+	}
+	t1 = now();
+	lpae_engine_stats(e, &b);
+	s->seconds = t1 - t0;
+	s->desc_per_op = (double)(b.desc_writes - a.desc_writes) / (double)t->nr;
+	s->syncs_per_op = (double)(b.syncs - a.syncs) / (double)t->nr;
+	s->table_pages = b.table_pages;
+	lpae_engine_free(e);
+	return 0;
+}
+
+static int by_seconds(const void *a, const void *b)
+{
+	double x = ((const struct cmp_side *)a)->seconds, y = ((const struct cmp_side *)b)->seconds;
+
+	return (x > y) - (x < y);
+}
+
+static double ratio(double ours, double lpae)
+{
+	return lpae > 0 ? ours / lpae : 0;
+}
+
+static void print_side(const char *workload, const char *engine, const struct cmp_side *s, bool json)
+{
+	double ops_s = (double)s->ops / s->seconds;
+
+	if (json)
+		printf("{\"workload\":\"%s\",\"engine\":\"%s\",\"ops\":%" PRIu64
+		       ",\"seconds\":%.9f,\"ops_per_s\":%.1f,\"desc_writes_per_op\":%.3f,"
+		       "\"syncs_per_op\":%.4f,\"table_pages\":%" PRIu64 ",\"failed\":%" PRIu64 "}\n",
+		       workload, engine, s->ops, s->seconds, ops_s, s->desc_per_op,
+		       s->syncs_per_op, s->table_pages, s->failed);
+	else
+		printf("%-10s %-15s %9" PRIu64 " %12.0f %9s %9.1f %8.3f %8" PRIu64 " %7" PRIu64 "\n",
+		       workload, engine, s->ops, ops_s, "-", s->desc_per_op, s->syncs_per_op,
+		       s->table_pages, s->failed);
+}
+
+static void print_ratio(const char *workload, const struct cmp_side *o, const struct cmp_side *l,
+			bool json)
+{
+	double ops = ratio((double)o->ops / o->seconds, (double)l->ops / l->seconds);
+	double desc = ratio(o->desc_per_op, l->desc_per_op);
+	double sync = ratio(o->syncs_per_op, l->syncs_per_op);
+	double tab = ratio((double)o->table_pages, (double)l->table_pages);
+
+	if (json)
+		printf("{\"workload\":\"%s\",\"engine\":\"ratio\",\"ops_per_s\":%.4f,"
+		       "\"desc_writes_per_op\":%.4f,\"syncs_per_op\":%.4f,\"table_pages\":%.6f}\n",
+		       workload, ops, desc, sync, tab);
+	else
+		printf("%-10s %-15s %9s %11.2fx %9s %8.2fx %7.2fx %7.5fx\n", workload,
+		       "ours/lpae", "", ops, "-", desc, sync, tab);
+}
+
+static int compare_one(const char *workload, const struct cmp_opts *o, const struct cmp_hooks *h)
+{
+	struct cmp_side *ours = calloc(o->rounds, sizeof(*ours));
+	struct cmp_side *lpae = calloc(o->rounds, sizeof(*lpae));
+	uint64_t base, mem;
+	struct trace t = { 0 };
+	int ret;
+
+	ret = h->trace(workload, &t, &base, &mem);
+	if (ret) {
+		fprintf(stderr, "pkvm-iommu-bench: --compare: no trace for %s\n", workload);
+		goto out;
+	}
+	for (unsigned int r = 0; r < o->rounds && !ret; r++) {
+		/* Alternate who goes first too: neither engine always runs on a warm cache. */
+		if (r & 1) {
+			ret = run_lpae(&t, base, mem, &lpae[r]);
+			h->ours(workload, &t, &ours[r]);
+		} else {
+			h->ours(workload, &t, &ours[r]);
+			ret = run_lpae(&t, base, mem, &lpae[r]);
+		}
+	}
+	if (ret)
+		goto out;
+	qsort(ours, o->rounds, sizeof(*ours), by_seconds);
+	qsort(lpae, o->rounds, sizeof(*lpae), by_seconds);
+	print_side(workload, "pkvm-iommu", &ours[o->rounds / 2], o->json);
+	print_side(workload, "io-pgtable-arm", &lpae[o->rounds / 2], o->json);
+	print_ratio(workload, &ours[o->rounds / 2], &lpae[o->rounds / 2], o->json);
+	if (ours[o->rounds / 2].failed || lpae[o->rounds / 2].failed)
+		ret = -EIO;
+out:
+	trace_free(&t);
+	free(ours);
+	free(lpae);
+	return ret;
+}
+
+int compare_run(const struct cmp_opts *o, const struct cmp_hooks *h)
+{
+	static const char *const workloads[] = { "churn-4k", "churn-2m" };
+	bool any = false;
+	int bad = 0;
+
+	if (!lpae_source) {
+		char err[512];
+
+		lpae_engine_new(NULL, 0, 0, err, sizeof(err));
+		fprintf(stderr, "pkvm-iommu-bench: --compare: %s\n", err);
+		return 77;
+	}
+	if (!o->json) {
+		printf("io-pgtable-arm: %s/drivers/iommu/io-pgtable-arm.c, ARM_64_LPAE_S2, "
+		       "4 KiB pages; median of %u alternating runs, CPU-only\n",
+		       lpae_source, o->rounds);
+		printf("%-10s %-15s %9s %12s %9s %9s %8s %8s %7s\n", "workload", "engine", "ops",
+		       "ops/s", "priced", "desc/op", "sync/op", "tables", "failed");
+	}
+	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++) {
+		if (o->only && strcmp(o->only, workloads[i]))
+			continue;
+		any = true;
+		if (compare_one(workloads[i], o, h))
+			bad = 1;
+	}
+	if (!any) {
+		fprintf(stderr, "pkvm-iommu-bench: --compare: %s has no io-pgtable-arm run "
+			"(churn-4k, churn-2m)\n", o->only);
+		return 2;
+	}
+	return bad;
+}

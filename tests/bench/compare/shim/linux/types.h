@@ -1,0 +1,1 @@
+#include "lpae_shim.h"
