@@ -447,6 +447,16 @@ static void cmp_ours(const char *workload, const struct trace *t, struct cmp_sid
 	flat_fini(&m);
 }
 
+static void cmp_idmap(struct cmp_side *s)
+{
+	struct result r = { 0 };
+
+	workload_idmap(cmp_o, &r);
+	*s = (struct cmp_side){ .ops = 1, .seconds = r.seconds,
+				.desc_per_op = r.desc_writes_per_op,
+				.syncs_per_op = r.flushes_per_op, .table_pages = r.table_pages };
+}
+
 static void print_header(void)
 {
 	printf("%-22s %9s %10s %12s %8s %8s %7s %8s %8s %8s %7s\n", "workload", "ops",
@@ -533,7 +543,7 @@ static void usage(FILE *f)
 		"  -q, --quick             small sizes (for the test suite)\n"
 		"  -c, --check             exit 1 if a structural target is missed\n"
 		"      --check-time        also judge idmap-1tib against 1 ms\n"
-		"      --compare           churn-4k, churn-2m against Linux's io-pgtable-arm\n"
+		"      --compare           idmap-1tib, churn-4k, churn-2m against Linux's io-pgtable-arm\n"
 		"                          (exit 77: this build has no Linux source)\n"
 		"  -h, --help              this text\n");
 }
@@ -625,10 +635,11 @@ int main(int argc, char **argv)
 	}
 
 	if (o.compare) {
-		static const struct cmp_hooks hooks = { cmp_trace, cmp_ours };
+		static const struct cmp_hooks hooks = { cmp_trace, cmp_ours, cmp_idmap };
 
 		cmp_o = &o;
-		return compare_run(&(struct cmp_opts){ .only = o.only, .rounds = 3, .json = o.json },
+		return compare_run(&(struct cmp_opts){ .only = o.only, .rounds = 3, .json = o.json,
+						   .quick = o.quick },
 				   &hooks);
 	}
 	memset(res, 0, sizeof(res));

@@ -25,12 +25,15 @@ struct cmp_hooks {
 	int (*trace)(const char *workload, struct trace *t, uint64_t *base, uint64_t *mem);
 	/* Runs t through our engine on a fresh table. */
 	void (*ours)(const char *workload, const struct trace *t, struct cmp_side *s);
+	/* idmap-1tib through our engine: one init, the median of its repetitions. */
+	void (*ours_idmap)(struct cmp_side *s);
 };
 
 struct cmp_opts {
-	const char *only;	/* one workload, or NULL: churn-4k and churn-2m */
+	const char *only;	/* one workload, or NULL: idmap-1tib, churn-4k, churn-2m */
 	unsigned int rounds;	/* runs of each engine, alternating */
 	bool json;
+	bool quick;		/* io-pgtable-arm's idmap from 1 GiB, not 16 */
 };
 
 /* Returns the process exit status: 0, 1 (a run failed) or 2 (no io-pgtable-arm). */

@@ -25,6 +25,7 @@ struct lpae_engine {
 	struct iommu_iotlb_gather gather;
 	bool gathered;
 	struct lpae_stats st;
+	u64 desc_writes0;	/* the shim's counter is global: where this table's began */
 };
 
 static void *table_alloc(void *cookie, size_t size, gfp_t gfp)
@@ -134,6 +135,7 @@ int lpae_engine_new(struct lpae_engine **out, uint64_t base, uint64_t size,
 
 	if (!e)
 		return -ENOMEM;
+	e->desc_writes0 = lpae_shim_desc_writes;
 	e->cfg = (struct io_pgtable_cfg){
 		.pgsize_bitmap = SZ_4K,	/* never a block: unmap cannot split one */
 		.ias = 40,		/* the benchmark engine's own IPA size */
@@ -177,5 +179,5 @@ void lpae_engine_free(struct lpae_engine *e)
 void lpae_engine_stats(const struct lpae_engine *e, struct lpae_stats *s)
 {
 	*s = e->st;
-	s->desc_writes = lpae_shim_desc_writes;
+	s->desc_writes = lpae_shim_desc_writes - e->desc_writes0;
 }
