@@ -15,11 +15,9 @@ for d in "${1:-}" "${PKVM_LINUX_SOURCE:-}"; do
 done
 cache=${PKVM_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pkvm-iommu/vm}
 # The marker is written after the unpack completed, so a half tree is skipped.
-for m in $(ls -d "$cache"/kernel/src-*/.pkvm-unpacked 2>/dev/null | sort -rV); do
-	d=${m%/.pkvm-unpacked}
-	if [ -f "$d/$want" ]; then
-		echo "$d"
-		exit 0
-	fi
-done
-exit 0
+[ -d "$cache/kernel" ] || exit 0
+d=$(find "$cache/kernel" -mindepth 2 -maxdepth 2 -path '*/src-*/.pkvm-unpacked' |
+	sed 's|/.pkvm-unpacked$||' | sort -rV | while IFS= read -r d; do
+		[ -f "$d/$want" ] && { echo "$d"; break; }
+	done)
+[ -z "$d" ] || echo "$d"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Built when meson found no Linux source tree at configure time (meson never
- * downloads one): --compare then says how to get one and exits.
+ * downloads one), or found one whose io-pgtable-arm.c needs more than our
+ * shim provides: --compare then says which, and how to get one, and exits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +18,12 @@ int lpae_engine_new(struct lpae_engine **out, uint64_t base, uint64_t size,
 	(void)base;
 	(void)size;
 	snprintf(err, errlen,
-		 "this build has no io-pgtable-arm: no Linux source tree was found when meson "
-		 "configured. Run tests/vm/fetch.sh and tests/vm/build-kernel.sh (they fetch "
-		 "and unpack Debian's linux-source into the VM cache), or pass "
-		 "-Dlinux_source=DIR (or set PKVM_LINUX_SOURCE) to a tree with "
-		 "drivers/iommu/io-pgtable-arm.c, then reconfigure: meson setup --reconfigure build");
+		 "this build has no io-pgtable-arm: %s. Run tests/vm/fetch.sh, then "
+		 "tests/vm/build-kernel.sh (which unpacks Debian's linux-source into the VM "
+		 "cache before building the guest kernel), or give a tree with "
+		 "drivers/iommu/io-pgtable-arm.c as -Dlinux_source=DIR (or PKVM_LINUX_SOURCE "
+		 "when configuring); then meson setup --reconfigure BUILDDIR",
+		 LPAE_STUB_WHY);
 	return -ENOENT;
 }
 
