@@ -105,7 +105,7 @@ static double ratio(double ours, double lpae)
 	return lpae > 0 ? ours / lpae : NAN;
 }
 
-/* "-" for no ratio, in a text column of width w. */
+/* "-" for no ratio. */
 static const char *fmt_ratio(char *buf, size_t n, double r)
 {
 	if (isnan(r))
@@ -136,8 +136,7 @@ static void print_side(const char *workload, const char *engine, const struct cm
 		/* An idmap is one init a run: its ops/s is inits per second. */
 		printf("%-10s %-15s %9" PRIu64 " %12.*f %9s %9.5g %8.3f %8" PRIu64 " %7" PRIu64 "\n",
 		       workload, engine, s->ops, ops_s < 100 ? 3 : 0, ops_s, "-", s->desc_per_op,
-		       s->syncs_per_op,
-		       s->table_pages, s->failed);
+		       s->syncs_per_op, s->table_pages, s->failed);
 }
 
 static void print_ratio(const char *workload, const struct cmp_side *o, const struct cmp_side *l,
@@ -147,7 +146,6 @@ static void print_ratio(const char *workload, const struct cmp_side *o, const st
 	double desc = ratio(o->desc_per_op, l->desc_per_op);
 	double sync = ratio(o->syncs_per_op, l->syncs_per_op);
 	double tab = ratio((double)o->table_pages, (double)l->table_pages);
-
 	char b[4][32];
 
 	/* JSON has no NAN: a missing ratio is null. */
