@@ -6,11 +6,14 @@ struct region {
 	uint8_t *base;
 	u64 size;
 	sim_mmio_write_fn fn;
+	sim_mmio_read_fn read_fn;
 	void *ctx;
 };
 
 static struct region regions[SIM_MMIO_REGIONS];
 static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Regions with a read_fn: while 0, a read is a plain load, as before. */
+static unsigned int nr_read_fns;
 
 int sim_mmio_register(void *base, u64 size, sim_mmio_write_fn fn, void *ctx)
 {
@@ -28,7 +31,7 @@ int sim_mmio_register(void *base, u64 size, sim_mmio_write_fn fn, void *ctx)
 	}
 	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
 		if (!regions[i].size) {
-			regions[i] = (struct region){ b, size, fn, ctx };
+			regions[i] = (struct region){ b, size, fn, NULL, ctx };
 			ret = 0;
 			break;
 		}
@@ -42,9 +45,49 @@ void sim_mmio_unregister(void *base)
 {
 	pthread_mutex_lock(&regions_lock);
 	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++)
-		if (regions[i].size && regions[i].base == base)
+		if (regions[i].size && regions[i].base == base) {
+			if (regions[i].read_fn)
+				__atomic_sub_fetch(&nr_read_fns, 1, __ATOMIC_RELAXED);
 			regions[i] = (struct region){ 0 };
+		}
 	pthread_mutex_unlock(&regions_lock);
+}
+
+int sim_mmio_on_read(void *base, sim_mmio_read_fn fn)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&regions_lock);
+	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++)
+		if (regions[i].size && regions[i].base == base) {
+			if (!regions[i].read_fn)
+				__atomic_add_fetch(&nr_read_fns, 1, __ATOMIC_RELAXED);
+			regions[i].read_fn = fn;
+			ret = 0;
+		}
+	pthread_mutex_unlock(&regions_lock);
+	return ret;
+}
+
+static void notify_read(const volatile void *addr, unsigned int size)
+{
+	const uint8_t *a = (const uint8_t *)addr;
+	struct region hit = { 0 };
+
+	if (!__atomic_load_n(&nr_read_fns, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&regions_lock);
+	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
+		struct region *r = &regions[i];
+
+		if (r->size && a >= r->base && (u64)(a - r->base) < r->size) {
+			hit = *r;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&regions_lock);
+	if (hit.read_fn)
+		hit.read_fn(hit.ctx, (u64)(a - hit.base), size);
 }
 
 /* Writes to memory no model owns are plain stores (a test's fake page). */
@@ -69,11 +112,13 @@ static void notify(const volatile void *addr, unsigned int size)
 
 u32 hyp_readl(const volatile void *addr)
 {
+	notify_read(addr, 4);
 	return *(const volatile u32 *)addr;
 }
 
 u64 hyp_readq(const volatile void *addr)
 {
+	notify_read(addr, 8);
 	return *(const volatile u64 *)addr;
 }
 

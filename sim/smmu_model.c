@@ -52,6 +52,7 @@ void smmu_model_default_cfg(struct smmu_model_cfg *cfg)
 		.oas = 4,
 		.config_cache = true,
 		.walk_cache = true,
+		.sync_ns = 1000,
 	};
 }
 
@@ -265,6 +266,25 @@ static u32 exec(struct smmu_model *m, u64 w0, u64 w1)
 }
 
 /*
+ * A priced CMD_SYNC holds the queue at its slot until it is due; false
+ * while it drains. The first look at it starts the clock.
+ */
+static bool sync_drained(struct smmu_model *m, u64 w0)
+{
+	if (!m->sync_ns || mbits(w0, 7, 0) != OP_CMD_SYNC)
+		return true;
+	/* sync_due is read without the lock by on_read(). */
+	if (!m->sync_due) {
+		__atomic_store_n(&m->sync_due, hyp_now_ns() + m->sync_ns, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (hyp_now_ns() < m->sync_due)
+		return false;
+	__atomic_store_n(&m->sync_due, 0, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
  * Consume from CONS to PROD. A failing command stops the queue with CONS
  * on it and CMDQ_ERR active in GERROR until software acknowledges (7.1).
  */
@@ -283,7 +303,11 @@ static void cmdq_step(struct smmu_model *m)
 		u32 cons = m->cmdq_cons & mask;
 		const u64 *slot = sim_phys_to_virt_or_null(
 			base + (u64)(cons & ((1u << log2size) - 1)) * 16);
-		u32 err = slot ? exec(m, slot[0], slot[1]) : CERROR_ABT;
+		u32 err;
+
+		if (slot && !sync_drained(m, slot[0]))
+			return;
+		err = slot ? exec(m, slot[0], slot[1]) : CERROR_ABT;
 
 		if (err) {
 			m->cmdq_cons = cons | (err << 24);
@@ -331,6 +355,24 @@ static void on_write(void *ctx, u64 off, unsigned int size)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/*
+ * A read of CONS (or GERROR) is how the driver polls: let a draining
+ * CMD_SYNC complete once it is due. Nothing else moves on a read.
+ */
+static void on_read(void *ctx, u64 off, unsigned int size)
+{
+	struct smmu_model *m = ctx;
+
+	(void)size;
+	if ((off != MR_CMDQ_CONS && off != MR_GERROR) ||
+	    !__atomic_load_n(&m->sync_due, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&m->lock);
+	cmdq_step(m);
+	mirror(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
 void smmu_model_step(struct smmu_model *m)
 {
 	pthread_mutex_lock(&m->lock);
@@ -343,10 +385,12 @@ int smmu_model_init(struct smmu_model *m, void *regs,
 		    const struct smmu_model_cfg *cfg)
 {
 	const struct smmu_model_cfg *c = cfg;
+	int ret;
 
 	memset(m, 0, sizeof(*m));
 	m->regs = regs;
 	m->cfg = *cfg;
+	m->sync_ns = cfg->sync_ns;
 	memset(regs, 0, SMMU_MODEL_REGS_SIZE);
 	pthread_mutex_init(&m->lock, NULL);
 
@@ -363,7 +407,10 @@ int smmu_model_init(struct smmu_model *m, void *regs,
 	/* Out of reset, with SMMUEN 0, traffic bypasses unless GBPA says abort. */
 	m->gbpa = 0;
 	mirror(m);
-	return sim_mmio_register(regs, SMMU_MODEL_REGS_SIZE, on_write, m);
+	ret = sim_mmio_register(regs, SMMU_MODEL_REGS_SIZE, on_write, m);
+	if (!ret)
+		ret = sim_mmio_on_read(regs, on_read);
+	return ret;
 }
 
 void smmu_model_fini(struct smmu_model *m)

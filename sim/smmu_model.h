@@ -56,9 +56,13 @@ struct smmu_model_cfg {
 	u32 oas;		/* IDR5.OAS encoding: 4 = 44 bits */
 	bool config_cache;	/* cache STEs until CMD_CFGI_* */
 	bool walk_cache;	/* cache table descriptors until a non-leaf TLBI */
+	u64 sync_ns;		/* CMD_SYNC completion latency, see smmu_model */
 };
 
-/* A capable SMMUv3.2: stage 2, 2-level table, RIL, BBML2, 44-bit OAS. */
+/*
+ * A capable SMMUv3.2: stage 2, 2-level table, RIL, BBML2, 44-bit OAS,
+ * 1 us per CMD_SYNC.
+ */
 void smmu_model_default_cfg(struct smmu_model_cfg *cfg);
 
 /* A cached translation, as smmu_model_tlb_for_each() shows it. */
@@ -90,7 +94,7 @@ struct smmu_model_cfge {
 
 struct smmu_model_stats {
 	u64 cmds[256];		/* executed, by opcode */
-	u64 syncs;
+	u64 syncs;		/* completed */
 	u64 cmd_errors;
 	u64 dma;
 	u64 tlb_hits;
@@ -124,6 +128,16 @@ struct smmu_model {
 	/* fault injection */
 	bool stall_cmdq;	/* consume nothing: every CMD_SYNC times out */
 	bool stall_cr0ack;	/* CR0ACK stops following CR0 */
+	/*
+	 * CMD_SYNC completion latency: the model reaches a CMD_SYNC, then
+	 * CONS stays on it until sync_ns of hyp_now_ns() have passed (the
+	 * SMMU draining its outstanding work), so a driver polling CONS
+	 * busy-waits that long. 0 completes at once. Several models drain
+	 * at the same time, as several SMMUs do. From cfg.sync_ns; may be
+	 * changed while the queue is idle.
+	 */
+	u64 sync_ns;
+	u64 sync_due;		/* when the CMD_SYNC at CONS completes; 0: none */
 	pthread_mutex_t lock;
 };
 
