@@ -186,18 +186,31 @@ int smmu_cmdq_add(struct smmu_cmdq *q, const struct smmu_cmd *c)
 	return 0;
 }
 
-int smmu_cmdq_sync(struct smmu_cmdq *q)
+int smmu_cmdq_sync_issue(struct smmu_cmdq *q, u32 *slot)
 {
 	struct smmu_cmd sync;
-	u32 slot;
 	int ret;
 
 	smmu_cmd_sync(&sync, q->sync_cs);
-	slot = q->prod;
+	*slot = q->prod;
 	ret = smmu_cmdq_add(q, &sync);
 	if (ret)
 		return ret;
 	q->nr_syncs++;
 	publish(q);
+	return 0;
+}
+
+int smmu_cmdq_sync_wait(struct smmu_cmdq *q, u32 slot)
+{
 	return wait_for(q, consumed, slot);
+}
+
+int smmu_cmdq_sync(struct smmu_cmdq *q)
+{
+	u32 slot;
+	int ret;
+
+	ret = smmu_cmdq_sync_issue(q, &slot);
+	return ret ? ret : smmu_cmdq_sync_wait(q, slot);
 }

@@ -128,4 +128,15 @@ int smmu_cmdq_add(struct smmu_cmdq *q, const struct smmu_cmd *c);
  */
 int smmu_cmdq_sync(struct smmu_cmdq *q);
 
+/*
+ * smmu_cmdq_sync() in two halves, so that one caller can start CMD_SYNC
+ * on several SMMUs and then wait for all of them: they drain in parallel.
+ * issue appends and publishes CMD_SYNC and stores its slot; wait polls
+ * until that slot is consumed. Between the two the queue may take more
+ * commands (the slot stays valid) but the caller must hold the lock
+ * across each call, as for every queue operation.
+ */
+int smmu_cmdq_sync_issue(struct smmu_cmdq *q, u32 *slot);
+int smmu_cmdq_sync_wait(struct smmu_cmdq *q, u32 slot);
+
 #endif /* PKVM_SMMU_CMDQ_H */

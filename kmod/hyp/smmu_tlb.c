@@ -110,32 +110,69 @@ int smmu_tlb_emit(struct smmu_cmdq *q, bool ril, u16 vmid,
 	return 0;
 }
 
+/* Queue g and CMD_SYNC on one SMMU; a failure fails it closed. */
+static int flush_issue(struct smmu_dev *d, u16 vmid, const struct s2_gather *g,
+		       u32 *slot)
+{
+	int ret;
+
+	hyp_spin_lock(&d->lock);
+	if (d->dead) {
+		hyp_spin_unlock(&d->lock);
+		return -ENODEV;
+	}
+	ret = smmu_tlb_emit(&d->cmdq, d->feat.ril, vmid, g);
+	if (!ret)
+		ret = smmu_cmdq_sync_issue(&d->cmdq, slot);
+	if (ret)
+		smmu_dev_fail_closed(d);
+	hyp_spin_unlock(&d->lock);
+	return ret;
+}
+
+static int flush_wait(struct smmu_dev *d, u32 slot)
+{
+	int ret = 0;
+
+	hyp_spin_lock(&d->lock);
+	/* Failed closed meanwhile (by another caller): it translates nothing. */
+	if (!d->dead) {
+		ret = smmu_cmdq_sync_wait(&d->cmdq, slot);
+		if (ret)
+			smmu_dev_fail_closed(d);
+	}
+	hyp_spin_unlock(&d->lock);
+	return ret;
+}
+
 int smmu_tlb_flush(void *cookie, const struct s2_gather *g)
 {
 	struct smmu_tlb_domain *dom = cookie;
+	u32 slot[SMMU_TLB_MAX_DEVS];
+	int st[SMMU_TLB_MAX_DEVS];
+	u32 n = dom->nr_devs;
 	int err = 0;
 
 	/*
+	 * Start every SMMU's invalidation and CMD_SYNC before waiting for
+	 * any: they drain in parallel, so a flush over several SMMUs costs
+	 * about one sync. The lock is dropped in between (one SMMU lock at a
+	 * time, no order to keep across SMMUs); the slot stays ours.
+	 *
 	 * A failing SMMU must not keep the others from being invalidated,
 	 * and must not go on translating: it fails closed (aborts all its
 	 * traffic), which is what makes the change complete there too. The
 	 * error still tells the caller that an SMMU died.
 	 */
-	for (u32 i = 0; i < dom->nr_devs; i++) {
-		struct smmu_dev *d = dom->devs[i];
-		int ret;
+	for (u32 i = 0; i < n; i++)
+		st[i] = flush_issue(dom->devs[i], dom->vmid, g, &slot[i]);
+	for (u32 i = 0; i < n; i++) {
+		int ret = st[i];
 
-		hyp_spin_lock(&d->lock);
-		if (d->dead) {
-			hyp_spin_unlock(&d->lock);
-			continue;
-		}
-		ret = smmu_tlb_emit(&d->cmdq, d->feat.ril, dom->vmid, g);
 		if (!ret)
-			ret = smmu_cmdq_sync(&d->cmdq);
-		if (ret)
-			smmu_dev_fail_closed(d);
-		hyp_spin_unlock(&d->lock);
+			ret = flush_wait(dom->devs[i], slot[i]);
+		else if (ret == -ENODEV)
+			ret = 0;	/* dead before this flush: already closed */
 		if (ret && !err)
 			err = ret;
 	}

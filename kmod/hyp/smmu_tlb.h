@@ -2,7 +2,8 @@
 /*
  * The shadow engine's invalidations as SMMU commands. One stage-2 table
  * (one VMID) may be walked by several SMMUs; a flush goes to each of them
- * and completes with exactly one CMD_SYNC per SMMU.
+ * and completes with exactly one CMD_SYNC per SMMU. The syncs are all
+ * issued before any is waited for, so they drain in parallel.
  */
 #ifndef PKVM_SMMU_TLB_H
 #define PKVM_SMMU_TLB_H
