@@ -199,6 +199,7 @@ static void cmd_sync(struct smmu_model *m, u64 w0, u64 w1)
 		}
 	}
 	m->stats.syncs++;
+	m->stats.sync_done_ns = hyp_now_ns();
 }
 
 /* Execute one command; returns a CMDQ_CONS.ERR code, 0 for success. */
@@ -271,11 +272,17 @@ static u32 exec(struct smmu_model *m, u64 w0, u64 w1)
  */
 static bool sync_drained(struct smmu_model *m, u64 w0)
 {
-	if (!m->sync_ns || mbits(w0, 7, 0) != OP_CMD_SYNC)
+	if (mbits(w0, 7, 0) != OP_CMD_SYNC)
 		return true;
+	if (!m->sync_ns) {
+		m->stats.sync_reached_ns = hyp_now_ns();
+		return true;
+	}
 	/* sync_due is read without the lock by on_read(). */
 	if (!m->sync_due) {
-		__atomic_store_n(&m->sync_due, hyp_now_ns() + m->sync_ns, __ATOMIC_RELAXED);
+		m->stats.sync_reached_ns = hyp_now_ns();
+		__atomic_store_n(&m->sync_due, m->stats.sync_reached_ns + m->sync_ns,
+				 __ATOMIC_RELAXED);
 		return false;
 	}
 	if (hyp_now_ns() < m->sync_due)

@@ -95,6 +95,9 @@ struct smmu_model_cfge {
 struct smmu_model_stats {
 	u64 cmds[256];		/* executed, by opcode */
 	u64 syncs;		/* completed */
+	/* hyp_now_ns() when the last CMD_SYNC was reached and completed */
+	u64 sync_reached_ns;
+	u64 sync_done_ns;
 	u64 cmd_errors;
 	u64 dma;
 	u64 tlb_hits;

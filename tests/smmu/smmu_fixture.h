@@ -23,12 +23,15 @@ struct smmu_fixture {
 	struct smmu_dev_config dcfg;	/* filled by fx_init, tests may edit */
 	void *regs;
 	void *mem;
+	u64 mem_pa;		/* FX_MEM_PA unless fx_init_at() */
 	u64 l2_next;
 	u64 l2_allocs;
 };
 
 /* Model on a fresh register page, memory window mapped, dcfg defaults. */
 int fx_init(struct smmu_fixture *f, const struct smmu_model_cfg *mcfg);
+/* The same with the memory window at pa (FX_MEM_SIZE aligned): several SMMUs. */
+int fx_init_at(struct smmu_fixture *f, const struct smmu_model_cfg *mcfg, u64 pa);
 int fx_dev_init(struct smmu_fixture *f);
 void fx_fini(struct smmu_fixture *f);
 
