@@ -268,7 +268,8 @@ static u32 exec(struct smmu_model *m, u64 w0, u64 w1)
 
 /*
  * A priced CMD_SYNC holds the queue at its slot until it is due; false
- * while it drains. The first look at it starts the clock.
+ * while it drains. It drains from when the SMMU got it (kick_ns: the PROD
+ * write, or the end of the sync before it), one sync at a time.
  */
 static bool sync_drained(struct smmu_model *m, u64 w0)
 {
@@ -280,14 +281,14 @@ static bool sync_drained(struct smmu_model *m, u64 w0)
 	}
 	/* sync_due is read without the lock by on_read(). */
 	if (!m->sync_due) {
-		m->stats.sync_reached_ns = hyp_now_ns();
+		m->stats.sync_reached_ns = m->kick_ns ? m->kick_ns : hyp_now_ns();
 		__atomic_store_n(&m->sync_due, m->stats.sync_reached_ns + m->sync_ns,
 				 __ATOMIC_RELAXED);
-		return false;
 	}
 	if (hyp_now_ns() < m->sync_due)
 		return false;
 	__atomic_store_n(&m->sync_due, 0, __ATOMIC_RELAXED);
+	m->kick_ns = hyp_now_ns();
 	return true;
 }
 
@@ -312,8 +313,11 @@ static void cmdq_step(struct smmu_model *m)
 			base + (u64)(cons & ((1u << log2size) - 1)) * 16);
 		u32 err;
 
-		if (slot && !sync_drained(m, slot[0]))
+		if (slot && !sync_drained(m, slot[0])) {
+			/* All that is left before the sync is time. */
+			__atomic_store_n(&m->pending, false, __ATOMIC_RELAXED);
 			return;
+		}
 		err = slot ? exec(m, slot[0], slot[1]) : CERROR_ABT;
 
 		if (err) {
@@ -324,6 +328,7 @@ static void cmdq_step(struct smmu_model *m)
 		}
 		m->cmdq_cons = (m->cmdq_cons & ~mask) | ((cons + 1) & mask);
 	}
+	__atomic_store_n(&m->pending, false, __ATOMIC_RELAXED);
 }
 
 static void on_write(void *ctx, u64 off, unsigned int size)
@@ -357,27 +362,85 @@ static void on_write(void *ctx, u64 off, unsigned int size)
 	default:
 		break;
 	}
-	cmdq_step(m);
+	/*
+	 * A priced SMMU works while the CPU goes on: a PROD write only hands
+	 * it the commands, and they run when the driver polls. So issuing to
+	 * several SMMUs costs the CPU little and their drains overlap.
+	 */
+	if (off == MR_CMDQ_PROD && m->sync_ns) {
+		if (!m->pending && !m->sync_due)
+			m->kick_ns = hyp_now_ns();
+		__atomic_store_n(&m->pending, true, __ATOMIC_RELAXED);
+	} else {
+		cmdq_step(m);
+	}
 	mirror(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
 /*
- * A read of CONS (or GERROR) is how the driver polls: let a draining
- * CMD_SYNC complete once it is due. Nothing else moves on a read.
+ * A read of CONS (or GERROR) is how the driver polls: run commands handed
+ * over by a priced PROD write, and let a draining CMD_SYNC complete once
+ * it is due. Nothing else moves on a read.
  */
-static void on_read(void *ctx, u64 off, unsigned int size)
-{
-	struct smmu_model *m = ctx;
+/*
+ * Every priced model, so that one SMMU's poll lets the others run what
+ * they were handed: SMMUs work at the same time, while the CPU waits.
+ */
+#define MAX_MODELS	16u
+static struct smmu_model *models[MAX_MODELS];
+static pthread_mutex_t models_lock = PTHREAD_MUTEX_INITIALIZER;
 
-	(void)size;
-	if ((off != MR_CMDQ_CONS && off != MR_GERROR) ||
-	    !__atomic_load_n(&m->sync_due, __ATOMIC_RELAXED))
-		return;
+static void models_set(struct smmu_model *old, struct smmu_model *new)
+{
+	pthread_mutex_lock(&models_lock);
+	for (u32 i = 0; i < MAX_MODELS; i++)
+		if (__atomic_load_n(&models[i], __ATOMIC_RELAXED) == old) {
+			__atomic_store_n(&models[i], new, __ATOMIC_RELEASE);
+			break;
+		}
+	pthread_mutex_unlock(&models_lock);
+}
+
+static void step_locked(struct smmu_model *m)
+{
 	pthread_mutex_lock(&m->lock);
 	cmdq_step(m);
 	mirror(m);
 	pthread_mutex_unlock(&m->lock);
+}
+
+/* Run the commands other models were handed (not their sync's end). */
+static void step_others(const struct smmu_model *self)
+{
+	for (u32 i = 0; i < MAX_MODELS; i++) {
+		struct smmu_model *o = __atomic_load_n(&models[i], __ATOMIC_ACQUIRE);
+
+		if (o && o != self && __atomic_load_n(&o->pending, __ATOMIC_RELAXED) &&
+		    !pthread_mutex_trylock(&models_lock)) {
+			/* Still registered (not in fini) while models_lock is held. */
+			if (__atomic_load_n(&models[i], __ATOMIC_RELAXED) == o)
+				step_locked(o);
+			pthread_mutex_unlock(&models_lock);
+		}
+	}
+}
+
+static void on_read(void *ctx, u64 off, unsigned int size)
+{
+	struct smmu_model *m = ctx;
+	u64 due = __atomic_load_n(&m->sync_due, __ATOMIC_RELAXED);
+	bool pending = __atomic_load_n(&m->pending, __ATOMIC_RELAXED);
+
+	(void)size;
+	if ((off != MR_CMDQ_CONS && off != MR_GERROR) || (!due && !pending))
+		return;
+	/* Still draining and nothing new: the others may have work. */
+	if (due && !pending && hyp_now_ns() < due) {
+		step_others(m);
+		return;
+	}
+	step_locked(m);
 }
 
 void smmu_model_step(struct smmu_model *m)
@@ -417,11 +480,14 @@ int smmu_model_init(struct smmu_model *m, void *regs,
 	ret = sim_mmio_register(regs, SMMU_MODEL_REGS_SIZE, on_write, m);
 	if (!ret)
 		ret = sim_mmio_on_read(regs, on_read);
+	if (!ret)
+		models_set(NULL, m);
 	return ret;
 }
 
 void smmu_model_fini(struct smmu_model *m)
 {
+	models_set(m, NULL);
 	sim_mmio_unregister(m->regs);
 	pthread_mutex_destroy(&m->lock);
 }

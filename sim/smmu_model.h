@@ -123,8 +123,10 @@ struct smmu_model {
 	u32 evtq_prod;
 	struct smmu_model_tlbe tlb[SMMU_MODEL_TLB_ENTRIES];
 	u32 tlb_next;
+	u32 tlb_filled;		/* slots ever written: [0, tlb_filled) */
 	struct smmu_model_walke walk[SMMU_MODEL_WALK_ENTRIES];
 	u32 walk_next;
+	u32 walk_filled;
 	struct smmu_model_cfge cfgc[SMMU_MODEL_CFG_ENTRIES];
 	u32 cfgc_next;
 	struct smmu_model_stats stats;
@@ -132,15 +134,19 @@ struct smmu_model {
 	bool stall_cmdq;	/* consume nothing: every CMD_SYNC times out */
 	bool stall_cr0ack;	/* CR0ACK stops following CR0 */
 	/*
-	 * CMD_SYNC completion latency: the model reaches a CMD_SYNC, then
-	 * CONS stays on it until sync_ns of hyp_now_ns() have passed (the
-	 * SMMU draining its outstanding work), so a driver polling CONS
-	 * busy-waits that long. 0 completes at once. Several models drain
-	 * at the same time, as several SMMUs do. From cfg.sync_ns; may be
-	 * changed while the queue is idle.
+	 * CMD_SYNC completion latency: CONS stays on a CMD_SYNC until
+	 * sync_ns of hyp_now_ns() have passed since the PROD write that
+	 * handed it over (the SMMU draining its outstanding work), so a
+	 * driver polling CONS busy-waits that long. With a latency, a PROD
+	 * write only hands over the commands; they run on the driver's next
+	 * poll of CONS or GERROR, so several models drain at the same time,
+	 * as several SMMUs do. 0 executes at the PROD write and completes at
+	 * once, as before. From cfg.sync_ns; may be changed while idle.
 	 */
 	u64 sync_ns;
 	u64 sync_due;		/* when the CMD_SYNC at CONS completes; 0: none */
+	u64 kick_ns;		/* when the current sync began to drain */
+	bool pending;		/* commands handed over, not yet run */
 	pthread_mutex_t lock;
 };
 

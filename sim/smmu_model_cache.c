@@ -39,12 +39,15 @@ void model_tlb_insert(struct smmu_model *m, const struct smmu_model_tlbe *e)
 	m->tlb[m->tlb_next] = *e;
 	m->tlb[m->tlb_next].valid = true;
 	m->tlb_next = (m->tlb_next + 1) % SMMU_MODEL_TLB_ENTRIES;
+	if (m->tlb_filled < SMMU_MODEL_TLB_ENTRIES)
+		m->tlb_filled++;
 }
 
 void model_tlb_inval(struct smmu_model *m, bool all_vmids, u16 vmid, u64 lo,
 		     u64 hi, u32 ttl)
 {
-	for (u32 i = 0; i < SMMU_MODEL_TLB_ENTRIES; i++) {
+	/* Slots past tlb_filled were never written: an idle TLB costs nothing. */
+	for (u32 i = 0; i < m->tlb_filled; i++) {
 		struct smmu_model_tlbe *e = &m->tlb[i];
 
 		if (!e->valid || (!all_vmids && e->vmid != vmid))
@@ -93,12 +96,14 @@ void model_walk_insert(struct smmu_model *m, const struct smmu_model_walke *e)
 	m->walk[m->walk_next] = *e;
 	m->walk[m->walk_next].valid = true;
 	m->walk_next = (m->walk_next + 1) % SMMU_MODEL_WALK_ENTRIES;
+	if (m->walk_filled < SMMU_MODEL_WALK_ENTRIES)
+		m->walk_filled++;
 }
 
 void model_walk_inval(struct smmu_model *m, bool all_vmids, u16 vmid, u64 lo,
 		      u64 hi)
 {
-	for (u32 i = 0; i < SMMU_MODEL_WALK_ENTRIES; i++) {
+	for (u32 i = 0; i < m->walk_filled; i++) {
 		struct smmu_model_walke *e = &m->walk[i];
 
 		if (e->valid && (all_vmids || e->vmid == vmid) &&
