@@ -8,7 +8,6 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,10 +479,13 @@ static void print_row(const struct result *r)
 {
 	double cpu = r->seconds - r->sync_seconds;
 
-	printf("%-22s %9" PRIu64 " %10.6f %12.0f %12.0f %8.1f %8.3f %7" PRIu64 " %8.3f %8" PRIu64
+	char priced[32] = "-";	/* idmap's init is timed without a price */
+
+	if (r->priced)
+		snprintf(priced, sizeof(priced), "%.0f", (double)r->ops / r->seconds);
+	printf("%-22s %9" PRIu64 " %10.6f %12.0f %12s %8.1f %8.3f %7" PRIu64 " %8.3f %8" PRIu64
 	       " %8" PRIu64 " %7" PRIu64 "\n",
-	       r->workload, r->ops, cpu, (double)r->ops / cpu,
-	       r->priced ? (double)r->ops / r->seconds : (double)NAN, r->desc_writes_per_op, r->tlbi_ranges_per_op, r->tlbi_ranges_max,
+	       r->workload, r->ops, cpu, (double)r->ops / cpu, priced, r->desc_writes_per_op, r->tlbi_ranges_per_op, r->tlbi_ranges_max,
 	       r->flushes_per_op, r->table_pages, r->table_pages_optimal, r->failed);
 }
 
