@@ -69,13 +69,11 @@ int sim_mmio_on_read(void *base, sim_mmio_read_fn fn)
 	return ret;
 }
 
-static void notify_read(const volatile void *addr, unsigned int size)
+/* The region holding addr, copied out (zeroed when none). */
+static struct region find(const uint8_t *a)
 {
-	const uint8_t *a = (const uint8_t *)addr;
 	struct region hit = { 0 };
 
-	if (!__atomic_load_n(&nr_read_fns, __ATOMIC_RELAXED))
-		return;
 	pthread_mutex_lock(&regions_lock);
 	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
 		struct region *r = &regions[i];
@@ -86,6 +84,17 @@ static void notify_read(const volatile void *addr, unsigned int size)
 		}
 	}
 	pthread_mutex_unlock(&regions_lock);
+	return hit;
+}
+
+static void notify_read(const volatile void *addr, unsigned int size)
+{
+	const uint8_t *a = (const uint8_t *)addr;
+	struct region hit;
+
+	if (!__atomic_load_n(&nr_read_fns, __ATOMIC_RELAXED))
+		return;
+	hit = find(a);
 	if (hit.read_fn)
 		hit.read_fn(hit.ctx, (u64)(a - hit.base), size);
 }
@@ -94,18 +103,8 @@ static void notify_read(const volatile void *addr, unsigned int size)
 static void notify(const volatile void *addr, unsigned int size)
 {
 	const uint8_t *a = (const uint8_t *)addr;
-	struct region hit = { 0 };
+	struct region hit = find(a);
 
-	pthread_mutex_lock(&regions_lock);
-	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
-		struct region *r = &regions[i];
-
-		if (r->size && a >= r->base && (u64)(a - r->base) < r->size) {
-			hit = *r;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&regions_lock);
 	if (hit.fn)
 		hit.fn(hit.ctx, (u64)(a - hit.base), size);
 }

@@ -29,6 +29,11 @@ static void setup(void)
 	dom.vmid = VMID;
 	for (u32 i = 0; i < NR; i++) {
 		ck_assert_int_eq(fx_init_at(&fx[i], &mc, PA(i)), 0);
+		/*
+		 * The driver's 1 s: a preemption mid-wait must not look like a
+		 * wedged SMMU (the wedged test sets its own bound).
+		 */
+		fx[i].dcfg.timeout_ns = 0;
 		ck_assert_int_eq(fx_dev_init(&fx[i]), 0);
 		ck_assert_int_eq(smmu_tlb_domain_add(&dom, &fx[i].dev), 0);
 	}
@@ -120,6 +125,7 @@ TEST("flush", wedged_smmu_fails_closed_alone)
 	for (u32 i = 0; i < NR; i++)
 		syncs[i] = fx[i].model.stats.syncs;
 	fx[1].model.stall_cmdq = true;
+	fx[1].dev.cmdq.timeout_ns = 20 * 1000 * 1000;
 	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), -ETIMEDOUT);
 	for (u32 i = 0; i < NR; i++) {
 		bool wedged = i == 1;
