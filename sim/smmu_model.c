@@ -371,10 +371,11 @@ static void on_write(void *ctx, u64 off, unsigned int size)
 		if (!m->pending && !m->sync_due)
 			m->kick_ns = hyp_now_ns();
 		__atomic_store_n(&m->pending, true, __ATOMIC_RELAXED);
+		/* No register the SMMU owns moved: nothing to mirror. */
 	} else {
 		cmdq_step(m);
+		mirror(m);
 	}
-	mirror(m);
 	pthread_mutex_unlock(&m->lock);
 }
 
