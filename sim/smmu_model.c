@@ -273,6 +273,8 @@ static u32 exec(struct smmu_model *m, u64 w0, u64 w1)
  */
 static bool sync_drained(struct smmu_model *m, u64 w0)
 {
+	u64 now;
+
 	if (mbits(w0, 7, 0) != OP_CMD_SYNC)
 		return true;
 	if (!m->sync_ns) {
@@ -285,10 +287,11 @@ static bool sync_drained(struct smmu_model *m, u64 w0)
 		__atomic_store_n(&m->sync_due, m->stats.sync_reached_ns + m->sync_ns,
 				 __ATOMIC_RELAXED);
 	}
-	if (hyp_now_ns() < m->sync_due)
+	now = hyp_now_ns();
+	if (now < m->sync_due)
 		return false;
 	__atomic_store_n(&m->sync_due, 0, __ATOMIC_RELAXED);
-	m->kick_ns = hyp_now_ns();
+	m->kick_ns = now;
 	return true;
 }
 
@@ -436,8 +439,11 @@ static void on_read(void *ctx, u64 off, unsigned int size)
 	(void)size;
 	if ((off != MR_CMDQ_CONS && off != MR_GERROR) || (!due && !pending))
 		return;
-	/* Still draining and nothing new: the others may have work. */
-	if (due && !pending && hyp_now_ns() < due) {
+	/*
+	 * Still draining and nothing new: the others may have work. Only a
+	 * CONS read looks at the clock (the driver reads GERROR, then CONS).
+	 */
+	if (due && !pending && (off == MR_GERROR || hyp_now_ns() < due)) {
 		step_others(m);
 		return;
 	}
