@@ -774,6 +774,27 @@ void pkvm_iommu_host_cancel(struct pkvm_iommu_hyp *hyp)
 	hyp_spin_unlock(&hyp->pgt.lock);
 }
 
+static s64 hvc_compact(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	u32 folded;
+	bool more;
+	int ret;
+
+	if (!a[0] || a[0] > PKVM_IOMMU_COMPACT_MAX)
+		return -EINVAL;
+	ret = s2_compact(&hyp->pgt, (u32)a[0], &folded, &more);
+	if (ret)
+		return ret;
+	return (s64)folded | (more ? (s64)PKVM_IOMMU_COMPACT_MORE : 0);
+}
+
+static s64 hvc_fold_mode(struct pkvm_iommu_hyp *hyp, const u64 a[6])
+{
+	if (a[0] > PKVM_FOLD_LAZY)
+		return -EINVAL;
+	return s2_set_fold_mode(&hyp->pgt, (enum pkvm_fold_mode)a[0]);
+}
+
 /* The ownership calls of the host (refused under pKVM). */
 static s64 host_change(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
 {
@@ -824,6 +845,10 @@ static s64 dispatch(struct pkvm_iommu_hyp *hyp, u64 fn, const u64 a[6])
 		return hvc_smmu_info(hyp, a);
 	case PKVM_IOMMU_HVC_LEDGER_READ:
 		return hvc_ledger_read(hyp, a);
+	case PKVM_IOMMU_HVC_COMPACT:
+		return hvc_compact(hyp, a);
+	case PKVM_IOMMU_HVC_FOLD_MODE:
+		return hvc_fold_mode(hyp, a);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -81,7 +81,16 @@ enum pkvm_iommu_hvc_fn {
 	 * 2^ias when the walk reached the top
 	 */
 	PKVM_IOMMU_HVC_LEDGER_READ = PKVM_IOMMU_HVC(15),
-	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_LEDGER_READ,
+	/*
+	 * (budget): fold at most budget tables (1..PKVM_IOMMU_COMPACT_MAX),
+	 * so one call holds the engine's lock for a bounded time -> tables
+	 * folded, | PKVM_IOMMU_COMPACT_MORE when more may remain (call
+	 * again). Changes no ownership: allowed under pKVM too.
+	 */
+	PKVM_IOMMU_HVC_COMPACT = PKVM_IOMMU_HVC(16),
+	/* (enum pkvm_fold_mode): EAGER compacts fully first -> 0 */
+	PKVM_IOMMU_HVC_FOLD_MODE = PKVM_IOMMU_HVC(17),
+	PKVM_IOMMU_HVC_LAST = PKVM_IOMMU_HVC_FOLD_MODE,
 };
 
 /* The hypercall of one ownership change (op < PKVM_IOMMU_OP_NR). */

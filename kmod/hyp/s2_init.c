@@ -36,6 +36,8 @@ static int check_config(const struct s2_config *cfg)
 		return -EINVAL;
 	if (!s2_policy_max_block(cfg->policy, cfg->presplit_level))
 		return -EINVAL;
+	if (cfg->fold > PKVM_FOLD_LAZY)
+		return -EINVAL;
 	return 0;
 }
 
@@ -97,5 +99,9 @@ int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg)
 	 * the cost of init stays visible.
 	 */
 	hyp_memset(pgt->stats.ops, 0, sizeof(pgt->stats.ops));
+	/* Set-up folds as it goes, whatever the mode: it starts minimal. */
+	pgt->fold = cfg->fold;
+	pgt->fold_low_watermark = cfg->fold_low_watermark ?
+		cfg->fold_low_watermark : cfg->pool_pages / 16;
 	return 0;
 }

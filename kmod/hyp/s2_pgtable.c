@@ -190,6 +190,16 @@ static bool op_is_host(u32 op)
 }
 
 /*
+ * Does this change fold the tables it leaves uniform? Set-up (mapping
+ * memory) always does, so the table starts minimal; LAZY leaves every
+ * other fold to s2_compact().
+ */
+static bool folds_in_change(const struct s2_pgtable *pgt, u32 op)
+{
+	return pgt->fold == PKVM_FOLD_EAGER || op == S2_OP_MAP;
+}
+
+/*
  * Does a leaf already give the host the access a transition wants? Then
  * the transition leaves it alone. A hole is never reachable by DMA, so it
  * is in either target: pKVM may know memory the shadow was not given.
@@ -350,9 +360,11 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 		host_record_leaf(pgt, od, ctx->old, ctx->addr, size);
 	/*
 	 * Only a translation that existed can be cached: the SMMU holds no
-	 * TLB entry for an invalid descriptor (as the Arm ARM guarantees for
-	 * the PE, D8.13), so mapping needs no invalidation and unmapping
-	 * needs exactly the range it unmapped. The software bits of a share
+	 * TLB entry for a descriptor that faults (SMMUv3 IHI 0070, 16.2:
+	 * a walk ending in a Translation fault is not cached; the Arm ARM
+	 * says the same of the PE, D8.13), so mapping (a reclaim, in LAZY
+	 * mode all of it) needs no invalidation and unmapping needs exactly
+	 * the range it unmapped. The software bits of a share
 	 * are ignored by the SMMU and change nothing it can cache.
 	 */
 	if (s2_desc_valid(ctx->old) && !s2_desc_valid(new))
@@ -363,7 +375,8 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	 * counts on the operation's range being invalidated (non-leaf) to
 	 * drop the walk-cache entry of the table it frees.
 	 */
-	else if (od->op == S2_OP_HOST_OFF && !s2_desc_valid(ctx->old))
+	else if (od->op == S2_OP_HOST_OFF && !s2_desc_valid(ctx->old) &&
+		 folds_in_change(pgt, od->op))
 		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
 	return 0;
 }
@@ -371,10 +384,12 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 /*
  * A table whose 512 entries describe one block (or one owner's invalid
  * range) goes back to being a single entry, so after a reclaim the table
- * is again the minimal one. Returns true when it folded.
+ * is again the minimal one. ranged: g already holds a range inside the
+ * table's span (the change being made), whose non-leaf invalidation drops
+ * the table's walk-cache entry. Returns true when it folded.
  */
 static bool fold(struct s2_pgtable *pgt, u64 *ptep, u64 tdesc, u64 addr,
-		 u32 level, struct s2_gather *g, int *err)
+		 u32 level, struct s2_gather *g, bool ranged, int *err)
 {
 	u64 table_pa = s2_desc_oa(tdesc);
 	const u64 *t = hyp_phys_to_virt(table_pa);
@@ -418,6 +433,15 @@ static bool fold(struct s2_pgtable *pgt, u64 *ptep, u64 tdesc, u64 addr,
 		 */
 		if (s2_desc_valid(new))
 			s2_gather_add(g, addr, addr + s2_level_size(level), child);
+		/*
+		 * No change's range to lean on (compaction, a policy change):
+		 * one non-leaf invalidation anywhere in the span drops the
+		 * table's walk-cache entry, its invalid children hold no TLB
+		 * entry.
+		 */
+		else if (!ranged)
+			s2_gather_add(g, addr, addr + s2_level_size(level),
+				      s2_level_size(level));
 		g->walk = true;
 		g->freed[g->nr_freed++] = table_pa;
 		if (g->nr_freed == S2_GATHER_FREED) {
@@ -431,10 +455,11 @@ static bool fold(struct s2_pgtable *pgt, u64 *ptep, u64 tdesc, u64 addr,
 	return true;
 }
 
-static int fold_post(struct s2_walk_ctx *ctx, struct s2_gather *g, int *err)
+static int fold_post(struct s2_walk_ctx *ctx, struct s2_gather *g, bool ranged,
+		     int *err)
 {
 	/* The root is not an entry of anything: it never folds. */
-	fold(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level, g, err);
+	fold(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level, g, ranged, err);
 	return 0;
 }
 
@@ -444,7 +469,8 @@ static int set_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	int ret;
 
 	if (visit == S2_VISIT_TABLE_POST)
-		return fold_post(ctx, od->g, &od->err);
+		return folds_in_change(ctx->pgt, od->op) ?
+		       fold_post(ctx, od->g, true, &od->err) : 0;
 	ret = set_leaf(ctx, od);
 	if (ret && !od->err)
 		od->err = ret;
@@ -471,6 +497,154 @@ static int count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
 
 	if (!ret)
 		ret = s2_walk(pgt, addr, size, &check);
+	return ret;
+}
+
+/* ---- compaction: the folds LAZY mode puts off ---- */
+
+struct compact_data {
+	struct s2_gather *g;
+	u32 budget;
+	u32 folded;
+	u64 scan_left;	/* table pages this call may still look at */
+	u64 resume;	/* where the next call starts, when this one stops */
+	int err;
+};
+
+static int compact_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	struct compact_data *cd = ctx->arg;
+
+	(void)visit;
+	if (fold(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level, cd->g,
+		 false, &cd->err))
+		cd->folded++;
+	if (--cd->scan_left && cd->folded < cd->budget)
+		return 0;
+	/* Post-order: the next call re-enters the ancestors and folds them. */
+	cd->resume = ctx->addr + s2_level_size(ctx->level);
+	return 1;
+}
+
+/*
+ * One bounded step of a pass over the whole table, its invalidations in g.
+ * A pass that began at address 0 and ended with no change made meanwhile
+ * left the minimal table: a fold can only make its parent foldable, and
+ * the walk visits the parent after it.
+ */
+static int compact_locked(struct s2_pgtable *pgt, u32 budget, struct s2_gather *g,
+			  u32 *folded, bool *more)
+{
+	u64 top = 1ull << pgt->ias;
+	struct compact_data cd = {
+		.g = g, .budget = budget,
+		.scan_left = (u64)budget * S2_COMPACT_SCAN_PER_FOLD,
+	};
+	struct s2_walker w = { compact_visitor, &cd, S2_VISIT_TABLE_POST };
+	int ret;
+
+	if (pgt->compact.cursor >= top)
+		pgt->compact.cursor = 0;
+	if (!pgt->compact.cursor)
+		pgt->compact.dirty = false;
+	ret = s2_walk(pgt, pgt->compact.cursor, top - pgt->compact.cursor, &w);
+	if (ret == 1) {
+		pgt->compact.cursor = cd.resume;
+		*more = true;
+	} else {
+		pgt->compact.cursor = 0;
+		*more = pgt->compact.dirty;
+	}
+	*folded = cd.folded;
+	return cd.err;
+}
+
+/*
+ * Pool pressure in LAZY mode: fold a bounded number of tables, or (full)
+ * every table that folds, then flush so the freed pages are back in the
+ * pool. Never fails for want of pages, only for a failed flush.
+ */
+static int relieve_locked(struct s2_pgtable *pgt, struct s2_gather *g, bool full)
+{
+	u32 folded;
+	bool more;
+	int ret;
+
+	do {
+		ret = compact_locked(pgt, full ? ~0u : S2_PRESSURE_FOLDS, g,
+				     &folded, &more);
+	} while (!ret && full && more);
+	if (!ret && !s2_gather_empty(g))
+		ret = flush(pgt, g);
+	return ret;
+}
+
+/*
+ * LAZY mode, a change about to be made: below the low watermark fold
+ * first, everything when the pool cannot cover need otherwise, and count
+ * again (a fold on the change's path costs a split back, never more than
+ * it freed).
+ */
+static int relieve_for(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
+		       u64 size, struct s2_gather *g)
+{
+	int ret;
+
+	if (pgt->fold != PKVM_FOLD_LAZY ||
+	    pgt->pool.nr_free >= od->need + pgt->fold_low_watermark)
+		return 0;
+	ret = relieve_locked(pgt, g, od->need > pgt->pool.nr_free);
+	if (ret)
+		return ret;
+	od->need = 0;
+	return count_locked(pgt, od, addr, size);
+}
+
+int s2_compact(struct s2_pgtable *pgt, u32 budget, u32 *folded, bool *more)
+{
+	struct s2_gather g;
+	int ret, fret;
+
+	*folded = 0;
+	*more = false;
+	if (!budget)
+		return -EINVAL;
+	hyp_spin_lock(&pgt->lock);
+	/* A prepared host transition counted on today's table shape. */
+	if (pgt->pending.on) {
+		hyp_spin_unlock(&pgt->lock);
+		return -EBUSY;
+	}
+	s2_gather_init(&g, pgt->full_threshold);
+	ret = compact_locked(pgt, budget, &g, folded, more);
+	fret = flush(pgt, &g);
+	pgt->stats.ops[S2_OP_COMPACT]++;
+	hyp_spin_unlock(&pgt->lock);
+	return ret ? ret : fret;
+}
+
+int s2_set_fold_mode(struct s2_pgtable *pgt, enum pkvm_fold_mode mode)
+{
+	struct s2_gather g;
+	int ret = 0;
+
+	if (mode > PKVM_FOLD_LAZY)
+		return -EINVAL;
+	hyp_spin_lock(&pgt->lock);
+	if (pgt->pending.on) {
+		hyp_spin_unlock(&pgt->lock);
+		return -EBUSY;
+	}
+	/* EAGER promises the minimal table at every instant: start there. */
+	if (mode == PKVM_FOLD_EAGER && pgt->fold != PKVM_FOLD_EAGER) {
+		s2_gather_init(&g, pgt->full_threshold);
+		ret = relieve_locked(pgt, &g, true);
+		if (ret)
+			flush(pgt, &g);
+	}
+	/* Even after a failed flush: the folds are made, as for a change. */
+	pgt->fold = mode;
+	hyp_spin_unlock(&pgt->lock);
 	return ret;
 }
 
@@ -503,6 +677,12 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 		if (ret)
 			return ret;
 	}
+	/* A commit's pages were counted and held back by its prepare. */
+	if (!op_is_host(op)) {
+		ret = relieve_for(pgt, &od, addr, size, g);
+		if (ret)
+			return ret;
+	}
 	if (od.need > pgt->pool.nr_free)
 		return -ENOMEM;
 
@@ -512,6 +692,8 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 	if (!ret)
 		ret = od.err;
 	pgt->stats.ops[op]++;
+	/* Tables a compaction pass already went by may fold now. */
+	pgt->compact.dirty = true;
 	/*
 	 * Made, even if an invalidation failed (the SMMU that did not answer
 	 * now aborts everything): the record follows the table.
@@ -602,6 +784,14 @@ int s2_host_prepare(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 	hyp_spin_lock(&pgt->lock);
 	ret = pgt->pending.on ? -EBUSY : count_locked(pgt, &od, addr, size);
 	/* Nothing can be waiting for a flush here: every caller flushed. */
+	if (!ret && od.need > pgt->pool.nr_free && pgt->fold == PKVM_FOLD_LAZY) {
+		struct s2_gather g;
+
+		s2_gather_init(&g, pgt->full_threshold);
+		ret = relieve_for(pgt, &od, addr, size, &g);
+		if (ret)
+			flush(pgt, &g);
+	}
 	if (!ret && od.need > pgt->pool.nr_free)
 		ret = -ENOMEM;
 	if (!ret) {
@@ -865,7 +1055,7 @@ static int presplit_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	int ret = 0;
 
 	if (visit == S2_VISIT_TABLE_POST)
-		return fold_post(ctx, &pd->g, &pd->err);
+		return fold_post(ctx, &pd->g, false, &pd->err);
 	if (s2_desc_valid(ctx->old) && !can_block(ctx->pgt, ctx->level))
 		ret = split(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
 	if (ret && !pd->err)

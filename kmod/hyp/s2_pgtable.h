@@ -64,7 +64,8 @@ struct s2_tlb_ops {
 #define S2_OP_MAP	PKVM_IOMMU_OP_NR
 #define S2_OP_HOST_OFF	(PKVM_IOMMU_OP_NR + 1)
 #define S2_OP_HOST_ON	(PKVM_IOMMU_OP_NR + 2)
-#define S2_OP_NR	(PKVM_IOMMU_OP_NR + 3)
+#define S2_OP_COMPACT	(PKVM_IOMMU_OP_NR + 3)	/* s2_compact() calls */
+#define S2_OP_NR	(PKVM_IOMMU_OP_NR + 4)
 
 struct s2_stats {
 	u64 ops[S2_OP_NR];
@@ -90,7 +91,18 @@ struct s2_config {
 	void *tlb_cookie;
 	u64 full_threshold;	/* see struct s2_gather; 0 picks "never" */
 	bool noncoherent_walk;	/* SMMU walks without snooping: clean caches */
+	enum pkvm_fold_mode fold;	/* 0 is EAGER: today's behaviour */
+	/*
+	 * LAZY: free pool pages below which a change first folds (at most
+	 * S2_PRESSURE_FOLDS tables); 0 picks pool_pages / 16.
+	 */
+	u64 fold_low_watermark;
 };
+
+/* Folds one change may make to stay above the low watermark. */
+#define S2_PRESSURE_FOLDS	64u
+/* Table pages one s2_compact() call may look at, per fold of its budget. */
+#define S2_COMPACT_SCAN_PER_FOLD	64u
 
 struct s2_pgtable {
 	u32 ias;
@@ -104,6 +116,17 @@ struct s2_pgtable {
 	bool bbm;		/* splits and folds of live blocks break first */
 	bool noncoherent_walk;
 	u64 full_threshold;
+	enum pkvm_fold_mode fold;
+	u64 fold_low_watermark;
+	/*
+	 * Compaction's progress: where the next s2_compact() call resumes,
+	 * and whether a change was made since its pass over the table began
+	 * (then tables it already passed may have become foldable).
+	 */
+	struct {
+		u64 cursor;
+		bool dirty;
+	} compact;
 	const struct s2_tlb_ops *tlb;
 	void *tlb_cookie;
 	struct s2_pool pool;
@@ -234,6 +257,31 @@ int s2_owner_of(struct s2_pgtable *pgt, u64 addr, u32 *owner, bool *shared);
  */
 int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
 			u32 level);
+
+/*
+ * Fold mode. EAGER folds a table back into one entry in the change that
+ * made its 512 entries uniform, so the table is minimal at every instant.
+ * LAZY never folds in a change: a reclaim writes its leaves and nothing
+ * else, and needs no invalidation (the SMMU caches no invalid entry), so
+ * only donations (and folds) invalidate; folding waits for s2_compact(),
+ * or for pool pressure (below the low watermark a change folds first, and
+ * a change the pool cannot cover folds everything it can before it is
+ * refused with -ENOMEM). Switching to EAGER compacts fully first.
+ * -EINVAL (unknown mode), -EBUSY (a host transition is prepared), or a
+ * failed flush's error as for the ownership changes.
+ */
+int s2_set_fold_mode(struct s2_pgtable *pgt, enum pkvm_fold_mode mode);
+
+/*
+ * Fold at most budget tables (each folded and invalidated as EAGER would),
+ * looking at no more than budget * S2_COMPACT_SCAN_PER_FOLD table pages,
+ * so one call holds the lock for a bounded time. Resumes where the last
+ * call stopped. *folded: tables folded; *more: call again (false once a
+ * pass over the whole table ended with no change made meanwhile: the
+ * table is then the minimal one). 0, -EINVAL (budget 0), -EBUSY (a host
+ * transition is prepared), or a failed flush's error.
+ */
+int s2_compact(struct s2_pgtable *pgt, u32 budget, u32 *folded, bool *more);
 
 /*
  * The largest block level a policy allows (PKVM_LEVEL_*), or 0 when the

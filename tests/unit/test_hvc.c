@@ -546,6 +546,43 @@ TEST("arguments", host_changes_refused_under_pkvm)
 END_TEST
 
 /*
+ * COMPACT and FOLD_MODE: EAGER until told, a bounded budget, the MORE bit,
+ * allowed under pKVM (they move no ownership), and refused with a
+ * transition prepared.
+ */
+TEST("arguments", compact_and_fold_mode)
+{
+	u64 base;
+	s64 r;
+
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_COMPACT, 1, 0, 0, 0, 0, 0), -ENODEV);
+	ck_assert_int_eq(init_ok(), 0);
+	ck_assert_int_eq(hyp.pgt.fold, PKVM_FOLD_EAGER);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_COMPACT, 0, 0, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_COMPACT, PKVM_IOMMU_COMPACT_MAX + 1, 0, 0, 0, 0, 0),
+			 -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_FOLD_MODE, 2, 0, 0, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_FOLD_MODE, PKVM_FOLD_LAZY, 0, 0, 0, 0, 0), 0);
+	base = hyp.pgt.table_pages;
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_DONATE, 2 * GiB, 4096, 2, 0, 0, 0), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_RECLAIM, 2 * GiB, 4096, 2, 0, 0, 0), 0);
+	ck_assert_uint_gt(hyp.pgt.table_pages, base);
+	pkvm_iommu_hyp_refuse_host_changes(&hyp);
+	ck_assert_int_eq(pkvm_iommu_host_prepare(&hyp, 2 * GiB, 4096, false, 2), 0);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_COMPACT, 1, 0, 0, 0, 0, 0), -EBUSY);
+	ck_assert_int_eq(call(PKVM_IOMMU_HVC_FOLD_MODE, PKVM_FOLD_EAGER, 0, 0, 0, 0, 0), -EBUSY);
+	pkvm_iommu_host_cancel(&hyp);
+	r = call(PKVM_IOMMU_HVC_COMPACT, 1, 0, 0, 0, 0, 0);
+	ck_assert_int_eq(r, 1 | (s64)PKVM_IOMMU_COMPACT_MORE);
+	do {
+		r = call(PKVM_IOMMU_HVC_COMPACT, PKVM_IOMMU_COMPACT_MAX, 0, 0, 0, 0, 0);
+		ck_assert_int_ge(r, 0);
+	} while (r & (s64)PKVM_IOMMU_COMPACT_MORE);
+	ck_assert_uint_eq(hyp.pgt.table_pages, base);
+}
+END_TEST
+
+/*
  * The prepare's count is the engine's exact one: with one pool page left
  * a transition that needs two is refused and changes nothing, one that
  * needs one is taken and uses it; transitions that change no access are

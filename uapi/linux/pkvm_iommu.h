@@ -33,6 +33,26 @@ enum pkvm_split_policy {
 	PKVM_SPLIT_AUTO = 3,	/* HITLESS if every SMMU has BBML2, else BBM */
 };
 
+/*
+ * When a table whose entries became uniform is folded back into one entry:
+ * in the change that made it so (EAGER: the table is minimal at every
+ * instant, a reclaim pays a fold and a sync), or only when compacted or
+ * when the table pool runs low (LAZY: a reclaim writes one descriptor
+ * per leaf and invalidates nothing).
+ */
+enum pkvm_fold_mode {
+	PKVM_FOLD_EAGER = 0,
+	PKVM_FOLD_LAZY = 1,
+};
+
+/*
+ * The hyp core's COMPACT call returns the tables it folded, with this bit
+ * set when it stopped at its budget and more may remain.
+ */
+#define PKVM_IOMMU_COMPACT_MORE	(1ull << 32)
+/* Largest budget (folds) one COMPACT call takes. */
+#define PKVM_IOMMU_COMPACT_MAX	4096u
+
 /* What a host device's stream may do. There is no bypass, by design. */
 enum pkvm_stream_policy {
 	PKVM_STREAM_BLOCK = 0,	/* abort every transaction */
