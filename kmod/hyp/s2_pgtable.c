@@ -543,6 +543,11 @@ static int compact_locked(struct s2_pgtable *pgt, u32 budget, struct s2_gather *
 	struct s2_walker w = { compact_visitor, &cd, S2_VISIT_TABLE_POST };
 	int ret;
 
+	*folded = 0;
+	*more = false;
+	/* Nothing to look for: the walk would only confirm it. */
+	if (pgt->compact.minimal)
+		return 0;
 	if (pgt->compact.cursor >= top)
 		pgt->compact.cursor = 0;
 	if (!pgt->compact.cursor)
@@ -554,6 +559,7 @@ static int compact_locked(struct s2_pgtable *pgt, u32 budget, struct s2_gather *
 	} else {
 		pgt->compact.cursor = 0;
 		*more = pgt->compact.dirty;
+		pgt->compact.minimal = !*more;
 	}
 	*folded = cd.folded;
 	return cd.err;
@@ -694,6 +700,7 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 	pgt->stats.ops[op]++;
 	/* Tables a compaction pass already went by may fold now. */
 	pgt->compact.dirty = true;
+	pgt->compact.minimal = false;
 	/*
 	 * Made, even if an invalidation failed (the SMMU that did not answer
 	 * now aborts everything): the record follows the table.
@@ -1099,6 +1106,9 @@ int s2_set_split_policy(struct s2_pgtable *pgt, enum pkvm_split_policy policy,
 	pgt->policy = policy;
 	pgt->max_block_level = pn.max_block;
 	pgt->bbm = policy != PKVM_SPLIT_HITLESS;
+	/* Which blocks may exist changed: what folds may have too. */
+	pgt->compact.dirty = true;
+	pgt->compact.minimal = false;
 	s2_gather_init(&pd.g, pgt->full_threshold);
 	ret = s2_walk(pgt, 0, 1ull << pgt->ias, &w);
 	if (!ret)

@@ -126,6 +126,7 @@ struct s2_pgtable {
 	struct {
 		u64 cursor;
 		bool dirty;
+		bool minimal;	/* a clean pass ended, nothing changed since */
 	} compact;
 	const struct s2_tlb_ops *tlb;
 	void *tlb_cookie;

@@ -15,6 +15,12 @@
  * ownership-event ring is replayed into a second model, which must equal
  * the first page by page: the records say exactly what changed.
  *
+ * LAZY fold mode runs the same operations with compactions of random
+ * budgets in between (and, in one run, a low watermark so high that
+ * nearly every change folds first): the same oracles hold, a reclaim that
+ * folded nothing flushed nothing, and "the table is minimal" becomes "the
+ * table is minimal after a full compaction".
+ *
  * PKVM_PROPERTY_OPS sets the number of operations (default 1000000).
  */
 #include <check.h>
@@ -70,6 +76,9 @@ static struct s2_ring ring;
 static struct refmodel replay;	/* the first model, as the ring tells it */
 static u64 replay_gen;
 static long resyncs;
+/* The run's fold mode, and the flushes its compactions made. */
+static enum pkvm_fold_mode fold_mode;
+static u64 compact_flushes;
 
 #define fail_if_not(cond, ...)                                              \
 	ck_assert_msg(cond, "seed 0x%llx op %ld: %s", (unsigned long long)seed, \
@@ -149,11 +158,45 @@ static void replay_drain(const struct refmodel *m)
 	fail_if_not(replay_gen == ring.generation);
 }
 
+/*
+ * One s2_compact() of a random budget; returns whether more may remain.
+ * Compaction moves no page: the caller's next comparison shows it.
+ */
+static bool compact_step(struct s2_fixture *fx, u64 *st)
+{
+	u32 budget = 1 + (u32)(s2_rand(st) % 8), folded;
+	u64 folds = fx->pgt.stats.folds, flushes = fx->pgt.stats.flushes;
+	bool more;
+
+	fail_if_not(s2_compact(&fx->pgt, budget, &folded, &more) == 0);
+	fail_if_not(folded <= budget);
+	fail_if_not(fx->pgt.stats.folds - folds == folded);
+	fail_if_not(fx->pgt.pool.nr_free + fx->pgt.table_pages == POOL_PAGES);
+	compact_flushes += fx->pgt.stats.flushes - flushes;
+	return more;
+}
+
+/* LAZY: the table is never below the optimum, and reaches it compacted. */
+static void compact_fully(struct s2_fixture *fx, const struct refmodel *m,
+			  u32 max_level)
+{
+	u64 st = seed ^ (u64)op_index;
+	long calls = 0;
+
+	fail_if_not(fx->pgt.table_pages >= ref_optimal(m, max_level));
+	while (compact_step(fx, &st))
+		fail_if_not(++calls < 10000000);
+}
+
 static void compare_all(struct s2_fixture *fx, const struct refmodel *m, u32 max_level)
 {
 	struct compare c = { .m = m };
-	int ret = s2_for_each_leaf(&fx->pgt, 0, 1ull << IAS, compare_leaf, &c);
+	int ret;
 	u64 differ = 0;
+
+	if (fold_mode == PKVM_FOLD_LAZY)
+		compact_fully(fx, m, max_level);
+	ret = s2_for_each_leaf(&fx->pgt, 0, 1ull << IAS, compare_leaf, &c);
 
 	replay_drain(m);
 	/* One assertion for all pages: each one costs Check a write(). */
@@ -189,8 +232,11 @@ static int hook_op(struct s2_fixture *fx, struct refmodel *m, const struct ref_o
 {
 	bool access = o->op == PKVM_IOMMU_OP_RECLAIM;
 	int want = ref_host_check(m, o->addr, o->size, access, o->owner);
+	u64 folds = fx->pgt.stats.folds;
 	int got = s2_host_prepare(&fx->pgt, o->addr, o->size, access, o->owner);
 	u64 reserved, splits, errors;
+	u32 folded;
+	bool more;
 
 	if (got != want)
 		fprintf(stderr, "hook access %d addr 0x%llx size 0x%llx owner %u: got %d want %d\n",
@@ -210,6 +256,7 @@ static int hook_op(struct s2_fixture *fx, struct refmodel *m, const struct ref_o
 			    fx->pgt.policy == PKVM_SPLIT_PRESPLIT);
 		fail_if_not(s2_host_prepare(&fx->pgt, o->addr, o->size, access, o->owner) == -EBUSY);
 		fail_if_not(fx->pgt.stats.errors > errors);
+		fail_if_not(s2_compact(&fx->pgt, 8, &folded, &more) == -EBUSY);
 		break;
 	case 1:
 		/* pKVM gave up: nothing happened, and the next prepare is free. */
@@ -220,7 +267,9 @@ static int hook_op(struct s2_fixture *fx, struct refmodel *m, const struct ref_o
 	default:
 		break;
 	}
-	fail_if_not(fl->calls == 0);
+	/* LAZY: a prepare short of pages folds (and flushes) first. */
+	if (fold_mode == PKVM_FOLD_EAGER || fx->pgt.stats.folds == folds)
+		fail_if_not(fl->calls == 0);
 	reserved = fx->pgt.reserved;
 	splits = fx->pgt.stats.splits;
 	fail_if_not(reserved <= fx->pgt.pool.nr_free);
@@ -231,7 +280,25 @@ static int hook_op(struct s2_fixture *fx, struct refmodel *m, const struct ref_o
 	return 0;
 }
 
-static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
+/*
+ * LAZY: a change that folded nothing flushed only for what it unmapped:
+ * a reclaim not at all, anything else once, one range per contiguous
+ * change where the split is hitless.
+ */
+static void lazy_flushes(const struct flushes *fl, u32 op, bool folded, bool hitless)
+{
+	if (fold_mode != PKVM_FOLD_LAZY || folded)
+		return;
+	if (op == PKVM_IOMMU_OP_RECLAIM)
+		fail_if_not(fl->calls == 0);
+	if (hitless) {
+		fail_if_not(fl->calls <= 1);
+		fail_if_not(fl->nr_ranges <= 1);
+	}
+}
+
+static void run(enum pkvm_split_policy policy, u32 level, long nr_ops,
+		enum pkvm_fold_mode fold, u64 low_watermark)
 {
 	struct flushes fl;
 	struct s2_config cfg = {
@@ -239,15 +306,20 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 		.pool_pa = POOL_PA, .pool_pages = POOL_PAGES,
 		.policy = policy, .presplit_level = level,
 		.tlb = &flush_ops, .tlb_cookie = &fl,
+		.fold = fold, .fold_low_watermark = low_watermark,
 	};
 	u32 max_level = policy == PKVM_SPLIT_PRESPLIT ? level : 1;
+	u64 cst = seed ^ 0xc0ac7ull;
 	struct s2_fixture fx;
 	struct refmodel m;
 	u64 st = seed, initial_pages;
 	long batch = nr_ops / 100 ? nr_ops / 100 : 1, ok = 0;
 
 	u64 hst = seed ^ 0x400c;
-	long hooked = 0;
+	long hooked = 0, compactions = 0;
+
+	fold_mode = fold;
+	compact_flushes = 0;
 
 	fail_if_not(s2_fixture_init(&fx, &cfg) == 0);
 	fail_if_not(ref_init(&m, IAS, WIN_LO, WIN_HI, regions, 3) == 0);
@@ -267,6 +339,12 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 
 		ref_gen(&m, &st, &o);
 		memset(&fl, 0, sizeof(fl));
+		/* LAZY: compaction interleaved with every kind of change. */
+		if (fold == PKVM_FOLD_LAZY && s2_rand(&cst) % 8 == 0) {
+			compact_step(&fx, &cst);
+			compactions++;
+			memset(&fl, 0, sizeof(fl));
+		}
 		if (o.op <= PKVM_IOMMU_OP_RECLAIM && s2_rand(&hst) % 4 == 0) {
 			bool access = o.op == PKVM_IOMMU_OP_RECLAIM;
 			bool was_host[64];
@@ -287,12 +365,17 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 			/* One sync, plus one per gather's worth of folded tables. */
 			if (!got && policy == PKVM_SPLIT_HITLESS)
 				fail_if_not(fl.calls <= 1 + (fx.pgt.stats.folds - folds) / S2_GATHER_FREED);
+			/* The hook's reclaim is the host regaining access. */
+			if (!got && fold == PKVM_FOLD_LAZY && access && fx.pgt.stats.folds == folds)
+				fail_if_not(fl.calls == 0);
 			replay_drain(&m);
 			if ((op_index + 1) % batch == 0)
 				compare_all(&fx, &m, max_level);
 			continue;
 		}
 		want = ref_check(&m, o.op, o.addr, o.size, o.owner);
+		u64 folds = fx.pgt.stats.folds;
+
 		switch (o.op) {
 		case PKVM_IOMMU_OP_DONATE: got = s2_donate(&fx.pgt, o.addr, o.size, o.owner); break;
 		case PKVM_IOMMU_OP_RECLAIM: got = s2_reclaim(&fx.pgt, o.addr, o.size, o.owner); break;
@@ -314,11 +397,13 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 		if (o.op == PKVM_IOMMU_OP_DONATE)
 			for (u64 a = o.addr; a < o.addr + o.size; a += 4096)
 				fail_if_not(covered(&fl, a));
-		if (policy == PKVM_SPLIT_HITLESS) {
+		if (policy == PKVM_SPLIT_HITLESS && fold == PKVM_FOLD_EAGER) {
 			/* One CMD_SYNC, one range per contiguous change. */
 			fail_if_not(fl.calls <= 1);
 			fail_if_not(fl.nr_ranges <= 1);
 		}
+		lazy_flushes(&fl, o.op, fx.pgt.stats.folds != folds,
+			     policy == PKVM_SPLIT_HITLESS);
 		replay_drain(&m);
 		if ((op_index + 1) % batch == 0)
 			compare_all(&fx, &m, max_level);
@@ -327,6 +412,7 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	/* A run that mostly fails proves little. */
 	fail_if_not(ok > nr_ops / 4);
 	fail_if_not(hooked > nr_ops / 40);
+	fail_if_not(fold == PKVM_FOLD_EAGER || compactions > nr_ops / 16);
 
 	/* Give everything back: the table must be minimal again. */
 	for (u64 a = WIN_LO; a < WIN_HI; a += 4096) {
@@ -345,9 +431,10 @@ static void run(enum pkvm_split_policy policy, u32 level, long nr_ops)
 	}
 	compare_all(&fx, &m, max_level);
 	fail_if_not(fx.pgt.table_pages == initial_pages);
-	printf("policy %d: %ld ops, %ld succeeded (%ld by the hook), %llu splits, %llu folds, "
-	       "%llu bbm breaks, %ld ring resyncs\n",
-	       policy, nr_ops, ok, hooked, (unsigned long long)fx.pgt.stats.splits,
+	printf("policy %d fold %d: %ld ops, %ld succeeded (%ld by the hook), %ld compactions, "
+	       "%llu splits, %llu folds, %llu bbm breaks, %ld ring resyncs\n",
+	       policy, fold, nr_ops, ok, hooked, compactions,
+	       (unsigned long long)fx.pgt.stats.splits,
 	       (unsigned long long)fx.pgt.stats.folds,
 	       (unsigned long long)fx.pgt.stats.bbm_breaks, resyncs);
 	s2_fixture_fini(&fx);
@@ -370,7 +457,8 @@ static int read_ops(void *arg, u32 i, struct s2_batch_op *op)
  * every page donated by the batch must be covered by its invalidation,
  * and a hitless batch takes one flush however many changes it carries.
  */
-static void run_batched(enum pkvm_split_policy policy, long nr_ops)
+static void run_batched(enum pkvm_split_policy policy, long nr_ops,
+			enum pkvm_fold_mode fold)
 {
 	static struct ref_op ops[64];
 	struct flushes fl;
@@ -378,10 +466,11 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 		.ias = IAS, .regions = regions, .nr_regions = 3,
 		.pool_pa = POOL_PA, .pool_pages = POOL_PAGES,
 		.policy = policy, .tlb = &flush_ops, .tlb_cookie = &fl,
+		.fold = fold,
 	};
 	struct s2_fixture fx;
 	struct refmodel m;
-	u64 st = seed ^ 0xba7c4ull, flushes0;
+	u64 st = seed ^ 0xba7c4ull, flushes0, cst = seed ^ 0xc0ac7ull;
 	long batches = 0, changes = 0;
 
 	fail_if_not(s2_fixture_init(&fx, &cfg) == 0);
@@ -392,6 +481,8 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 	fx.pgt.ring = &ring;
 	replay_gen = 0;
 	replay_resync(&m);
+	fold_mode = fold;
+	compact_flushes = 0;
 	flushes0 = fx.pgt.stats.flushes;
 
 	for (op_index = 0; op_index < nr_ops; batches++) {
@@ -406,6 +497,8 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 			n++;
 			op_index++;
 		}
+		if (fold == PKVM_FOLD_LAZY && s2_rand(&cst) % 4 == 0)
+			compact_step(&fx, &cst);
 		memset(&fl, 0, sizeof(fl));
 		got = s2_batch(&fx.pgt, n, read_ops, ops, &done);
 		fail_if_not(got == want);
@@ -424,11 +517,12 @@ static void run_batched(enum pkvm_split_policy policy, long nr_ops)
 	}
 	compare_all(&fx, &m, 1);
 	fail_if_not(changes > nr_ops / 4);
+	/* Compactions were calls of their own, with their own flushes. */
 	if (policy == PKVM_SPLIT_HITLESS)
-		fail_if_not(fx.pgt.stats.flushes - flushes0 <= (u64)batches);
-	printf("batched policy %d: %ld changes in %ld batches, %llu flushes\n",
-	       policy, changes, batches,
-	       (unsigned long long)(fx.pgt.stats.flushes - flushes0));
+		fail_if_not(fx.pgt.stats.flushes - flushes0 - compact_flushes <= (u64)batches);
+	printf("batched policy %d fold %d: %ld changes in %ld batches, %llu flushes\n",
+	       policy, fold, changes, batches,
+	       (unsigned long long)(fx.pgt.stats.flushes - flushes0 - compact_flushes));
 	s2_fixture_fini(&fx);
 	ref_fini(&m);
 	ref_fini(&replay);
@@ -443,31 +537,65 @@ static long nr_ops(void)
 
 TEST("random", hitless_million_ops)
 {
-	run(PKVM_SPLIT_HITLESS, 0, nr_ops());
+	run(PKVM_SPLIT_HITLESS, 0, nr_ops(), PKVM_FOLD_EAGER, 0);
 }
 END_TEST
 
 TEST("random", bbm_ops)
 {
-	run(PKVM_SPLIT_BBM, 0, nr_ops() / 4);
+	run(PKVM_SPLIT_BBM, 0, nr_ops() / 4, PKVM_FOLD_EAGER, 0);
 }
 END_TEST
 
 TEST("random", batched_hitless_ops)
 {
-	run_batched(PKVM_SPLIT_HITLESS, nr_ops() / 4);
+	run_batched(PKVM_SPLIT_HITLESS, nr_ops() / 4, PKVM_FOLD_EAGER);
 }
 END_TEST
 
 TEST("random", batched_bbm_ops)
 {
-	run_batched(PKVM_SPLIT_BBM, nr_ops() / 8);
+	run_batched(PKVM_SPLIT_BBM, nr_ops() / 8, PKVM_FOLD_EAGER);
 }
 END_TEST
 
 TEST("random", presplit_2m_ops)
 {
-	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_2M, nr_ops() / 4);
+	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_2M, nr_ops() / 4, PKVM_FOLD_EAGER, 0);
+}
+END_TEST
+
+TEST("random", lazy_hitless_ops)
+{
+	run(PKVM_SPLIT_HITLESS, 0, nr_ops() / 4, PKVM_FOLD_LAZY, 0);
+}
+END_TEST
+
+TEST("random", lazy_bbm_ops)
+{
+	run(PKVM_SPLIT_BBM, 0, nr_ops() / 8, PKVM_FOLD_LAZY, 0);
+}
+END_TEST
+
+/*
+ * A watermark near the pool's size: nearly every change folds first (and
+ * walks the whole table for it, hence fewer operations).
+ */
+TEST("random", lazy_under_pool_pressure_ops)
+{
+	run(PKVM_SPLIT_HITLESS, 0, nr_ops() / 200, PKVM_FOLD_LAZY, POOL_PAGES - 64);
+}
+END_TEST
+
+TEST("random", lazy_presplit_2m_ops)
+{
+	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_2M, nr_ops() / 8, PKVM_FOLD_LAZY, 0);
+}
+END_TEST
+
+TEST("random", lazy_batched_hitless_ops)
+{
+	run_batched(PKVM_SPLIT_HITLESS, nr_ops() / 8, PKVM_FOLD_LAZY);
 }
 END_TEST
 
