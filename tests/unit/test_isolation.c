@@ -14,6 +14,13 @@
  * its commit are refused. The ownership-event ring is drained through
  * RING_POP, its generations without a gap unless it says it dropped some.
  *
+ * In LAZY fold mode (FOLD_MODE) COMPACT calls of random budgets come in
+ * between, with the same checks after them (a compaction that frees a
+ * table without dropping its walk-cache entry, or a fold that leaves a
+ * smaller entry mapping a page given away, shows up as a wrong DMA); a
+ * reclaim that folded nothing takes no CMD_SYNC, and the table is the
+ * optimum after COMPACT says nothing remains.
+ *
  * PKVM_ISOLATION_OPS sets the number of operations (default 200000),
  * PKVM_SEED the seed.
  */
@@ -251,12 +258,47 @@ static s64 hook_op(const struct ref_op *o, u64 *st)
 	return 0;
 }
 
-static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, long nr_ops)
+/* COMPACT with a random budget; returns whether more may remain. */
+static bool compact_call(u64 *st)
 {
-	u64 st = seed, faults = 0, hst = seed ^ 0x400c;
-	long ok = 0, hooked = 0, records = 0;
+	u64 budget = 1 + s2_rand(st) % 16, syncs = model.stats.syncs;
+	u64 folds = hyp.pgt.stats.folds;
+	s64 r = call(PKVM_IOMMU_HVC_COMPACT, budget, 0, 0, 0, 0, 0);
+
+	fail_if_not(r >= 0);
+	fail_if_not((u64)(r & 0xffffffff) <= budget);
+	fail_if_not(hyp.pgt.stats.folds - folds == (u64)(r & 0xffffffff));
+	/* No fold, no sync. */
+	if (hyp.pgt.stats.folds == folds)
+		fail_if_not(model.stats.syncs == syncs);
+	fail_if_not(hyp.pgt.pool.nr_free + hyp.pgt.table_pages == POOL_PAGES);
+	return r & (s64)PKVM_IOMMU_COMPACT_MORE;
+}
+
+/* LAZY: "the table is minimal" holds once COMPACT says nothing remains. */
+static void check_optimal(u64 *st)
+{
+	long calls = 0;
+
+	if (hyp.pgt.fold == PKVM_FOLD_LAZY)
+		while (compact_call(st))
+			fail_if_not(++calls < 10000000);
+	fail_if_not(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
+}
+
+static void set_fold(enum pkvm_fold_mode fold)
+{
+	fail_if_not(call(PKVM_IOMMU_HVC_FOLD_MODE, fold, 0, 0, 0, 0, 0) == 0);
+}
+
+static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, long nr_ops,
+		enum pkvm_fold_mode fold)
+{
+	u64 st = seed, faults = 0, hst = seed ^ 0x400c, cst = seed ^ 0xc0ac7ull;
+	long ok = 0, hooked = 0, records = 0, compactions = 0;
 
 	bring_up(policy, level, ril, bbml);
+	set_fold(fold);
 	ring_gen = 0;
 	undrained = false;
 	for (op_index = 0; op_index < nr_ops; op_index++) {
@@ -267,7 +309,13 @@ static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, lo
 		s64 want, got;
 
 		ref_gen(&ref, &st, &o);
-		if (o.op <= PKVM_IOMMU_OP_RECLAIM && s2_rand(&hst) % 4 == 0) {
+		/* A compaction stands in for the operation: checked the same. */
+		if (fold == PKVM_FOLD_LAZY && s2_rand(&cst) % 8 == 0) {
+			compact_call(&cst);
+			compactions++;
+			o.op = PKVM_IOMMU_OP_NR;
+			got = 0;
+		} else if (o.op <= PKVM_IOMMU_OP_RECLAIM && s2_rand(&hst) % 4 == 0) {
 			hook = true;
 			got = hook_op(&o, &hst);
 			ref_host_done(&ref, &o, o.op == PKVM_IOMMU_OP_RECLAIM, (int)got);
@@ -289,8 +337,20 @@ static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, lo
 		 * for a transition across many owners, one per gather's worth
 		 * of folded tables).
 		 */
-		fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks +
-			    (hook ? (hyp.pgt.stats.folds - folds) / S2_GATHER_FREED : 0));
+		if (o.op == PKVM_IOMMU_OP_NR) {
+			/* A compaction: one sync, plus bbm's breaks, plus full gathers. */
+			fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks +
+				    (hyp.pgt.stats.folds - folds) / S2_GATHER_FREED);
+			o.addr = WIN_LO + ((s2_rand(&st) % ref.pages) << 12);
+			o.size = 4096;
+		} else {
+			fail_if_not(model.stats.syncs - syncs <= 1 + hyp.pgt.stats.bbm_breaks - breaks +
+				    (hook ? (hyp.pgt.stats.folds - folds) / S2_GATHER_FREED : 0));
+		}
+		/* LAZY: a reclaim writes leaves only, which nothing had cached. */
+		if (fold == PKVM_FOLD_LAZY && o.op == PKVM_IOMMU_OP_RECLAIM &&
+		    hyp.pgt.stats.folds == folds)
+			fail_if_not(model.stats.syncs == syncs);
 
 		check_page(o.addr, &st);
 		check_page(o.addr + o.size - 4096, &st);
@@ -306,15 +366,17 @@ static void run(enum pkvm_split_policy policy, u32 level, bool ril, u32 bbml, lo
 		if (!ref_host_range(&ref, EVENT_PA, 4096))
 			fail_if_not(call(PKVM_IOMMU_HVC_EVENT_POP, 0, EVENT_PA, 0, 0, 0, 0) == -EPERM);
 		if ((op_index + 1) % 10000 == 0)
-			fail_if_not(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
+			check_optimal(&cst);
 	}
+	check_optimal(&cst);
+	fail_if_not(fold == PKVM_FOLD_EAGER || compactions > nr_ops / 16);
 	fail_if_not(ok > nr_ops / 4);
 	fail_if_not(hooked > nr_ops / 40);
 	fail_if_not(faults > 0);
 	fail_if_not(records >= ok - hooked);
-	printf("isolation policy %d ril %d bbml %u: %ld ops, %ld ok (%ld by the hook), %ld records, "
-	       "%llu faults seen, %llu syncs, %llu dma, %llu tlb hits\n", policy, ril, bbml, nr_ops,
-	       ok, hooked, records,
+	printf("isolation policy %d ril %d bbml %u fold %d: %ld ops, %ld ok (%ld by the hook), "
+	       "%ld compactions, %ld records, %llu faults seen, %llu syncs, %llu dma, "
+	       "%llu tlb hits\n", policy, ril, bbml, fold, nr_ops, ok, hooked, compactions, records,
 	       (unsigned long long)faults, (unsigned long long)model.stats.syncs,
 	       (unsigned long long)model.stats.dma, (unsigned long long)model.stats.tlb_hits);
 	tear_down();
@@ -338,13 +400,15 @@ static u64 ops_page(void)
  * CMD_SYNC (plus bbm's breaks) for all its changes, and leaves no stale
  * TLB entry for any of them.
  */
-static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long nr_ops)
+static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long nr_ops,
+			enum pkvm_fold_mode fold)
 {
 	static struct ref_op o[32];
-	u64 st = seed ^ 0xba7c4ull, faults = 0;
+	u64 st = seed ^ 0xba7c4ull, faults = 0, cst = seed ^ 0xc0ac7ull;
 	long changes = 0, batches = 0;
 
 	bring_up(policy, 0, ril, bbml);
+	set_fold(fold);
 	for (op_index = 0; op_index < nr_ops; batches++) {
 		u64 syncs = model.stats.syncs, breaks = hyp.pgt.stats.bbm_breaks;
 		u64 pa = ops_page();
@@ -354,6 +418,12 @@ static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long 
 		s64 got;
 
 		fail_if_not(pa != 0);
+		if (fold == PKVM_FOLD_LAZY && s2_rand(&cst) % 4 == 0) {
+			compact_call(&cst);
+			fail_if_not(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL) == 0);
+			syncs = model.stats.syncs;
+			breaks = hyp.pgt.stats.bbm_breaks;
+		}
 		rec = (void *)((u8 *)hostbuf + (pa - HOSTBUF_PA));
 		while (n < want_n && !want && op_index < nr_ops) {
 			ref_gen(&ref, &st, &o[n]);
@@ -388,7 +458,7 @@ static void run_batched(enum pkvm_split_policy policy, bool ril, u32 bbml, long 
 	}
 	fail_if_not(changes > nr_ops / 4);
 	fail_if_not(faults > 0);
-	fail_if_not(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
+	check_optimal(&cst);
 	printf("isolation batched policy %d: %ld changes in %ld batches, %llu syncs\n",
 	       policy, changes, batches, (unsigned long long)model.stats.syncs);
 	tear_down();
@@ -403,7 +473,7 @@ static long nr_ops(void)
 
 TEST("hvc+model", hitless_with_range_invalidation)
 {
-	run(PKVM_SPLIT_AUTO, 0, true, 2, nr_ops());
+	run(PKVM_SPLIT_AUTO, 0, true, 2, nr_ops(), PKVM_FOLD_EAGER);
 	/* auto on a BBML2 SMMU is hitless */
 }
 END_TEST
@@ -411,25 +481,43 @@ END_TEST
 TEST("hvc+model", bbm_without_range_invalidation)
 {
 	/* auto on an SMMU without BBML resolves to break-before-make */
-	run(PKVM_SPLIT_AUTO, 0, false, 0, nr_ops() / 4);
+	run(PKVM_SPLIT_AUTO, 0, false, 0, nr_ops() / 4, PKVM_FOLD_EAGER);
 }
 END_TEST
 
 TEST("hvc+model", presplit_pages_only)
 {
-	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, true, 0, nr_ops() / 4);
+	run(PKVM_SPLIT_PRESPLIT, PKVM_LEVEL_4K, true, 0, nr_ops() / 4, PKVM_FOLD_EAGER);
 }
 END_TEST
 
 TEST("hvc+model", batched_hitless)
 {
-	run_batched(PKVM_SPLIT_AUTO, true, 2, nr_ops() / 4);
+	run_batched(PKVM_SPLIT_AUTO, true, 2, nr_ops() / 4, PKVM_FOLD_EAGER);
 }
 END_TEST
 
 TEST("hvc+model", batched_bbm)
 {
-	run_batched(PKVM_SPLIT_AUTO, false, 0, nr_ops() / 8);
+	run_batched(PKVM_SPLIT_AUTO, false, 0, nr_ops() / 8, PKVM_FOLD_EAGER);
+}
+END_TEST
+
+TEST("hvc+model", lazy_hitless_with_range_invalidation)
+{
+	run(PKVM_SPLIT_AUTO, 0, true, 2, nr_ops() / 4, PKVM_FOLD_LAZY);
+}
+END_TEST
+
+TEST("hvc+model", lazy_bbm_without_range_invalidation)
+{
+	run(PKVM_SPLIT_AUTO, 0, false, 0, nr_ops() / 8, PKVM_FOLD_LAZY);
+}
+END_TEST
+
+TEST("hvc+model", lazy_batched_bbm)
+{
+	run_batched(PKVM_SPLIT_AUTO, false, 0, nr_ops() / 8, PKVM_FOLD_LAZY);
 }
 END_TEST
 
