@@ -10,7 +10,10 @@
  * the calls, with hypercalls that must be refused between their two
  * phases, and the calls that read the hyp core (RING_POP, INFO, SMMU_INFO,
  * LEDGER_READ) get hostile answer pages; what they write is checked
- * against the model.
+ * against the model. Bit 7 of the first byte runs the engine in LAZY fold
+ * mode; COMPACT and FOLD_MODE calls come in between in either mode, a
+ * LAZY reclaim that folded nothing must take no CMD_SYNC, and the table
+ * must be the optimum once COMPACT says nothing remains.
  * A violated invariant aborts, which libFuzzer reports as a crash.
  */
 #include <stdio.h>
@@ -95,7 +98,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* A fresh machine: standard init unless the input asks to fuzz it. */
 static bool bring_up(struct input *in)
 {
-	u64 mode = take(in, 1), a[6];
+	u64 mode = take(in, 1), a[6], fold[6] = { 0 };
 	struct smmu_model_cfg mc;
 	s64 r;
 
@@ -127,6 +130,7 @@ static bool bring_up(struct input *in)
 		INVARIANT(!hyp.ready);
 		return false;
 	}
+
 	/*
 	 * Whatever succeeded must be a machine the model can describe: the
 	 * regions array and the pool can only be where memory is backed.
@@ -143,6 +147,8 @@ static bool bring_up(struct input *in)
 	ref.ias = hyp.pgt.ias;
 	ref_pin(&ref, a[2], a[3] << 12);
 	fuzzed_pool = a[2] != POOL_PA || a[3] != POOL_PAGES;
+	fold[0] = mode & 0x80 ? PKVM_FOLD_LAZY : PKVM_FOLD_EAGER;
+	INVARIANT(call(PKVM_IOMMU_HVC_FOLD_MODE, fold) == 0);
 	a[0] = REGS_PA;
 	a[1] = SMMU_MEM_PA;
 	a[2] = SMMU_MEM_PAGES;
@@ -323,6 +329,8 @@ static void hook_call(struct input *in)
 		a[0] = PKVM_SPLIT_AUTO;
 		a[1] = 0;
 		INVARIANT(call(PKVM_IOMMU_HVC_SPLIT_POLICY, a) == -EBUSY);
+		a[0] = 1;
+		INVARIANT(call(PKVM_IOMMU_HVC_COMPACT, a) == -EBUSY);
 	}
 	if (f & 4) {
 		pkvm_iommu_host_cancel(&hyp);
@@ -397,6 +405,32 @@ static void read_call(struct input *in, u64 sel)
 	INVARIANT(got < 0 || writable);
 }
 
+/* COMPACT with any budget, or FOLD_MODE with any mode. */
+static void fold_call(struct input *in, u64 sel)
+{
+	u64 a[6] = { take(in, 2) }, folds = hyp.pgt.stats.folds;
+	u64 syncs = model.stats.syncs;
+	s64 got;
+
+	if (sel % 4 == 0) {
+		a[0] %= 3;
+		got = call(PKVM_IOMMU_HVC_FOLD_MODE, a);
+		INVARIANT(got == 0 || (got == -EINVAL && a[0] > PKVM_FOLD_LAZY));
+		INVARIANT(got || hyp.pgt.fold == a[0]);
+		return;
+	}
+	got = call(PKVM_IOMMU_HVC_COMPACT, a);
+	if (!a[0] || a[0] > PKVM_IOMMU_COMPACT_MAX) {
+		INVARIANT(got == -EINVAL);
+		return;
+	}
+	INVARIANT(got >= 0);
+	INVARIANT((u64)(got & 0xffffffff) <= a[0]);
+	INVARIANT(hyp.pgt.stats.folds - folds == (u64)(got & 0xffffffff));
+	/* Nothing folded, nothing to invalidate. */
+	INVARIANT(hyp.pgt.stats.folds != folds || model.stats.syncs == syncs);
+}
+
 static void one_call(struct input *in)
 {
 	u64 sel = take(in, 1), a[6] = { 0 };
@@ -410,10 +444,15 @@ static void one_call(struct input *in)
 		read_call(in, sel);
 		return;
 	}
+	if (sel < 48) {
+		fold_call(in, sel);
+		return;
+	}
 	if (sel < 160) {
 		/* Ownership calls, the hot path, most of the time. */
 		u32 op = (u32)(sel % PKVM_IOMMU_OP_NR);
 		u64 fn = PKVM_IOMMU_HVC_OP(op);
+		u64 folds = hyp.pgt.stats.folds, syncs = model.stats.syncs;
 		s64 want;
 
 		a[0] = addr_arg(in);
@@ -426,6 +465,10 @@ static void one_call(struct input *in)
 		if (got == -ENOMEM && want == 0 && fuzzed_pool)
 			return;
 		INVARIANT(got == want);
+		/* LAZY: a reclaim writes leaves only, which nothing had cached. */
+		if (!got && op == PKVM_IOMMU_OP_RECLAIM && hyp.pgt.fold == PKVM_FOLD_LAZY &&
+		    hyp.pgt.stats.folds == folds)
+			INVARIANT(model.stats.syncs == syncs);
 		if (!got) {
 			ref_apply(&ref, op, a[0], a[1], (u32)a[2]);
 			check_page(a[0]);
@@ -505,6 +548,20 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		drain_events();
 	}
 	INVARIANT(hyp.pgt.table_pages == s2_count_table_pages(&hyp.pgt));
+	if (hyp.pgt.fold == PKVM_FOLD_LAZY) {
+		u64 a[6] = { PKVM_IOMMU_COMPACT_MAX };
+		s64 got;
+
+		INVARIANT(hyp.pgt.table_pages >= ref_optimal(&ref, hyp.pgt.max_block_level));
+		do {
+			got = call(PKVM_IOMMU_HVC_COMPACT, a);
+			INVARIANT(got >= 0);
+		} while (got & (s64)PKVM_IOMMU_COMPACT_MORE);
+		for (int i = 0; i < 16; i++)
+			check_page(WIN_LO + ((s2_rand(&probe) % ref.pages) << 12));
+		INVARIANT(smmu_model_tlb_for_each(&model, tlb_entry_ok, NULL) == 0);
+		INVARIANT(hyp.pgt.table_pages == s2_count_table_pages(&hyp.pgt));
+	}
 	INVARIANT(hyp.pgt.table_pages == ref_optimal(&ref, hyp.pgt.max_block_level));
 	tear_down();
 	return 0;
