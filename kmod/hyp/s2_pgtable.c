@@ -532,14 +532,11 @@ static int compact_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
  * left the minimal table: a fold can only make its parent foldable, and
  * the walk visits the parent after it.
  */
-static int compact_locked(struct s2_pgtable *pgt, u32 budget, struct s2_gather *g,
-			  u32 *folded, bool *more)
+static int compact_locked(struct s2_pgtable *pgt, u32 budget, u64 scan,
+			  struct s2_gather *g, u32 *folded, bool *more)
 {
 	u64 top = 1ull << pgt->ias;
-	struct compact_data cd = {
-		.g = g, .budget = budget,
-		.scan_left = (u64)budget * S2_COMPACT_SCAN_PER_FOLD,
-	};
+	struct compact_data cd = { .g = g, .budget = budget, .scan_left = scan };
 	struct s2_walker w = { compact_visitor, &cd, S2_VISIT_TABLE_POST };
 	int ret;
 
@@ -566,9 +563,12 @@ static int compact_locked(struct s2_pgtable *pgt, u32 budget, struct s2_gather *
 }
 
 /*
- * Pool pressure in LAZY mode: fold a bounded number of tables, or (full)
- * every table that folds, then flush so the freed pages are back in the
- * pool. Never fails for want of pages, only for a failed flush.
+ * Pool pressure in LAZY mode: fold a bounded number of tables, looking at
+ * a bounded number, or (full) every table that folds, then flush so the
+ * freed pages are back in the pool. A bounded step that found nothing to
+ * fold backs off for S2_PRESSURE_BACKOFF changes: a table full of owned
+ * pages (a fragmenting workload) must not be walked again on every change.
+ * Never fails for want of pages, only for a failed flush.
  */
 static int relieve_locked(struct s2_pgtable *pgt, struct s2_gather *g, bool full)
 {
@@ -577,9 +577,12 @@ static int relieve_locked(struct s2_pgtable *pgt, struct s2_gather *g, bool full
 	int ret;
 
 	do {
-		ret = compact_locked(pgt, full ? ~0u : S2_PRESSURE_FOLDS, g,
+		ret = full ? compact_locked(pgt, ~0u, ~0ull, g, &folded, &more) :
+		      compact_locked(pgt, S2_PRESSURE_FOLDS, S2_PRESSURE_SCAN, g,
 				     &folded, &more);
 	} while (!ret && full && more);
+	if (!full && !folded)
+		pgt->compact.backoff = S2_PRESSURE_BACKOFF;
 	if (!ret && !s2_gather_empty(g))
 		ret = flush(pgt, g);
 	return ret;
@@ -596,10 +599,16 @@ static int relieve_for(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
 {
 	int ret;
 
+	bool full = od->need > pgt->pool.nr_free;
+
 	if (pgt->fold != PKVM_FOLD_LAZY ||
 	    pgt->pool.nr_free >= od->need + pgt->fold_low_watermark)
 		return 0;
-	ret = relieve_locked(pgt, g, od->need > pgt->pool.nr_free);
+	if (!full && pgt->compact.backoff) {
+		pgt->compact.backoff--;
+		return 0;
+	}
+	ret = relieve_locked(pgt, g, full);
 	if (ret)
 		return ret;
 	od->need = 0;
@@ -622,7 +631,8 @@ int s2_compact(struct s2_pgtable *pgt, u32 budget, u32 *folded, bool *more)
 		return -EBUSY;
 	}
 	s2_gather_init(&g, pgt->full_threshold);
-	ret = compact_locked(pgt, budget, &g, folded, more);
+	ret = compact_locked(pgt, budget, (u64)budget * S2_COMPACT_SCAN_PER_FOLD,
+			     &g, folded, more);
 	fret = flush(pgt, &g);
 	pgt->stats.ops[S2_OP_COMPACT]++;
 	hyp_spin_unlock(&pgt->lock);

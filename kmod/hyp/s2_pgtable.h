@@ -99,8 +99,13 @@ struct s2_config {
 	u64 fold_low_watermark;
 };
 
-/* Folds one change may make to stay above the low watermark. */
+/*
+ * Folds one change may make to stay above the low watermark, table pages
+ * it may look at for them, and changes to skip after finding none.
+ */
 #define S2_PRESSURE_FOLDS	64u
+#define S2_PRESSURE_SCAN	64u
+#define S2_PRESSURE_BACKOFF	1024u
 /* Table pages one s2_compact() call may look at, per fold of its budget. */
 #define S2_COMPACT_SCAN_PER_FOLD	64u
 
@@ -127,6 +132,7 @@ struct s2_pgtable {
 		u64 cursor;
 		bool dirty;
 		bool minimal;	/* a clean pass ended, nothing changed since */
+		u32 backoff;	/* changes before pool pressure looks again */
 	} compact;
 	const struct s2_tlb_ops *tlb;
 	void *tlb_cookie;
