@@ -68,6 +68,13 @@ static void teardown(void)
 	s2_fixture_fini(&fx);
 }
 
+/* A page donated and reclaimed: its block is left split (LAZY). */
+static void split_and_reclaim(u64 a)
+{
+	ck_assert_int_eq(s2_donate(&fx.pgt, a, 4 * KiB, 7), 0);
+	ck_assert_int_eq(s2_reclaim(&fx.pgt, a, 4 * KiB, 7), 0);
+}
+
 /* Compact until the engine says nothing remains; returns tables folded. */
 static u32 compact_all(void)
 {
@@ -114,8 +121,7 @@ TEST("lazy", compaction_folds_within_budget_and_invalidates_the_span)
 	u32 folded;
 	bool more;
 
-	ck_assert_int_eq(s2_donate(&fx.pgt, a, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, a, 4 * KiB, 7), 0);
+	split_and_reclaim(a);
 	rec.n = 0;
 	/* Budget 1: the 2 MiB table folds, the 1 GiB one waits. */
 	ck_assert_int_eq(s2_compact(&fx.pgt, 1, &folded, &more), 0);
@@ -160,16 +166,13 @@ TEST("lazy", a_change_during_a_pass_means_another_pass)
 	bool more;
 
 	/* Two folds far apart; stop after the first. */
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE + GiB, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE + GiB, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
+	split_and_reclaim(BASE + GiB);
 	ck_assert_int_eq(s2_compact(&fx.pgt, 2, &folded, &more), 0);
 	ck_assert_uint_eq(folded, 2);
 	ck_assert(more);
 	/* Behind the cursor now: the pass must not claim the table minimal. */
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	compact_all();
 	ck_assert_uint_eq(fx.pgt.table_pages, ROOT);
 }
@@ -186,10 +189,8 @@ TEST("lazy", pool_pressure_folds_before_enomem)
 	 */
 	s2_fixture_fini(&fx);
 	setup_fold(PKVM_FOLD_LAZY, PKVM_SPLIT_HITLESS, ROOT + 4, 0);
-	for (a = BASE; a < BASE + 2 * GiB; a += GiB) {
-		ck_assert_int_eq(s2_donate(&fx.pgt, a, 4 * KiB, 7), 0);
-		ck_assert_int_eq(s2_reclaim(&fx.pgt, a, 4 * KiB, 7), 0);
-	}
+	for (a = BASE; a < BASE + 2 * GiB; a += GiB)
+		split_and_reclaim(a);
 	ck_assert_uint_eq(fx.pgt.pool.nr_free, 0);
 	/* It needs a page: the engine folds (everything it may) first. */
 	ck_assert_int_eq(s2_donate(&fx.pgt, BASE + 5 * MiB, 4 * KiB, 7), 0);
@@ -212,8 +213,7 @@ TEST("lazy", below_the_watermark_a_change_folds_first)
 	s2_fixture_fini(&fx);
 	setup_fold(PKVM_FOLD_LAZY, PKVM_SPLIT_HITLESS, 16, 11);
 	ck_assert_uint_eq(fx.pgt.pool.nr_free, 16 - ROOT);
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	ck_assert_uint_eq(fx.pgt.stats.folds, 0);
 	/* 12 free: a change needing 2 would go below 11, so it folds first. */
 	ck_assert_int_eq(s2_donate(&fx.pgt, BASE + GiB, 4 * KiB, 7), 0);
@@ -227,8 +227,7 @@ TEST("lazy", switching_to_eager_compacts_and_a_pending_transition_blocks)
 	u32 folded;
 	bool more;
 
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	ck_assert_int_eq(s2_host_prepare(&fx.pgt, BASE, 4 * KiB, false, 9), 0);
 	ck_assert_int_eq(s2_compact(&fx.pgt, 8, &folded, &more), -EBUSY);
 	ck_assert_int_eq(s2_set_fold_mode(&fx.pgt, PKVM_FOLD_EAGER), -EBUSY);
@@ -237,12 +236,10 @@ TEST("lazy", switching_to_eager_compacts_and_a_pending_transition_blocks)
 	ck_assert_int_eq(s2_set_fold_mode(&fx.pgt, PKVM_FOLD_EAGER), 0);
 	ck_assert_uint_eq(fx.pgt.table_pages, ROOT);
 	/* Eager as ever: the reclaim folds at once. */
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	ck_assert_uint_eq(fx.pgt.table_pages, ROOT);
 	ck_assert_int_eq(s2_set_fold_mode(&fx.pgt, PKVM_FOLD_LAZY), 0);
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	ck_assert_uint_eq(fx.pgt.table_pages, ROOT + 2);
 }
 END_TEST
@@ -253,8 +250,7 @@ TEST("lazy", bbm_compaction_breaks_before_the_block)
 
 	s2_fixture_fini(&fx);
 	setup_fold(PKVM_FOLD_LAZY, PKVM_SPLIT_BBM, 256, 1);
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	breaks = fx.pgt.stats.bbm_breaks;
 	ck_assert_uint_eq(compact_all(), 2);
 	ck_assert_uint_eq(fx.pgt.stats.bbm_breaks - breaks, 2);
@@ -273,8 +269,7 @@ TEST("eager", eager_is_the_default_and_folds_in_the_reclaim)
 	ck_assert_int_eq(s2_fixture_init(&fx, &cfg), -EINVAL);
 	s2_fixture_fini(&fx);
 	setup_fold(PKVM_FOLD_EAGER, PKVM_SPLIT_HITLESS, 64, 0);
-	ck_assert_int_eq(s2_donate(&fx.pgt, BASE, 4 * KiB, 7), 0);
-	ck_assert_int_eq(s2_reclaim(&fx.pgt, BASE, 4 * KiB, 7), 0);
+	split_and_reclaim(BASE);
 	ck_assert_uint_eq(fx.pgt.stats.folds, 2);
 	ck_assert_uint_eq(fx.pgt.table_pages, ROOT);
 	ck_assert_uint_eq(compact_all(), 0);
