@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "s2_fixture.h"
+#include "bench_hold.h"
 #include "bench_sync.h"
 #include "s2_optimal.h"
 #include "trace.h"
@@ -587,6 +588,8 @@ static void usage(FILE *f)
 		"Benchmark of the pkvm-iommu shadow stage-2 engine.\n\n"
 		"  -w, --workload NAME     run one of: idmap-1tib churn-4k churn-2m\n"
 		"                          fragment-then-reclaim churn-4k-batch64 churn-4k-eager\n"
+		"                          " BENCH_SYNC_WORKLOAD " " BENCH_HOLD_WORKLOAD " (time each hypercall holds the\n"
+		"                          engine lock, per call type)\n"
 		"                          (default: all)\n"
 		"  -n, --ops N             operations of the churn workloads (default 1000000)\n"
 		"  -s, --seed N            seed of the generated workloads\n"
@@ -705,6 +708,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			known |= !strcmp(o.only, names[i]);
 		known |= !strcmp(o.only, BENCH_SYNC_WORKLOAD);
+		known |= !strcmp(o.only, BENCH_HOLD_WORKLOAD);
 		if (!known) {
 			fprintf(stderr, "pkvm-iommu-bench: --workload: unknown workload '%s' "
 				"(idmap-1tib, churn-4k, churn-2m, fragment-then-reclaim, churn-4k-batch64, churn-4k-eager)\n", o.only);
@@ -774,5 +778,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.replay && (!o.only || !strcmp(o.only, BENCH_SYNC_WORKLOAD)))
 		bad |= bench_sync_flush_rows(o.quick, o.json, o.check_time);
+	if (!o.replay && (!o.only || !strcmp(o.only, BENCH_HOLD_WORKLOAD)))
+		bad |= bench_hold_rows(o.quick, o.json);
 	return bad;
 }

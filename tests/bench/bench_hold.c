@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/* See bench_hold.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench_hold.h"
+#include "bench_sync.h"
+#include "hostbuf.h"
+#include "hvc.h"
+#include "s2_fixture.h"
+
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+#define OWNER 2
+
+/*
+ * One region of 8 GiB at 1 GiB. The first 16 MiB are host memory the hyp
+ * really reads: INIT's region array, BATCH's records, and the pool (which
+ * the lazy tables of 2 GiB of 4 KiB churn and the low watermark fit in).
+ */
+#define MEM_PA		(1 * GiB)
+#define MEM_SIZE	(8 * GiB)
+#define BUF_SIZE	(16 * MiB)
+#define RECS_PA		(MEM_PA + 64 * 1024)
+#define HOLD_POOL_PA	(MEM_PA + 4 * MiB)
+#define HOLD_POOL_PAGES	3072u
+#define CHURN_PA	(2 * GiB)	/* churn and batches: 2 GiB of 4 KiB pages */
+#define CHURN_PAGES	(2 * GiB >> 12)
+#define SHARE_PA	(4 * GiB)
+#define SPLIT_PA	(5 * GiB)	/* four 1 GiB blocks nothing else touches */
+/* What pool pressure folds in one change; and a budget that fits 50 us here. */
+#define DEFAULT_BUDGET	S2_PRESSURE_FOLDS
+#define SMALL_BUDGET	4u
+
+enum kind { K_DONATE, K_RECLAIM, K_SHARE, K_UNSHARE, K_SPLIT,
+	    K_BATCH1, K_BATCH64, K_BATCHMAX, K_COMPACT4, K_COMPACT, K_COMPACTMAX, K_NR };
+
+static const char *const kind_name[K_NR] = {
+	"DONATE 4K", "RECLAIM 4K", "SHARE 4K", "UNSHARE 4K", "DONATE split 1G",
+	"BATCH 1", "BATCH 64", "BATCH 4096 (max)", "COMPACT 4", "COMPACT 64",
+	"COMPACT 4096 (max)",
+};
+
+struct samples {
+	uint64_t *ns;
+	size_t nr, cap;
+};
+
+struct hold {
+	struct pkvm_iommu_hyp hyp;
+	void *buf;
+	struct samples s[K_NR];
+	const struct s2_tlb_ops *tlb;	/* the hyp's own flush, priced around */
+	void *tlb_cookie;
+	uint64_t rng;
+	int err;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void push(struct samples *s, uint64_t ns)
+{
+	if (s->nr == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		s->ns = realloc(s->ns, s->cap * sizeof(*s->ns));
+		if (!s->ns)
+			abort();
+	}
+	s->ns[s->nr++] = ns;
+}
+
+/* One hypercall; timed into kind k unless k is K_NR. */
+static s64 hvc(struct hold *h, enum kind k, u64 fn, u64 a0, u64 a1, u64 a2)
+{
+	const u64 a[6] = { a0, a1, a2 };
+	uint64_t t0 = mono_ns();
+	s64 ret = pkvm_iommu_hvc(&h->hyp, fn, a);
+
+	if (k != K_NR)
+		push(&h->s[k], mono_ns() - t0);
+	if (ret < 0 && !h->err) {
+		fprintf(stderr, "pkvm-iommu-bench: hold: %s at %#" PRIx64 ": %s\n",
+			k == K_NR ? "untimed call" : kind_name[k], a0, strerror((int)-ret));
+		h->err = (int)ret;
+	}
+	return ret;
+}
+
+/* The hyp's flush, then one priced CMD_SYNC, as the churn rows price theirs. */
+static int priced_flush(void *cookie, const struct s2_gather *g)
+{
+	struct hold *h = cookie;
+	int ret = h->tlb && h->tlb->flush ? h->tlb->flush(h->tlb_cookie, g) : 0;
+
+	bench_sync_price();
+	return ret;
+}
+
+static const struct s2_tlb_ops priced_ops = { .flush = priced_flush };
+
+/* INIT as the module does (lazy folding, issue 12's default), flush priced. */
+static int hold_init(struct hold *h)
+{
+	const struct s2_region r = { MEM_PA, MEM_SIZE };
+	const u64 a[6] = { MEM_PA, 1, HOLD_POOL_PA, HOLD_POOL_PAGES, PKVM_SPLIT_AUTO, 0 };
+	s64 ret;
+
+	memset(h, 0, sizeof(*h));
+	h->rng = 0x401d;
+	h->buf = hostbuf_map(MEM_PA, BUF_SIZE);
+	if (!h->buf)
+		return -ENOMEM;
+	memcpy(h->buf, &r, sizeof(r));
+	pkvm_iommu_hyp_setup(&h->hyp);
+	ret = pkvm_iommu_hvc(&h->hyp, PKVM_IOMMU_HVC_INIT, a);
+	if (ret)
+		return (int)ret;
+	hvc(h, K_NR, PKVM_IOMMU_HVC_FOLD_MODE, PKVM_FOLD_LAZY, 0, 0);
+	/* No SMMU is attached: the hyp's flush is free, the price is the sync. */
+	h->tlb = h->hyp.pgt.tlb;
+	h->tlb_cookie = h->hyp.pgt.tlb_cookie;
+	h->hyp.pgt.tlb = &priced_ops;
+	h->hyp.pgt.tlb_cookie = h;
+	return h->err;
+}
+
+static void hold_fini(struct hold *h)
+{
+	for (int k = 0; k < K_NR; k++)
+		free(h->s[k].ns);
+	hostbuf_unmap(MEM_PA, h->buf);
+}
+
+/* Compaction to the end with the budget of kind k (K_NR: untimed, max budget). */
+static void compact_all(struct hold *h, enum kind k)
+{
+	u64 budget = k == K_COMPACT4 ? SMALL_BUDGET : k == K_COMPACT ? DEFAULT_BUDGET :
+		     PKVM_IOMMU_COMPACT_MAX;
+
+	while (!h->err &&
+	       hvc(h, k, PKVM_IOMMU_HVC_COMPACT, budget, 0, 0) & (s64)PKVM_IOMMU_COMPACT_MORE)
+		;
+}
+
+/*
+ * Random 4 KiB donations and reclaims over CHURN_PA, at most cap
+ * outstanding, all reclaimed at the end: every 2 MiB block it touched
+ * keeps its table (lazy) for the compaction after it.
+ */
+static void churn(struct hold *h, u64 ops, u64 cap)
+{
+	u64 *out = malloc(cap * sizeof(*out)), nout = 0;
+	uint8_t *used = calloc(CHURN_PAGES, 1);
+
+	for (u64 i = 0; i < ops && !h->err; i++) {
+		if (nout < cap && (!nout || s2_rand(&h->rng) & 1)) {
+			u64 p;
+
+			do
+				p = s2_rand(&h->rng) % CHURN_PAGES;
+			while (used[p]);
+			used[p] = 1;
+			out[nout++] = p;
+			hvc(h, K_DONATE, PKVM_IOMMU_HVC_DONATE, CHURN_PA + (p << 12), 4096, OWNER);
+		} else {
+			u64 k = s2_rand(&h->rng) % nout, p = out[k];
+
+			out[k] = out[--nout];
+			used[p] = 0;
+			hvc(h, K_RECLAIM, PKVM_IOMMU_HVC_RECLAIM, CHURN_PA + (p << 12), 4096, OWNER);
+		}
+	}
+	while (nout && !h->err)
+		hvc(h, K_RECLAIM, PKVM_IOMMU_HVC_RECLAIM, CHURN_PA + (out[--nout] << 12), 4096,
+		    OWNER);
+	free(out);
+	free(used);
+}
+
+/* A host page shared and unshared, one at a time. */
+static void share(struct hold *h, u64 ops)
+{
+	for (u64 i = 0; i < ops && !h->err; i++) {
+		u64 pa = SHARE_PA + ((s2_rand(&h->rng) % (GiB >> 12)) << 12);
+
+		hvc(h, K_SHARE, PKVM_IOMMU_HVC_SHARE, pa, 4096, OWNER);
+		hvc(h, K_UNSHARE, PKVM_IOMMU_HVC_UNSHARE, pa, 4096, OWNER);
+	}
+	compact_all(h, K_NR);
+}
+
+/* The most a 4 KiB donation writes: a 1 GiB block split down to pages. */
+static void split(struct hold *h, u64 reps)
+{
+	for (u64 i = 0; i < reps && !h->err; i++) {
+		u64 pa = SPLIT_PA + (i % 4) * GiB + ((s2_rand(&h->rng) % (GiB >> 12)) << 12);
+
+		hvc(h, K_SPLIT, PKVM_IOMMU_HVC_DONATE, pa, 4096, OWNER);
+		hvc(h, K_NR, PKVM_IOMMU_HVC_RECLAIM, pa, 4096, OWNER);
+		compact_all(h, K_NR);
+	}
+}
+
+/* BATCH calls of n donations, then of the same n reclaims, from host memory. */
+static void batch(struct hold *h, enum kind k, u32 n, u64 reps)
+{
+	struct pkvm_iommu_op *rec = (struct pkvm_iommu_op *)((uint8_t *)h->buf +
+							     (RECS_PA - MEM_PA));
+	u64 stride = CHURN_PAGES / n;	/* n distinct pages spread over all blocks */
+
+	for (u64 i = 0; i < reps && !h->err; i++) {
+		u64 off = s2_rand(&h->rng) % stride;
+
+		for (u32 op = PKVM_IOMMU_OP_DONATE; op <= PKVM_IOMMU_OP_RECLAIM; op++) {
+			for (u32 j = 0; j < n; j++)
+				rec[j] = (struct pkvm_iommu_op){ .op = op, .owner = OWNER,
+					.addr = CHURN_PA + ((off + j * stride) << 12), .len = 4096 };
+			if (hvc(h, k, PKVM_IOMMU_HVC_BATCH, RECS_PA, n, 0) != (s64)n && !h->err)
+				h->err = -EIO;
+		}
+	}
+	compact_all(h, K_NR);
+}
+
+/* Every call type, in lazy mode, with flushes priced or not. */
+static int run(struct hold *h, bool quick)
+{
+	u64 scale = quick ? 1 : 4;
+
+	churn(h, 5000 * scale, 4096);
+	compact_all(h, K_COMPACT);
+	churn(h, 5000 * scale, 4096);
+	compact_all(h, K_COMPACT4);
+	churn(h, 5000 * scale, 4096);
+	compact_all(h, K_COMPACTMAX);
+	share(h, 1000 * scale);
+	split(h, 16 * scale);
+	batch(h, K_BATCH1, 1, 1000 * scale);
+	batch(h, K_BATCH64, 64, 20 * scale);
+	batch(h, K_BATCHMAX, PKVM_IOMMU_BATCH_MAX, 2);
+	return h->err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void print(const struct hold *h, bool json, uint64_t sync_ns, uint64_t *worst)
+{
+	for (int k = 0; k < K_NR; k++) {
+		const struct samples *s = &h->s[k];
+		double p50, p99, max;
+
+		if (!s->nr)
+			continue;
+		qsort(s->ns, s->nr, sizeof(*s->ns), cmp_u64);
+		p50 = (double)s->ns[s->nr / 2] / 1e3;
+		p99 = (double)s->ns[(s->nr * 99) / 100] / 1e3;
+		max = (double)s->ns[s->nr - 1] / 1e3;
+		if (k != K_BATCH64 && k != K_BATCHMAX && k != K_COMPACT && k != K_COMPACTMAX &&
+		    s->ns[s->nr - 1] > *worst)
+			*worst = s->ns[s->nr - 1];
+		if (json)
+			printf("{\"workload\":\"" BENCH_HOLD_WORKLOAD "\",\"call\":\"%s\","
+			       "\"sync_ns\":%" PRIu64 ",\"count\":%zu,\"p50_us\":%.2f,"
+			       "\"p99_us\":%.2f,\"max_us\":%.2f}\n", kind_name[k], sync_ns,
+			       s->nr, p50, p99, max);
+		else
+			printf("%-22s %8" PRIu64 " %9zu %9.2f %9.2f %9.2f\n", kind_name[k],
+			       sync_ns, s->nr, p50, p99, max);
+	}
+}
+
+int bench_hold_rows(bool quick, bool json)
+{
+	uint64_t price = bench_sync_ns(), worst = 0;
+	int bad = 0;
+
+	if (!json)
+		printf("\n%-22s %8s %9s %9s %9s %9s\n", "hold time per call", "sync ns",
+		       "calls", "p50 us", "p99 us", "max us");
+	/* CPU-only first, then each flush priced at --sync-ns. */
+	for (int priced = 0; priced < 2 && !bad; priced++) {
+		struct hold *h = malloc(sizeof(*h));
+		int ret;
+
+		if (priced && !price)
+			break;
+		ret = h ? hold_init(h) : -ENOMEM;
+		bench_sync_arm(priced);
+		if (!ret)
+			ret = run(h, quick);
+		bench_sync_arm(false);
+		if (ret) {
+			fprintf(stderr, "pkvm-iommu-bench: hold: %s\n", strerror(-ret));
+			bad = 1;
+		} else {
+			print(h, json, priced ? price : 0, &worst);
+		}
+		if (h && h->buf)
+			hold_fini(h);
+		free(h);
+	}
+	if (!json && !bad)
+		printf("longest hold with batch_max_ops 1 and a compaction budget of %u: %.1f us\n",
+		       SMALL_BUDGET, (double)worst / 1e3);
+	return bad;
+}
