@@ -171,6 +171,12 @@ static u64 l2_page_alloc(void *cookie)
 	return pa;	/* zeroed when the SMMU was added */
 }
 
+/* An SMMU's register window: 64 KiB aligned (page 0's size), no wrap. */
+static bool regs_window_ok(u64 regs_pa, u64 size)
+{
+	return !(regs_pa & (SMMU_REGS_SIZE / 2 - 1)) && regs_pa + size >= regs_pa;
+}
+
 static bool claimed(const struct pkvm_iommu_hyp *hyp, u64 regs_pa)
 {
 	for (u32 i = 0; i < hyp->nr_claimed; i++)
@@ -195,7 +201,7 @@ static s64 hvc_smmu_add(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	if (hyp->nr_smmus == PKVM_IOMMU_MAX_SMMUS ||
 	    hyp->pgt.nr_pinned == S2_MAX_PINNED)
 		return -ENOSPC;
-	if (regs_pa & (SMMU_REGS_SIZE / 2 - 1) || regs_pa + SMMU_REGS_SIZE < regs_pa)
+	if (!regs_window_ok(regs_pa, SMMU_REGS_SIZE))
 		return -EINVAL;
 	if (hyp->claims_only && !claimed(hyp, regs_pa))
 		return -EACCES;
@@ -697,8 +703,8 @@ int pkvm_iommu_hyp_claim_smmu(struct pkvm_iommu_hyp *hyp, u64 regs_pa, u64 size)
 	void *regs;
 	int ret;
 
-	if (regs_pa & (SMMU_REGS_SIZE / 2 - 1) || size < SMMU_REGS_SIZE ||
-	    size & ~HYP_PAGE_MASK || regs_pa + size < regs_pa)
+	if (!regs_window_ok(regs_pa, size) || size < SMMU_REGS_SIZE ||
+	    size & ~HYP_PAGE_MASK)
 		return -EINVAL;
 	hyp_spin_lock(&hyp->lock);
 	ret = claimed(hyp, regs_pa) ? -EEXIST :
