@@ -6,6 +6,7 @@
  * memory and registers the hypervisor took.
  *
  * usage: shadow-state state           one line: INFO and STATS
+ *        shadow-state stats           every counter of STATS
  *        shadow-state ledger          the generic-netlink ledger dump
  *        shadow-state owner PA...     the ledger's owner of each PA
  *        shadow-state host-ops        DONATE/RECLAIM/SHARE/UNSHARE/BATCH
@@ -14,6 +15,9 @@
  *
  * state:  state backend=B generation=G table_pages=T pool_free=P
  *         mem_pages=M errors=E smmu_base=0x.. smmu_events=N
+ * stats:  one "pkvm-stat idx=I value=V" per counter the module fills;
+ *         by index, so a counter appended to enum pkvm_iommu_stat needs
+ *         no change here (bench/bench-shadow.sh names them from the header)
  * ledger: one "ledger-run addr=0x.. len=0x.. owner=0x.. shared=0|1" per run
  *         (LEDGER_GET, what pkvm-iommud reads), then "ledger runs=N gen=G"
  * owner:  owner pa=0x.. owner=0x.. shared=0|1 (0x0: no run, the host's)
@@ -90,6 +94,20 @@ static int state(void)
 	       (uint64_t)st.counter[PKVM_IOMMU_STAT_MEM_PAGES],
 	       (uint64_t)st.counter[PKVM_IOMMU_STAT_ERRORS], (uint64_t)si.base,
 	       (uint64_t)si.events);
+	return 0;
+}
+
+static int stats(void)
+{
+	struct pkvm_iommu_stats st = { .size = sizeof(st) };
+	int fd = dev_fd();
+
+	if (fd < 0 || ioctl(fd, PKVM_IOMMU_IOC_STATS, &st)) {
+		fprintf(stderr, "shadow-state: PKVM_IOMMU_IOC_STATS: %s\n", strerror(errno));
+		return 1;
+	}
+	for (uint32_t i = 0; i < st.nr && i < PKVM_IOMMU_STAT_NR; i++)
+		printf("pkvm-stat idx=%" PRIu32 " value=%" PRIu64 "\n", i, (uint64_t)st.counter[i]);
 	return 0;
 }
 
@@ -299,6 +317,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "state"))
 		return state();
+	if (!strcmp(argv[1], "stats"))
+		return stats();
 	if (!strcmp(argv[1], "ledger"))
 		return ledger();
 	if (!strcmp(argv[1], "owner"))

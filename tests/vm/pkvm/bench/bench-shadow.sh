@@ -8,7 +8,7 @@
 # normal VM's data pages never leave the host, so protected/normal within a
 # boot cancels TCG's boot-to-boot speed; the shadow's cost is that ratio with
 # the shadow on over the ratio with it off. The hook's own time per
-# transition comes from the hyp core's counters (pkvm-stats), read before
+# transition comes from the hyp core's counters (../shadow-state stats), read before
 # and after the runs. Not part of `meson test`: `./dev bench-pkvm`.
 #
 # usage: bench-shadow.sh [-n PAGES] [-r RUNS] [-j] OUTDIR
@@ -42,7 +42,7 @@ kenv=$(vm_kernel)
 KDIR=$(. "$kenv" && echo "$KDIR") \
 	"$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build" >&2
 vm_guest_cc "$out/pkvm-pvm" -I"$vm/pvm" "$vm/pvm/pkvm-pvm.c" "$vm/guest/hw.c"
-vm_guest_cc "$out/pkvm-stats" "$here/pkvm-stats.c"
+vm_guest_cc "$out/shadow-state" "$here/../shadow-state.c" "$vm/guest/hw.c" "$vm/guest/genl.c"
 
 for shadow in on off; do
 	append="pvm.pages=$pages pvm.runs=$runs"
@@ -50,7 +50,7 @@ for shadow in on off; do
 	t0=$SECONDS
 	PKVM_VM_KERNEL_ENV=$kenv PKVM_VM_APPEND=$append PKVM_VM_RUNDIR=$out/run-$shadow \
 		PKVM_VM_LOG=$out/run-$shadow/console.log \
-		"$vm/run.sh" -p "$here/guest-test" "$out/pkvm-pvm" "$out/pkvm-stats" \
+		"$vm/run.sh" -p "$here/guest-test" "$out/pkvm-pvm" "$out/shadow-state" \
 		"$out/pkvm_iommu.ko" >"$out/run-$shadow.log" 2>&1 ||
 		vm_die "shadow=$shadow boot failed: $(grep -E '^not ok|error' "$out/run-$shadow.log" | head -n5 | tr '\n' '|') (log: $out/run-$shadow/console.txt)"
 	vm_log "shadow=$shadow boot done ($((SECONDS - t0))s)"
