@@ -583,6 +583,11 @@ static const char *const stat_names[PKVM_IOMMU_STAT_NR] = {
 	[PKVM_IOMMU_STAT_HOOK_NS] = "hook_ns",
 	[PKVM_IOMMU_STAT_HOOK_MAX_NS] = "hook_max_ns",
 	[PKVM_IOMMU_STAT_SEED_NS] = "seed_ns",
+	[PKVM_IOMMU_STAT_TABLE_FILLS] = "table_fills",
+	[PKVM_IOMMU_STAT_COMPACTIONS] = "compactions",
+	[PKVM_IOMMU_STAT_COMPACT_FOLDS] = "compact_folds",
+	[PKVM_IOMMU_STAT_PRESSURE_RELIEFS] = "pressure_reliefs",
+	[PKVM_IOMMU_STAT_FOLD_MODE] = NULL,	/* a property, not a counter */
 };
 
 int daemon_for_each_counter(struct daemon *d, daemon_counter_fn fn, void *arg)

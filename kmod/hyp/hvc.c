@@ -372,6 +372,11 @@ static s64 hvc_stats_read(struct pkvm_iommu_hyp *hyp, u64 id)
 	case PKVM_IOMMU_STAT_HOOK_MAX_NS:
 		return hook_stat(hyp, id);
 	case PKVM_IOMMU_STAT_SEED_NS: return (s64)hyp->seed_ns;
+	case PKVM_IOMMU_STAT_TABLE_FILLS: return (s64)st->table_fills;
+	case PKVM_IOMMU_STAT_COMPACTIONS: return (s64)st->ops[S2_OP_COMPACT];
+	case PKVM_IOMMU_STAT_COMPACT_FOLDS: return (s64)st->compact_folds;
+	case PKVM_IOMMU_STAT_PRESSURE_RELIEFS: return (s64)st->pressure_reliefs;
+	case PKVM_IOMMU_STAT_FOLD_MODE: return (s64)pgt->fold;
 	default: return -EINVAL;
 	}
 }

@@ -155,8 +155,12 @@ static int split(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr, u32 level
 		for (u32 i = 0; i < S2_PTES_PER_TABLE; i++)
 			table[i] = old;
 	}
-	/* A zero page already reads as 512 holes: nothing to write. */
-	pgt->stats.desc_writes += old ? S2_PTES_PER_TABLE : 0;
+	/*
+	 * Filling a table no walk can reach yet needs no ordering against the
+	 * SMMU: counted apart from the stores into linked tables. A zero page
+	 * already reads as 512 holes: nothing to write.
+	 */
+	pgt->stats.table_fills += old ? S2_PTES_PER_TABLE : 0;
 	pgt->stats.splits++;
 	pgt->table_pages++;
 	return install_table(pgt, ptep, old, addr, level, table_pa);
@@ -517,8 +521,10 @@ static int compact_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 
 	(void)visit;
 	if (fold(ctx->pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level, cd->g,
-		 false, &cd->err))
+		 false, &cd->err)) {
 		cd->folded++;
+		ctx->pgt->stats.compact_folds++;
+	}
 	if (--cd->scan_left && cd->folded < cd->budget)
 		return 0;
 	/* Post-order: the next call re-enters the ancestors and folds them. */
@@ -608,6 +614,7 @@ static int relieve_for(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
 		pgt->compact.backoff--;
 		return 0;
 	}
+	pgt->stats.pressure_reliefs++;
 	ret = relieve_locked(pgt, g, full);
 	if (ret)
 		return ret;

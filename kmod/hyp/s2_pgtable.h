@@ -70,13 +70,16 @@ struct s2_tlb_ops {
 struct s2_stats {
 	u64 ops[S2_OP_NR];
 	u64 errors;
-	u64 desc_writes;	/* descriptor stores into tables */
+	u64 desc_writes;	/* descriptor stores into linked tables */
+	u64 table_fills;	/* entries a split writes before linking */
 	u64 tlbi_ranges;	/* ranges handed to the SMMU layer */
 	u64 tlbi_full;		/* whole-VMID flushes handed instead */
 	u64 flushes;		/* flush calls (each one CMD_SYNC) */
 	u64 splits;
 	u64 folds;
 	u64 bbm_breaks;
+	u64 compact_folds;	/* folds made by compaction, any cause */
+	u64 pressure_reliefs;	/* LAZY changes that folded for pool pages */
 };
 
 struct s2_config {

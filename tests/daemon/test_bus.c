@@ -357,6 +357,7 @@ TEST("bus", manager_counters)
 		"donate", "reclaim", "share", "unshare", "errors", "desc_writes", "tlbi_ranges",
 		"tlbi_full", "syncs", "splits", "folds", "bbm_breaks", "table_pages", "pool_free",
 		"mem_pages", "hook_transitions", "hook_ns", "hook_max_ns", "seed_ns",
+		"table_fills", "compactions", "compact_folds", "pressure_reliefs",
 		"events_ingested", "faults", "resyncs", "lost_pages", "quarantines",
 		"policy_reloads", "policy_errors",
 	};

@@ -413,8 +413,8 @@ TEST("daemon", every_counter_exported)
 	w = (struct want){ .text = t };
 	ck_assert_int_eq(daemon_for_each_counter(d, check_counter, &w), 0);
 	ck_assert_uint_ge(w.checked, 23);
-	/* every backend counter but the split policy (a property), and the daemon's 8 */
-	ck_assert_uint_eq(w.checked, PKVM_IOMMU_STAT_NR - 1 + 8);
+	/* every backend counter but the split and fold policies (properties), and the daemon's 8 */
+	ck_assert_uint_eq(w.checked, PKVM_IOMMU_STAT_NR - 2 + 8);
 	/* the ledger and the stream as the daemon holds them */
 	snprintf(line, sizeof(line), "pkvm_iommu_ledger_pages{owner=\"3\"} %llu",
 		 (unsigned long long)ledger_pages(d->ledger, 3));

@@ -88,6 +88,18 @@ enum pkvm_iommu_stat {
 	PKVM_IOMMU_STAT_HOOK_MAX_NS,
 	/* INIT's seed from pKVM's ownership, ns (0 without one). */
 	PKVM_IOMMU_STAT_SEED_NS,
+	/*
+	 * Entries a split writes into a fresh table before linking it, which
+	 * the SMMU cannot walk yet; DESC_WRITES counts stores into linked
+	 * tables only.
+	 */
+	PKVM_IOMMU_STAT_TABLE_FILLS,
+	/* COMPACT calls, and the tables compaction folded (all causes). */
+	PKVM_IOMMU_STAT_COMPACTIONS,
+	PKVM_IOMMU_STAT_COMPACT_FOLDS,
+	/* LAZY: changes that folded first because the pool ran low. */
+	PKVM_IOMMU_STAT_PRESSURE_RELIEFS,
+	PKVM_IOMMU_STAT_FOLD_MODE,	/* enum pkvm_fold_mode in force */
 	PKVM_IOMMU_STAT_NR,
 };
 
