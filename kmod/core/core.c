@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The host core's state and the answers read from it: INFO, SMMU_INFO,
- * STATS, and the two settings the host keeps (split policy, invalidation
- * batching).
+ * STATS, and the settings the host keeps (split policy, invalidation
+ * batching, fold mode and compaction).
  */
 #include "core_int.h"
 
@@ -15,6 +15,8 @@ void pkvm_core_init(struct pkvm_core *c, const struct pkvm_core_env *env, void *
 	c->backend = backend;
 	/* Every change syncs on its own until the policy says otherwise. */
 	c->batch_max_ops = 1;
+	c->compact_budget = PKVM_IOMMU_FOLD_DEFAULT_BUDGET;
+	c->compact_idle_ms = PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS;
 }
 
 void pkvm_core_fini(struct pkvm_core *c)
@@ -165,5 +167,44 @@ int pkvm_core_invalidation(struct pkvm_core *c, u32 *max_ops, u32 *window_us)
 	}
 	*max_ops = c->batch_max_ops;
 	*window_us = c->batch_window_us;
+	return 0;
+}
+
+int pkvm_core_fold(struct pkvm_core *c, struct pkvm_iommu_fold *f)
+{
+	s64 ret;
+
+	if ((f->flags & ~PKVM_IOMMU_FOLD_READ) || f->reserved)
+		return -EINVAL;
+	if (!(f->flags & PKVM_IOMMU_FOLD_READ)) {
+		if (f->mode > PKVM_FOLD_LAZY || !f->compact_budget ||
+		    f->compact_budget > PKVM_IOMMU_COMPACT_MAX ||
+		    f->idle_ms > PKVM_IOMMU_FOLD_IDLE_MAX_MS)
+			return -EINVAL;
+		ret = pkvm_core_call(c, PKVM_IOMMU_HVC_FOLD_MODE, f->mode, 0, 0, 0, 0, 0);
+		if (ret)
+			return (int)ret;
+		c->compact_budget = f->compact_budget;
+		c->compact_idle_ms = f->idle_ms;
+	}
+	ret = core_stat(c, PKVM_IOMMU_STAT_FOLD_MODE);
+	if (ret < 0)
+		return (int)ret;
+	f->mode = (u32)ret;
+	f->compact_budget = c->compact_budget;
+	f->idle_ms = c->compact_idle_ms;
+	return 0;
+}
+
+int pkvm_core_compact_step(struct pkvm_core *c, u32 *folded, bool *more)
+{
+	s64 ret = pkvm_core_call(c, PKVM_IOMMU_HVC_COMPACT, c->compact_budget, 0, 0, 0, 0, 0);
+
+	*folded = 0;
+	*more = false;
+	if (ret < 0)
+		return (int)ret;
+	*folded = (u32)ret;
+	*more = !!((u64)ret & PKVM_IOMMU_COMPACT_MORE);
 	return 0;
 }

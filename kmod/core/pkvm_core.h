@@ -54,6 +54,8 @@ struct pkvm_core {
 	u32 nr_smmus;
 	/* The policy's invalidation section (PKVM_IOMMU_IOC_INVALIDATION). */
 	u32 batch_max_ops, batch_window_us;
+	/* How the host compacts a LAZY table (PKVM_IOMMU_IOC_FOLD). */
+	u32 compact_budget, compact_idle_ms;
 };
 
 /* The core reads nothing of the hyp core but through env->call. */
@@ -81,6 +83,20 @@ int pkvm_core_split_policy(struct pkvm_core *c, u32 policy, u32 level);
  * back with the values in force.
  */
 int pkvm_core_invalidation(struct pkvm_core *c, u32 *max_ops, u32 *window_us);
+
+/*
+ * PKVM_IOMMU_IOC_FOLD: -EINVAL for a value out of range, unknown flags or
+ * reserved bits; with PKVM_IOMMU_FOLD_READ only reads. Every field is
+ * written back with the values in force. A mode change is made by the hyp
+ * core (EAGER first folds everything, so it may fail like a compaction).
+ */
+int pkvm_core_fold(struct pkvm_core *c, struct pkvm_iommu_fold *f);
+
+/*
+ * One COMPACT call with the budget in force: tables folded, *more when the
+ * call stopped at its budget and more may remain.
+ */
+int pkvm_core_compact_step(struct pkvm_core *c, u32 *folded, bool *more);
 
 /*
  * PKVM_IOMMU_IOC_STREAM_GET / _SET: -ENODEV no such SMMU, -ERANGE sid

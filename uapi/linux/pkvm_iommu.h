@@ -270,6 +270,31 @@ struct pkvm_iommu_invalidation {
 #define PKVM_IOMMU_INVALIDATION_SIZE_VER0	16
 #define PKVM_IOMMU_BATCH_WINDOW_MAX_US	100000u
 
+/*
+ * PKVM_IOMMU_IOC_FOLD: when uniform tables fold back (enum pkvm_fold_mode),
+ * and how the module compacts a LAZY table: after idle_ms without an
+ * ownership change it calls COMPACT with at most compact_budget folds a
+ * call (each call bounds how long the hypervisor holds the shadow's lock)
+ * until nothing is left. idle_ms 0: the module never compacts (pool
+ * pressure still folds). flags PKVM_IOMMU_FOLD_READ only reads the values
+ * in force; either way they are written back.
+ */
+struct pkvm_iommu_fold {
+	__u32 size;
+	__u32 flags;		/* PKVM_IOMMU_FOLD_READ, or 0 */
+	__u32 mode;		/* enum pkvm_fold_mode */
+	__u32 compact_budget;	/* 1..PKVM_IOMMU_COMPACT_MAX */
+	__u32 idle_ms;		/* 0..PKVM_IOMMU_FOLD_IDLE_MAX_MS */
+	__u32 reserved;		/* must be 0 */
+};
+#define PKVM_IOMMU_FOLD_SIZE_VER0	24
+#define PKVM_IOMMU_FOLD_READ		(1u << 0)
+#define PKVM_IOMMU_FOLD_IDLE_MAX_MS	600000u
+/* The module's defaults: LAZY, compacted 8 folds a call after 100 ms idle. */
+#define PKVM_IOMMU_FOLD_DEFAULT_BUDGET	8u
+#define PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS	100u
+
+
 #define PKVM_IOMMU_IOC_MAGIC	0xb7
 #define PKVM_IOMMU_IOC_INFO		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x00, struct pkvm_iommu_info)
 #define PKVM_IOMMU_IOC_SMMU_INFO	_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x01, struct pkvm_iommu_smmu_info)
@@ -283,6 +308,7 @@ struct pkvm_iommu_invalidation {
 #define PKVM_IOMMU_IOC_UNSHARE		_IOW(PKVM_IOMMU_IOC_MAGIC, 0x09, struct pkvm_iommu_range)
 #define PKVM_IOMMU_IOC_BATCH		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x0a, struct pkvm_iommu_batch)
 #define PKVM_IOMMU_IOC_INVALIDATION	_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x0b, struct pkvm_iommu_invalidation)
+#define PKVM_IOMMU_IOC_FOLD		_IOWR(PKVM_IOMMU_IOC_MAGIC, 0x0c, struct pkvm_iommu_fold)
 
 /* ------------------------------------------------------------------ */
 /* Generic netlink family "pkvm_iommu"                                 */
