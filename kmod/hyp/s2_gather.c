@@ -1,18 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "s2_gather.h"
 
-void s2_gather_init(struct s2_gather *g, u64 full_threshold)
-{
-	g->nr = 0;
-	g->full = false;
-	g->walk = false;
-	g->cost = 0;
-	g->full_threshold = full_threshold;
-	g->bridge_start = 0;
-	g->bridge_end = 0;
-	g->nr_freed = 0;
-}
-
 void s2_gather_reset(struct s2_gather *g)
 {
 	u64 bs = g->bridge_start, be = g->bridge_end;

@@ -38,7 +38,19 @@ struct s2_gather {
 	u32 nr_freed;
 };
 
-void s2_gather_init(struct s2_gather *g, u64 full_threshold);
+/* Inline: every change starts one, and most end with it empty. */
+static inline void s2_gather_init(struct s2_gather *g, u64 full_threshold)
+{
+	g->nr = 0;
+	g->full = false;
+	g->walk = false;
+	g->cost = 0;
+	g->full_threshold = full_threshold;
+	g->bridge_start = 0;
+	g->bridge_end = 0;
+	g->nr_freed = 0;
+}
+
 void s2_gather_add(struct s2_gather *g, u64 start, u64 end, u64 granule);
 static inline bool s2_gather_empty(const struct s2_gather *g)
 {

@@ -172,6 +172,8 @@ struct op_data {
 	u32 op;
 	u32 owner;
 	u64 need;		/* check pass: table pages the set pass needs */
+	bool may_fuse;		/* the check visit may make a one-leaf change */
+	bool fused;		/* it did: there is no set pass */
 	struct s2_gather *g;
 	int err;		/* set pass: first failure to report */
 	/*
@@ -323,9 +325,12 @@ static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 	return false;
 }
 
+static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od);
+
 static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
 	struct op_data *od = ctx->arg;
+	u64 need;
 	int ret;
 
 	(void)visit;
@@ -342,8 +347,21 @@ static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
 			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
-	od->need += leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start,
-			      ctx->end, op_makes_valid(od->op));
+	need = leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start, ctx->end,
+			 op_makes_valid(od->op));
+	od->need += need;
+	/*
+	 * A change that is exactly this leaf and needs no table is made here:
+	 * its check has passed and nothing else is written, so it stays all
+	 * or nothing, and the set pass would only descend to the same entry
+	 * again. A change that folds keeps its set pass, whose post-order
+	 * visits make the folds.
+	 */
+	if (od->may_fuse && !need && ctx->addr == ctx->start &&
+	    ctx->addr + s2_level_size(ctx->level) == ctx->end) {
+		od->fused = true;
+		return set_leaf(ctx, od);
+	}
 	return 0;
 }
 
@@ -680,16 +698,32 @@ int s2_set_fold_mode(struct s2_pgtable *pgt, enum pkvm_fold_mode mode)
 static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 			u64 size, u32 owner, u32 rec_owner, struct s2_gather *g)
 {
-	struct op_data od = { .op = op, .owner = owner, .g = g };
+	struct op_data od;
 	struct s2_walker set = { set_visitor, &od,
 				 S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
 	int ret;
+
+	/*
+	 * Field by field: the ring records are only read once opened, and
+	 * clearing them would put a 100-byte store on every change.
+	 */
+	od.op = op;
+	od.owner = owner;
+	od.need = 0;
+	od.may_fuse = !folds_in_change(pgt, op);
+	od.fused = false;
+	od.g = g;
+	od.err = 0;
+	od.pre_open = false;
+	od.run_open = false;
 
 	if (pgt->pending.on)
 		return -EBUSY;
 	ret = count_locked(pgt, &od, addr, size);
 	if (ret)
 		return ret;
+	if (od.fused)
+		goto made;
 	/*
 	 * Tables an earlier change of a batch folded only go back to the pool
 	 * after a flush: pay for one sync early rather than refuse with
@@ -714,6 +748,7 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 	ret = s2_walk(pgt, addr, size, &set);
 	if (!ret)
 		ret = od.err;
+made:
 	pgt->stats.ops[op]++;
 	/* Tables a compaction pass already went by may fold now. */
 	pgt->compact.dirty = true;

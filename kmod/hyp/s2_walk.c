@@ -17,37 +17,49 @@ struct walk_data {
 
 static int walk_table(struct walk_data *d, u64 *table, u32 level, u32 entries);
 
-static int walk_entry(struct walk_data *d, u64 *ptep, u32 level)
+static int visit(struct walk_data *d, u64 *ptep, u64 old, u64 addr, u32 level,
+		 enum s2_visit visit)
 {
-	u64 size = s2_level_size(level);
 	struct s2_walk_ctx ctx = {
 		.pgt = d->pgt,
 		.ptep = ptep,
-		.old = hyp_read_pte(ptep),
-		.addr = HYP_ALIGN_DOWN(d->addr, size),
+		.old = old,
+		.addr = addr,
 		.start = d->start,
 		.end = d->end,
 		.level = level,
 		.arg = d->w->arg,
 	};
+
+	return d->w->cb(&ctx, visit);
+}
+
+/*
+ * The context of a visit is only built for a visit: a walk passes through
+ * most table entries without one, and the descent is the hot path of every
+ * change.
+ */
+static int walk_entry(struct walk_data *d, u64 *ptep, u32 level)
+{
+	u64 addr = HYP_ALIGN_DOWN(d->addr, s2_level_size(level));
+	u64 old = hyp_read_pte(ptep);
 	int ret;
 
-	if (!s2_desc_is_table(ctx.old, level) && (d->w->flags & S2_VISIT_LEAF)) {
-		ret = d->w->cb(&ctx, S2_VISIT_LEAF);
+	if (!s2_desc_is_table(old, level) && (d->w->flags & S2_VISIT_LEAF)) {
+		ret = visit(d, ptep, old, addr, level, S2_VISIT_LEAF);
 		if (ret)
 			return ret;
-		ctx.old = hyp_read_pte(ptep);
+		old = hyp_read_pte(ptep);
 	}
-	if (!s2_desc_is_table(ctx.old, level)) {
-		d->addr = ctx.addr + size;
+	if (!s2_desc_is_table(old, level)) {
+		d->addr = addr + s2_level_size(level);
 		return 0;
 	}
-	ret = walk_table(d, hyp_phys_to_virt(s2_desc_oa(ctx.old)), level + 1,
+	ret = walk_table(d, hyp_phys_to_virt(s2_desc_oa(old)), level + 1,
 			 S2_PTES_PER_TABLE);
 	if (ret || !(d->w->flags & S2_VISIT_TABLE_POST))
 		return ret;
-	ctx.old = hyp_read_pte(ptep);
-	return d->w->cb(&ctx, S2_VISIT_TABLE_POST);
+	return visit(d, ptep, hyp_read_pte(ptep), addr, level, S2_VISIT_TABLE_POST);
 }
 
 static int walk_table(struct walk_data *d, u64 *table, u32 level, u32 entries)
