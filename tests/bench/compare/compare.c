@@ -7,7 +7,8 @@
  *
  * The numbers are CPU-only: a sync is counted, not waited for. Pricing
  * one (the issue's --sync-ns) adds syncs/op x sync latency to each side's
- * time per operation; the "priced" column is where that goes.
+ * time per operation, the same sum for both engines; the "priced" column
+ * is where that goes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -122,41 +123,63 @@ static const char *json_num(char buf[32], double r)
 	return buf;
 }
 
-static void print_side(const char *workload, const char *engine, const struct cmp_side *s, bool json)
+/* Operations per second with every sync waited for; NAN without a price. */
+static double priced_ops_s(const struct cmp_side *s, uint64_t sync_ns)
 {
-	double ops_s = (double)s->ops / s->seconds;
+	double syncs = s->syncs_per_op * (double)s->ops;
 
-	if (json)
+	if (!sync_ns || !syncs)
+		return NAN;
+	return (double)s->ops / (s->seconds + syncs * (double)sync_ns * 1e-9);
+}
+
+static void print_side(const char *workload, const char *engine, const struct cmp_side *s,
+		       const struct cmp_opts *o)
+{
+	double ops_s = (double)s->ops / s->seconds, priced = priced_ops_s(s, o->sync_ns);
+	char p[32] = "-";
+
+	if (o->json) {
 		printf("{\"workload\":\"%s\",\"engine\":\"%s\",\"ops\":%" PRIu64
-		       ",\"seconds\":%.9f,\"ops_per_s\":%.1f,\"desc_writes_per_op\":%.3f,"
+		       ",\"seconds\":%.9f,\"ops_per_s\":%.1f,\"ops_per_s_priced\":%s,"
+		       "\"sync_ns\":%" PRIu64 ",\"desc_writes_per_op\":%.3f,"
+		       "\"table_fills_per_op\":%.3f,"
 		       "\"syncs_per_op\":%.4f,\"table_pages\":%" PRIu64 ",\"failed\":%" PRIu64 "}\n",
-		       workload, engine, s->ops, s->seconds, ops_s, s->desc_per_op,
-		       s->syncs_per_op, s->table_pages, s->failed);
-	else
-		/* An idmap is one init a run: its ops/s is inits per second. */
-		printf("%-10s %-15s %9" PRIu64 " %12.*f %9s %9.5g %8.3f %8" PRIu64 " %7" PRIu64 "\n",
-		       workload, engine, s->ops, ops_s < 100 ? 3 : 0, ops_s, "-", s->desc_per_op,
-		       s->syncs_per_op, s->table_pages, s->failed);
+		       workload, engine, s->ops, s->seconds, ops_s, json_num(p, priced),
+		       o->sync_ns, s->desc_per_op, s->fills_per_op, s->syncs_per_op,
+		       s->table_pages, s->failed);
+		return;
+	}
+	if (!isnan(priced))
+		snprintf(p, sizeof(p), "%.0f", priced);
+	/* An idmap is one init a run: its ops/s is inits per second. */
+	printf("%-10s %-15s %9" PRIu64 " %12.*f %9s %9.5g %9.5g %8.3f %8" PRIu64 " %7" PRIu64 "\n",
+	       workload, engine, s->ops, ops_s < 100 ? 3 : 0, ops_s, p, s->desc_per_op,
+	       s->fills_per_op, s->syncs_per_op, s->table_pages, s->failed);
 }
 
 static void print_ratio(const char *workload, const struct cmp_side *o, const struct cmp_side *l,
-			bool json)
+			const struct cmp_opts *opt)
 {
+	bool json = opt->json;
 	double ops = ratio((double)o->ops / o->seconds, (double)l->ops / l->seconds);
+	double priced = ratio(priced_ops_s(o, opt->sync_ns), priced_ops_s(l, opt->sync_ns));
 	double desc = ratio(o->desc_per_op, l->desc_per_op);
 	double sync = ratio(o->syncs_per_op, l->syncs_per_op);
 	double tab = ratio((double)o->table_pages, (double)l->table_pages);
-	char b[4][32];
+	char b[5][32];
 
 	/* JSON has no NAN: a missing ratio is null. */
 	if (json)
 		printf("{\"workload\":\"%s\",\"engine\":\"ratio\",\"ops_per_s\":%s,"
+		       "\"ops_per_s_priced\":%s,"
 		       "\"desc_writes_per_op\":%s,\"syncs_per_op\":%s,\"table_pages\":%s}\n",
-		       workload, json_num(b[0], ops), json_num(b[1], desc), json_num(b[2], sync),
-		       json_num(b[3], tab));
+		       workload, json_num(b[0], ops), json_num(b[4], priced), json_num(b[1], desc),
+		       json_num(b[2], sync), json_num(b[3], tab));
 	else
-		printf("%-10s %-15s %9s %12s %9s %9s %8s %8s\n", workload, "ours/lpae", "",
-		       fmt_ratio(b[0], sizeof(b[0]), ops), "-", fmt_ratio(b[1], sizeof(b[1]), desc),
+		printf("%-10s %-15s %9s %12s %9s %9s %9s %8s %8s\n", workload, "ours/lpae", "",
+		       fmt_ratio(b[0], sizeof(b[0]), ops), fmt_ratio(b[4], sizeof(b[4]), priced),
+		       fmt_ratio(b[1], sizeof(b[1]), desc), "",
 		       fmt_ratio(b[2], sizeof(b[2]), sync), fmt_ratio(b[3], sizeof(b[3]), tab));
 }
 
@@ -191,9 +214,9 @@ static int compare_one(const char *workload, const struct cmp_opts *o, const str
 		goto out;
 	qsort(ours, o->rounds, sizeof(*ours), by_seconds);
 	qsort(lpae, o->rounds, sizeof(*lpae), by_seconds);
-	print_side(workload, "pkvm-iommu", &ours[o->rounds / 2], o->json);
-	print_side(workload, "io-pgtable-arm", &lpae[o->rounds / 2], o->json);
-	print_ratio(workload, &ours[o->rounds / 2], &lpae[o->rounds / 2], o->json);
+	print_side(workload, "pkvm-iommu", &ours[o->rounds / 2], o);
+	print_side(workload, "io-pgtable-arm", &lpae[o->rounds / 2], o);
+	print_ratio(workload, &ours[o->rounds / 2], &lpae[o->rounds / 2], o);
 	if (ours[o->rounds / 2].failed || lpae[o->rounds / 2].failed)
 		ret = -EIO;
 out:
@@ -218,11 +241,12 @@ int compare_run(const struct cmp_opts *o, const struct cmp_hooks *h)
 	}
 	if (!o->json) {
 		printf("io-pgtable-arm: %s/drivers/iommu/io-pgtable-arm.c, ARM_64_LPAE_S2, "
-		       "4 KiB pages; median of %u alternating runs, CPU-only;\n"
+		       "4 KiB pages; median of %u alternating runs; ops/s CPU-only, priced: each\n"
+		       "CMD_SYNC at %" PRIu64 " ns; tables of both in huge-page-backed memory;\n"
 		       "idmap-1tib: one init, io-pgtable-arm's scaled from %s\n",
-		       lpae_source, o->rounds, o->quick ? "1 GiB" : "16 GiB");
-		printf("%-10s %-15s %9s %12s %9s %9s %8s %8s %7s\n", "workload", "engine", "ops",
-		       "ops/s", "priced", "desc/op", "sync/op", "tables", "failed");
+		       lpae_source, o->rounds, o->sync_ns, o->quick ? "1 GiB" : "16 GiB");
+		printf("%-10s %-15s %9s %12s %9s %9s %9s %8s %8s %7s\n", "workload", "engine", "ops",
+		       "ops/s", "priced", "desc/op", "fill/op", "sync/op", "tables", "failed");
 	}
 	for (size_t i = 0; i < sizeof(workloads) / sizeof(*workloads); i++) {
 		if (o->only && strcmp(o->only, workloads[i]))

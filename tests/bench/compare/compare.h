@@ -16,6 +16,7 @@ struct cmp_side {
 	uint64_t ops, failed;
 	double seconds;		/* CPU-only: syncs are counted, not priced */
 	double desc_per_op, syncs_per_op;
+	double fills_per_op;	/* entries written into tables before linking */
 	uint64_t table_pages;	/* at the end of the trace */
 };
 
@@ -34,6 +35,7 @@ struct cmp_opts {
 	unsigned int rounds;	/* runs of each engine, alternating */
 	bool json;
 	bool quick;		/* io-pgtable-arm's idmap from 1 GiB, not 16 */
+	uint64_t sync_ns;	/* price of one CMD_SYNC in the priced column; 0: none */
 };
 
 /* Returns the process exit status: 0, 1 (a run failed) or 2 (no io-pgtable-arm). */

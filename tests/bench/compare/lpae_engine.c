@@ -5,6 +5,7 @@
  * does for the host identity map, and counts what it hands the SMMU.
  */
 #include <inttypes.h>
+#include <sys/mman.h>
 
 #include "lpae_shim.h"
 #include <linux/io-pgtable.h>
@@ -24,6 +25,14 @@ struct lpae_engine {
 	struct io_pgtable_cfg cfg;
 	struct iommu_iotlb_gather gather;
 	bool gathered;
+	/*
+	 * Table pages come from one huge-page-backed arena, as ours come from
+	 * the simulator's pool: in the kernel both live in a linear map of
+	 * block mappings, so neither engine should pay a TLB miss a page.
+	 */
+	uint8_t *arena;
+	size_t arena_size, arena_used;
+	void *free_pages;	/* freed 4 KiB pages, linked through their first word */
 	struct lpae_stats st;
 	u64 desc_writes0;	/* the shim's counter is global: where this table's began */
 };
@@ -31,12 +40,21 @@ struct lpae_engine {
 static void *table_alloc(void *cookie, size_t size, gfp_t gfp)
 {
 	struct lpae_engine *e = cookie;
-	void *p = aligned_alloc(SZ_4K, ALIGN(size, SZ_4K));
+	size_t bytes = ALIGN(size, SZ_4K);
+	void *p = NULL;
 
 	(void)gfp;
+	/* The S2 root may be concatenated pages: only single pages are recycled. */
+	if (bytes == SZ_4K && e->free_pages) {
+		p = e->free_pages;
+		e->free_pages = *(void **)p;
+	} else if (e->arena_size - e->arena_used >= bytes) {
+		p = e->arena + e->arena_used;
+		e->arena_used += bytes;
+	}
 	if (p) {
-		memset(p, 0, ALIGN(size, SZ_4K));
-		e->st.table_pages += DIV_ROUND_UP(size, SZ_4K);
+		memset(p, 0, bytes);
+		e->st.table_pages += bytes / SZ_4K;
 	}
 	return p;
 }
@@ -46,7 +64,12 @@ static void table_free(void *cookie, void *pages, size_t size)
 	struct lpae_engine *e = cookie;
 
 	e->st.table_pages -= DIV_ROUND_UP(size, SZ_4K);
-	free(pages);
+	for (size_t off = 0; off < ALIGN(size, SZ_4K); off += SZ_4K) {
+		void *pg = (uint8_t *)pages + off;
+
+		*(void **)pg = e->free_pages;
+		e->free_pages = pg;
+	}
 }
 
 /* What arm-smmu-v3 does for each: a command, then CMD_SYNC at the end of the call. */
@@ -135,6 +158,16 @@ int lpae_engine_new(struct lpae_engine **out, uint64_t base, uint64_t size,
 
 	if (!e)
 		return -ENOMEM;
+	/* A 4 KiB table per 2 MiB mapped, one per 1 GiB, and room to spare. */
+	e->arena_size = ALIGN(size / 512 + size / (512 * 512) + (64ull << 20), 2ull << 20);
+	e->arena = mmap(NULL, e->arena_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (e->arena == MAP_FAILED) {
+		snprintf(err, errlen, "no memory for io-pgtable-arm's tables: %s", strerror(errno));
+		free(e);
+		return -ENOMEM;
+	}
+	(void)madvise(e->arena, e->arena_size, MADV_HUGEPAGE);
 	e->desc_writes0 = lpae_shim_desc_writes;
 	e->cfg = (struct io_pgtable_cfg){
 		.pgsize_bitmap = SZ_4K,	/* never a block: unmap cannot split one */
@@ -149,7 +182,7 @@ int lpae_engine_new(struct lpae_engine **out, uint64_t base, uint64_t size,
 	e->iop = io_pgtable_arm_64_lpae_s2_init_fns.alloc(&e->cfg, e);
 	if (!e->iop) {
 		snprintf(err, errlen, "io-pgtable-arm refused the ARM_64_LPAE_S2 configuration");
-		free(e);
+		lpae_engine_free(e);
 		return -EINVAL;
 	}
 	/* What alloc_io_pgtable_ops() (io-pgtable.c, not built) fills in. */
@@ -173,6 +206,7 @@ void lpae_engine_free(struct lpae_engine *e)
 		return;
 	if (e->iop)
 		io_pgtable_arm_64_lpae_s2_init_fns.free(e->iop);
+	munmap(e->arena, e->arena_size);
 	free(e);
 }
 
