@@ -605,7 +605,11 @@ static int relieve_locked(struct s2_pgtable *pgt, struct s2_gather *g, bool full
 		      compact_locked(pgt, S2_PRESSURE_FOLDS, S2_PRESSURE_SCAN, g,
 				     &folded, &more);
 	} while (!ret && full && more);
-	if (!full && !folded)
+	/*
+	 * Back off only after a whole pass found nothing: a step that stopped
+	 * at its scan bound may have left foldable tables further on.
+	 */
+	if (!full && !folded && !more)
 		pgt->compact.backoff = S2_PRESSURE_BACKOFF;
 	if (!ret && !s2_gather_empty(g))
 		ret = flush(pgt, g);
@@ -739,6 +743,9 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 		ret = relieve_for(pgt, &od, addr, size, g);
 		if (ret)
 			return ret;
+		/* The count after the folds may have made it, as the first one. */
+		if (od.fused)
+			goto made;
 	}
 	if (od.need > pgt->pool.nr_free)
 		return -ENOMEM;
