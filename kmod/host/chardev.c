@@ -177,6 +177,23 @@ static long ioc_invalidation(void __user *uarg)
 	return put_arg(uarg, &k, sizeof(k), usize);
 }
 
+static long ioc_fold(void __user *uarg)
+{
+	struct pkvm_iommu_fold k;
+	u32 usize;
+	int ret = get_arg(&k, sizeof(k), PKVM_IOMMU_FOLD_SIZE_VER0, uarg, &usize);
+
+	if (ret)
+		return ret;
+	mutex_lock(&pkvm->lock);
+	ret = pkvm_core_fold(&pkvm->core, &k);
+	mutex_unlock(&pkvm->lock);
+	if (ret)
+		return ret;
+	k.size = sizeof(k);
+	return put_arg(uarg, &k, sizeof(k), usize);
+}
+
 static long pkvm_iommu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -209,6 +226,8 @@ static long pkvm_iommu_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		return ioc_batch(uarg);
 	case PKVM_IOMMU_IOC_INVALIDATION:
 		return ioc_invalidation(uarg);
+	case PKVM_IOMMU_IOC_FOLD:
+		return ioc_fold(uarg);
 	default:
 		return -ENOTTY;
 	}
