@@ -187,6 +187,9 @@ static long ioc_fold(void __user *uarg)
 		return ret;
 	mutex_lock(&pkvm->lock);
 	ret = pkvm_core_fold(&pkvm->core, &k);
+	/* A refused EAGER switch may have folded and switched all the same. */
+	if (!(k.flags & PKVM_IOMMU_FOLD_READ) && ret != -EINVAL)
+		pkvm_iommu_compact_config();
 	mutex_unlock(&pkvm->lock);
 	if (ret)
 		return ret;

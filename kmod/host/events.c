@@ -40,6 +40,9 @@ void pkvm_iommu_events_sink(void *ctx, const struct pkvm_core_event *ev)
 {
 	if (ev->cmd == PKVM_IOMMU_CMD_EVT_FAULT && ev->fault_flags & PKVM_CORE_FAULT_LOST)
 		pr_warn_ratelimited("pkvm_iommu: SMMU %u event queue overflowed\n", ev->smmu);
+	/* Ours and, drained from the ring, pKVM's own: both delay compaction. */
+	if (ev->cmd >= PKVM_IOMMU_CMD_EVT_DONATE && ev->cmd <= PKVM_IOMMU_CMD_EVT_UNSHARE)
+		pkvm_iommu_compact_changed();
 	pkvm_iommu_genl_event(ev);
 }
 

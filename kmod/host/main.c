@@ -359,6 +359,7 @@ static int __init pkvm_iommu_init(void)
 	ret = hyp_init();
 	if (ret)
 		goto err_pool;
+	pkvm_iommu_compact_start();
 	ret = pkvm_iommu_batch_init();
 	if (ret)
 		goto err_pool;
@@ -382,6 +383,8 @@ static int __init pkvm_iommu_init(void)
 
 err_chardev:
 	pkvm_iommu_chardev_exit();
+	/* An ioctl in the meantime may have armed it. */
+	pkvm_iommu_compact_stop();
 err_genl:
 	pkvm_iommu_genl_exit();
 err_batch:
@@ -401,6 +404,8 @@ static void __exit pkvm_iommu_exit(void)
 {
 	pkvm_iommu_chardev_exit();
 	pkvm_iommu_events_stop();
+	/* After the last source of changes, before the core it calls goes. */
+	pkvm_iommu_compact_stop();
 	teardown();
 	platform_driver_unregister(&pkvm_smmu_driver);
 	pkvm_iommu_genl_exit();

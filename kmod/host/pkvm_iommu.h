@@ -62,4 +62,15 @@ void pkvm_iommu_events_stop(void);
 /* The host core's event sink (core_env.h). */
 void pkvm_iommu_events_sink(void *ctx, const struct pkvm_core_event *ev);
 
+/*
+ * Idle compaction (compact.c). _start sets the default fold mode after
+ * INIT; _changed (every ownership change) and _config (after a mode or
+ * idle time was set) are called with pkvm->lock held; _stop, without it,
+ * before the host core goes away.
+ */
+void pkvm_iommu_compact_start(void);
+void pkvm_iommu_compact_changed(void);
+void pkvm_iommu_compact_config(void);
+void pkvm_iommu_compact_stop(void);
+
 #endif
