@@ -61,7 +61,8 @@ enum need {
 	NEED_UNLOADED = 1 << 9,	/* first rmmod worked */
 	NEED_RELOADED = 1 << 10,	/* second insmod worked and the node opened */
 	NEED_PLUMB = 1 << 11,	/* edu DMA and pagemap work without the module */
-	NEED_BITS = 12,
+	NEED_LAZY = 1 << 12,	/* a LAZY reclaim left the pair's block split */
+	NEED_BITS = 13,
 };
 
 static int passed, failed;
@@ -201,6 +202,42 @@ static int range_op(unsigned long req, uint64_t addr, uint64_t len, uint32_t own
 	return xioctl(dev_fd, req, &r);
 }
 
+static int fold_io(uint32_t flags, uint32_t mode, uint32_t budget, uint32_t idle_ms,
+		   uint32_t reserved, struct pkvm_iommu_fold *out)
+{
+	struct pkvm_iommu_fold f = { .size = sizeof(f), .flags = flags, .mode = mode,
+				     .compact_budget = budget, .idle_ms = idle_ms,
+				     .reserved = reserved };
+	int e = xioctl(dev_fd, PKVM_IOMMU_IOC_FOLD, &f);
+
+	if (out)
+		*out = f;
+	return e;
+}
+
+static int fold_read(struct pkvm_iommu_fold *out)
+{
+	return fold_io(PKVM_IOMMU_FOLD_READ, 0, 0, 0, 0, out);
+}
+
+static int fold_set(uint32_t mode, uint32_t idle_ms)
+{
+	return fold_io(0, mode, PKVM_IOMMU_FOLD_DEFAULT_BUDGET, idle_ms, 0, NULL);
+}
+
+/*
+ * The fold mode a phase's checks were written for. A failure is only
+ * printed: the checks then say what they found.
+ */
+static void fold_mode_for(const char *phase, uint32_t mode, uint32_t idle_ms)
+{
+	int e = dev_fd < 0 ? EBADF : fold_set(mode, idle_ms);
+
+	if (e)
+		printf("pkvm-guest-test: %s: FOLD mode %u idle %u ms: %s\n", phase, mode, idle_ms,
+		       errname(e));
+}
+
 /* What "nothing changed" compares: every counter but ERRORS, generation. */
 struct snap {
 	struct pkvm_iommu_stats st;
@@ -223,6 +260,8 @@ static const char *stat_name(int i)
 		"donate", "reclaim", "share", "unshare", "errors", "desc_writes",
 		"tlbi_ranges", "tlbi_full", "syncs", "splits", "folds",
 		"bbm_breaks", "table_pages", "pool_free", "mem_pages", "split_policy",
+		"hook_transitions", "hook_ns", "hook_max_ns", "seed_ns", "table_fills",
+		"compactions", "compact_folds", "pressure_reliefs", "fold_mode",
 	};
 
 	return i >= 0 && i < PKVM_IOMMU_STAT_NR ? n[i] : "?";
@@ -533,6 +572,8 @@ struct page {
 static struct edu edu;
 static struct page pg_a, pg_b, pg_c;	/* source, target, spare */
 static struct page split_pg[SPLIT_PAGES];
+/* split-pair's page to donate: inside a 2 MiB block no run touches. */
+static struct page *blk_pg;
 static struct ram_range ram[16];
 static int nr_ram;
 
@@ -1150,6 +1191,8 @@ static void phase_split(void)
 	char d1[300], d2[300];
 	int r;
 
+	/* fold-counted expects the fold in the reclaim itself. */
+	fold_mode_for("split", PKVM_FOLD_EAGER, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS);
 	if (want("split-pair", ME)) {
 		/*
 		 * Two of our pages in one 2 MiB block that is all System RAM and
@@ -1177,6 +1220,7 @@ static void phase_split(void)
 				}
 			}
 		}
+		blk_pg = don;
 		result("split-pair", don != NULL, "%s 0x%" PRIx64 " and neighbour 0x%" PRIx64
 		       " in 2 MiB block 0x%" PRIx64 " with no ledger run (%d runs)",
 		       don ? "donate" : "no pair;", don ? don->pa : 0, nbr ? nbr->pa : 0,
@@ -1529,6 +1573,165 @@ static void phase_bad_args(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Fold mode and idle compaction                                       */
+/* ------------------------------------------------------------------ */
+
+#define COMPACT_WAIT_MS	5000
+#define STAT(st, id)	((uint64_t)(st).counter[PKVM_IOMMU_STAT_##id])
+
+static void phase_fold_defaults(void)
+{
+	struct pkvm_iommu_fold f0 = { 0 }, f1 = { 0 };
+	struct pkvm_iommu_stats st;
+	int r, rs;
+
+	if (want("fold-read-defaults", M)) {
+		r = fold_read(&f0);
+		rs = get_stats(&st);
+		result("fold-read-defaults", !r && !rs && f0.mode == PKVM_FOLD_LAZY &&
+		       f0.compact_budget == PKVM_IOMMU_FOLD_DEFAULT_BUDGET &&
+		       f0.idle_ms == PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS &&
+		       STAT(st, FOLD_MODE) == PKVM_FOLD_LAZY,
+		       "FOLD_READ: %s, mode %u budget %u idle %u ms (want 1/%u/%u); STATS: %s, "
+		       "fold_mode %" PRIu64 " (want 1)", errname(r), f0.mode, f0.compact_budget,
+		       f0.idle_ms, PKVM_IOMMU_FOLD_DEFAULT_BUDGET, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS,
+		       errname(rs), rs ? 0 : STAT(st, FOLD_MODE));
+	}
+	if (want("fold-bad-input", M)) {
+		/* One bad field each; the others valid and unlike those in force. */
+		static const struct {
+			const char *what;
+			uint32_t flags, mode, budget, idle_ms, reserved;
+		} bad[] = {
+			{ "mode 2", 0, 2, 16, 50, 0 },
+			{ "budget 0", 0, PKVM_FOLD_EAGER, 0, 50, 0 },
+			{ "budget 4097", 0, PKVM_FOLD_EAGER, PKVM_IOMMU_COMPACT_MAX + 1, 50, 0 },
+			{ "idle 600001 ms", 0, PKVM_FOLD_EAGER, 16, PKVM_IOMMU_FOLD_IDLE_MAX_MS + 1, 0 },
+			{ "reserved 1", 0, PKVM_FOLD_EAGER, 16, 50, 1 },
+			{ "flag 0x2", 1u << 1, PKVM_FOLD_EAGER, 16, 50, 0 },
+		};
+		char d[400];
+		size_t n = 0;
+		struct snap a, b;
+		const char *diff;
+		bool ok = true;
+
+		r = fold_read(&f0);
+		take_snap(&a, edu.sid);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			int e = fold_io(bad[i].flags, bad[i].mode, bad[i].budget, bad[i].idle_ms,
+					bad[i].reserved, NULL);
+
+			ok = ok && e == EINVAL;
+			n += (size_t)snprintf(d + n, sizeof(d) - n, "%s%s %s", i ? ", " : "",
+					      bad[i].what, errname(e));
+		}
+		take_snap(&b, edu.sid);
+		rs = fold_read(&f1);
+		diff = snap_diff(&a, &b);
+		result("fold-bad-input", ok && !r && !rs && f1.mode == f0.mode &&
+		       f1.compact_budget == f0.compact_budget && f1.idle_ms == f0.idle_ms && !diff[0],
+		       "%s (want EINVAL each); FOLD_READ mode/budget/idle %u/%u/%u -> %u/%u/%u, "
+		       "%s%s", d, f0.mode, f0.compact_budget, f0.idle_ms, f1.mode,
+		       f1.compact_budget, f1.idle_ms, diff[0] ? "changed:" : "nothing changed", diff);
+	}
+	/*
+	 * The checks up to the split phase compare every counter around
+	 * their calls: no compaction may run behind them. LAZY, never idle.
+	 */
+	fold_mode_for("donate", PKVM_FOLD_LAZY, 0);
+}
+
+/* The table's pages back at want, polled every 10 ms for up to ms. */
+static bool table_back(uint64_t want_pages, int ms, struct pkvm_iommu_stats *st, uint64_t *took)
+{
+	uint64_t t0 = now_ms();
+	bool back;
+
+	for (;;) {
+		back = !get_stats(st) && STAT(*st, TABLE_PAGES) == want_pages;
+		*took = now_ms() - t0;
+		if (back || *took >= (uint64_t)ms)
+			return back;
+		usleep(10000);
+	}
+}
+
+/* After phase_split: its pair's block is a block again, the mode EAGER. */
+static void phase_fold(void)
+{
+	struct pkvm_iommu_stats st0, st1, st2;
+	uint64_t took = 0;
+	int r, e1, e2;
+	bool ok;
+
+	if (want("fold-lazy-keeps-table", ME | NEED_PAIR)) {
+		/* Idle for ten minutes: no compaction during the check. */
+		r = fold_set(PKVM_FOLD_LAZY, PKVM_IOMMU_FOLD_IDLE_MAX_MS);
+		get_stats(&st0);
+		e1 = range_op(PKVM_IOMMU_IOC_DONATE, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		e2 = range_op(PKVM_IOMMU_IOC_RECLAIM, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		get_stats(&st1);
+		ok = !r && !e1 && !e2 && STAT(st1, TABLE_PAGES) > STAT(st0, TABLE_PAGES) &&
+		     STAT(st1, COMPACTIONS) == STAT(st0, COMPACTIONS) &&
+		     STAT(st1, FOLDS) == STAT(st0, FOLDS) && STAT(st1, FOLD_MODE) == PKVM_FOLD_LAZY;
+		result("fold-lazy-keeps-table", ok, "FOLD lazy idle %u ms: %s; donate+reclaim 0x%"
+		       PRIx64 ": %s/%s; table_pages %" PRIu64 "->%" PRIu64 " (want more), folds +%"
+		       PRIu64 ", compactions +%" PRIu64 " (want 0 each), fold_mode %" PRIu64,
+		       PKVM_IOMMU_FOLD_IDLE_MAX_MS, errname(r), blk_pg->pa, errname(e1), errname(e2),
+		       STAT(st0, TABLE_PAGES), STAT(st1, TABLE_PAGES),
+		       STAT(st1, FOLDS) - STAT(st0, FOLDS),
+		       STAT(st1, COMPACTIONS) - STAT(st0, COMPACTIONS), STAT(st1, FOLD_MODE));
+		if (!ok)
+			block_need(NEED_LAZY, "fold-lazy-keeps-table");
+	} else {
+		block_need(NEED_LAZY, "fold-lazy-keeps-table");
+	}
+
+	if (want("fold-idle-compacts", ME | NEED_PAIR | NEED_LAZY)) {
+		/* Another change after the new idle time: it is what arms the compaction. */
+		r = fold_set(PKVM_FOLD_LAZY, 20);
+		e1 = range_op(PKVM_IOMMU_IOC_DONATE, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		e2 = range_op(PKVM_IOMMU_IOC_RECLAIM, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		ok = table_back(STAT(st0, TABLE_PAGES), COMPACT_WAIT_MS, &st2, &took);
+		result("fold-idle-compacts", ok && !r && !e1 && !e2 &&
+		       STAT(st2, COMPACTIONS) > STAT(st1, COMPACTIONS) &&
+		       STAT(st2, COMPACT_FOLDS) > STAT(st1, COMPACT_FOLDS),
+		       "FOLD lazy idle 20 ms: %s; donate+reclaim: %s/%s; table_pages %" PRIu64
+		       " after %" PRIu64 " ms (want %" PRIu64 " within %d ms); compactions +%"
+		       PRIu64 ", compact_folds +%" PRIu64 " (want more each)", errname(r),
+		       errname(e1), errname(e2), STAT(st2, TABLE_PAGES), took,
+		       STAT(st0, TABLE_PAGES), COMPACT_WAIT_MS,
+		       STAT(st2, COMPACTIONS) - STAT(st1, COMPACTIONS),
+		       STAT(st2, COMPACT_FOLDS) - STAT(st1, COMPACT_FOLDS));
+	}
+
+	if (want("fold-eager", ME | NEED_PAIR)) {
+		r = fold_set(PKVM_FOLD_EAGER, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS);
+		get_stats(&st0);
+		e1 = range_op(PKVM_IOMMU_IOC_DONATE, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		get_stats(&st1);
+		e2 = range_op(PKVM_IOMMU_IOC_RECLAIM, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		get_stats(&st2);
+		result("fold-eager", !r && !e1 && !e2 &&
+		       STAT(st1, TABLE_PAGES) > STAT(st0, TABLE_PAGES) &&
+		       STAT(st2, TABLE_PAGES) == STAT(st0, TABLE_PAGES) &&
+		       STAT(st2, FOLDS) > STAT(st1, FOLDS) &&
+		       STAT(st2, COMPACTIONS) == STAT(st0, COMPACTIONS) &&
+		       STAT(st2, FOLD_MODE) == PKVM_FOLD_EAGER,
+		       "FOLD eager: %s; donate: %s, table_pages %" PRIu64 "->%" PRIu64
+		       "; reclaim: %s, table_pages %" PRIu64 " (want %" PRIu64 " at once), folds +%"
+		       PRIu64 ", compactions +%" PRIu64 " (want 0), fold_mode %" PRIu64, errname(r),
+		       errname(e1), STAT(st0, TABLE_PAGES), STAT(st1, TABLE_PAGES), errname(e2),
+		       STAT(st2, TABLE_PAGES), STAT(st0, TABLE_PAGES),
+		       STAT(st2, FOLDS) - STAT(st1, FOLDS),
+		       STAT(st2, COMPACTIONS) - STAT(st0, COMPACTIONS), STAT(st2, FOLD_MODE));
+	}
+	/* The batch, block and bad-argument phases count syncs and compare counters. */
+	fold_mode_for("batch", PKVM_FOLD_LAZY, 0);
+}
+
+/* ------------------------------------------------------------------ */
 /* Invalidation batching                                               */
 /* ------------------------------------------------------------------ */
 
@@ -1731,6 +1934,26 @@ static void phase_reload(void)
 	struct stat stbuf;
 	int r;
 
+	if (want("fold-pending-at-unload", ME | NEED_PAIR)) {
+		struct pkvm_iommu_stats st0, st1;
+		int e1, e2;
+
+		/* The minimal table (EAGER folds all), then the load's defaults. */
+		r = fold_set(PKVM_FOLD_EAGER, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS);
+		if (!r)
+			r = fold_set(PKVM_FOLD_LAZY, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS);
+		get_stats(&st0);
+		e1 = range_op(PKVM_IOMMU_IOC_DONATE, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		e2 = range_op(PKVM_IOMMU_IOC_RECLAIM, blk_pg->pa, PAGE_SZ, OWNER_TEST);
+		get_stats(&st1);
+		result("fold-pending-at-unload", !r && !e1 && !e2 &&
+		       STAT(st1, TABLE_PAGES) > STAT(st0, TABLE_PAGES) &&
+		       STAT(st1, COMPACTIONS) == STAT(st0, COMPACTIONS),
+		       "FOLD eager then lazy idle %u ms: %s; donate+reclaim: %s/%s; table_pages %"
+		       PRIu64 "->%" PRIu64 ": a compaction is due when rmmod runs, which must "
+		       "cancel it", PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS, errname(r), errname(e1),
+		       errname(e2), STAT(st0, TABLE_PAGES), STAT(st1, TABLE_PAGES));
+	}
 	if (want("module-unload", M)) {
 		genl_close(&ev_sock);
 		genl_close(&req_sock);
@@ -1782,6 +2005,21 @@ static void phase_reload(void)
 		       "INFO: %s, abi %u, nr_smmus %u, SMMU driver '%s'", errname(r),
 		       r ? 0 : in.abi_version, r ? 0 : in.nr_smmus, smmu_driver());
 	}
+	if (want("fold-after-reload", NEED_RELOADED)) {
+		struct pkvm_iommu_stats st;
+		struct pkvm_iommu_fold f = { 0 };
+		int rs;
+
+		r = fold_read(&f);
+		rs = get_stats(&st);
+		result("fold-after-reload", !r && !rs && f.mode == PKVM_FOLD_LAZY &&
+		       f.compact_budget == PKVM_IOMMU_FOLD_DEFAULT_BUDGET &&
+		       f.idle_ms == PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS &&
+		       STAT(st, FOLD_MODE) == PKVM_FOLD_LAZY,
+		       "FOLD_READ after reload: %s, mode %u budget %u idle %u ms (the defaults "
+		       "again); fold_mode %" PRIu64, errname(r), f.mode, f.compact_budget, f.idle_ms,
+		       rs ? 0 : STAT(st, FOLD_MODE));
+	}
 	if (want("stream-after-reload", NEED_RELOADED | NEED_EDU)) {
 		r = stream_get(edu.sid, &pol);
 		result("stream-after-reload", !r && pol == PKVM_STREAM_BLOCK,
@@ -1820,9 +2058,11 @@ int main(int argc, char **argv)
 	phase_load();
 	phase_info();
 	phase_genl();
+	phase_fold_defaults();
 	phase_isolate();
 	phase_donate();
 	phase_split();
+	phase_fold();
 	phase_batch();
 	phase_block();
 	phase_bad_args();
