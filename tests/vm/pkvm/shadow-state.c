@@ -10,11 +10,13 @@
  *        shadow-state ledger          the generic-netlink ledger dump
  *        shadow-state owner PA...     the ledger's owner of each PA
  *        shadow-state host-ops        DONATE/RECLAIM/SHARE/UNSHARE/BATCH
+ *        shadow-state fold [eager|lazy IDLE_MS]
  *        shadow-state devmem-read PA|self
  *        shadow-state mmio-peek PA read|write
  *
  * state:  state backend=B generation=G table_pages=T pool_free=P
  *         mem_pages=M errors=E smmu_base=0x.. smmu_events=N
+ *         compactions=C compact_folds=F fold_mode=0|1
  * stats:  one "pkvm-stat idx=I value=V" per counter the module fills;
  *         by index, so a counter appended to enum pkvm_iommu_stat needs
  *         no change here (bench/bench-shadow.sh names them from the header)
@@ -23,6 +25,8 @@
  * owner:  owner pa=0x.. owner=0x.. shared=0|1 (0x0: no run, the host's)
  * host-ops: "host-op name=donate rc=R errno=NAME" per call, on a page of
  *         ours (DONATE to owner 2, then the others on the same page)
+ * fold:   PKVM_IOMMU_IOC_FOLD, a read or a set of the mode and idle time
+ *         (budget: the default): fold rc=R errno=NAME mode=M budget=B idle_ms=I
  * devmem-read: pread(2) of /dev/mem, a kernel copy that does not fault
  *         (copy_from_kernel_nofault()); "self" reads a page of ours with a
  *         pattern, the control that the path reads RAM at all:
@@ -88,12 +92,36 @@ static int state(void)
 	}
 	printf("state backend=%u generation=%" PRIu64 " table_pages=%" PRIu64 " pool_free=%" PRIu64
 	       " mem_pages=%" PRIu64 " errors=%" PRIu64 " smmu_base=0x%" PRIx64
-	       " smmu_events=%" PRIu64 "\n", in.backend, (uint64_t)in.generation,
+	       " smmu_events=%" PRIu64 " compactions=%" PRIu64 " compact_folds=%" PRIu64
+	       " fold_mode=%" PRIu64 "\n", in.backend, (uint64_t)in.generation,
 	       (uint64_t)st.counter[PKVM_IOMMU_STAT_TABLE_PAGES],
 	       (uint64_t)st.counter[PKVM_IOMMU_STAT_POOL_FREE],
 	       (uint64_t)st.counter[PKVM_IOMMU_STAT_MEM_PAGES],
 	       (uint64_t)st.counter[PKVM_IOMMU_STAT_ERRORS], (uint64_t)si.base,
-	       (uint64_t)si.events);
+	       (uint64_t)si.events, (uint64_t)st.counter[PKVM_IOMMU_STAT_COMPACTIONS],
+	       (uint64_t)st.counter[PKVM_IOMMU_STAT_COMPACT_FOLDS],
+	       (uint64_t)st.counter[PKVM_IOMMU_STAT_FOLD_MODE]);
+	return 0;
+}
+
+static int fold(int argc, char **argv)
+{
+	struct pkvm_iommu_fold f = { .size = sizeof(f), .flags = PKVM_IOMMU_FOLD_READ };
+	int r;
+
+	if (argc == 2) {
+		if (strcmp(argv[0], "eager") && strcmp(argv[0], "lazy"))
+			return 2;
+		f.flags = 0;
+		f.mode = strcmp(argv[0], "eager") ? PKVM_FOLD_LAZY : PKVM_FOLD_EAGER;
+		f.compact_budget = PKVM_IOMMU_FOLD_DEFAULT_BUDGET;
+		f.idle_ms = (uint32_t)strtoul(argv[1], NULL, 0);
+	} else if (argc) {
+		return 2;
+	}
+	r = dev_fd() < 0 ? -1 : ioctl(dev_fd(), PKVM_IOMMU_IOC_FOLD, &f);
+	printf("fold rc=%d errno=%s mode=%u budget=%u idle_ms=%u\n", r, r ? errname(errno) : "none",
+	       f.mode, f.compact_budget, f.idle_ms);
 	return 0;
 }
 
@@ -325,6 +353,8 @@ int main(int argc, char **argv)
 		return owner(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "host-ops"))
 		return host_ops();
+	if (!strcmp(argv[1], "fold"))
+		return fold(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "devmem-read") && argc == 3)
 		return devmem_read(argv[2]);
 	if (!strcmp(argv[1], "mmio-peek") && argc == 4)
