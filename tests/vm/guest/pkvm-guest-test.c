@@ -1579,24 +1579,29 @@ static void phase_bad_args(void)
 #define COMPACT_WAIT_MS	5000
 #define STAT(st, id)	((uint64_t)(st).counter[PKVM_IOMMU_STAT_##id])
 
+/* The check that the load's fold settings are in force, named name. */
+static void fold_defaults_check(const char *name, const char *when)
+{
+	struct pkvm_iommu_fold f = { 0 };
+	struct pkvm_iommu_stats st;
+	int r = fold_read(&f), rs = get_stats(&st);
+
+	result(name, !r && !rs && f.mode == PKVM_FOLD_LAZY &&
+	       f.compact_budget == PKVM_IOMMU_FOLD_DEFAULT_BUDGET &&
+	       f.idle_ms == PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS && STAT(st, FOLD_MODE) == PKVM_FOLD_LAZY,
+	       "FOLD_READ %s: %s, mode %u budget %u idle %u ms (want 1/%u/%u); STATS: %s, "
+	       "fold_mode %" PRIu64 " (want 1)", when, errname(r), f.mode, f.compact_budget,
+	       f.idle_ms, PKVM_IOMMU_FOLD_DEFAULT_BUDGET, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS,
+	       errname(rs), rs ? 0 : STAT(st, FOLD_MODE));
+}
+
 static void phase_fold_defaults(void)
 {
 	struct pkvm_iommu_fold f0 = { 0 }, f1 = { 0 };
-	struct pkvm_iommu_stats st;
 	int r, rs;
 
-	if (want("fold-read-defaults", M)) {
-		r = fold_read(&f0);
-		rs = get_stats(&st);
-		result("fold-read-defaults", !r && !rs && f0.mode == PKVM_FOLD_LAZY &&
-		       f0.compact_budget == PKVM_IOMMU_FOLD_DEFAULT_BUDGET &&
-		       f0.idle_ms == PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS &&
-		       STAT(st, FOLD_MODE) == PKVM_FOLD_LAZY,
-		       "FOLD_READ: %s, mode %u budget %u idle %u ms (want 1/%u/%u); STATS: %s, "
-		       "fold_mode %" PRIu64 " (want 1)", errname(r), f0.mode, f0.compact_budget,
-		       f0.idle_ms, PKVM_IOMMU_FOLD_DEFAULT_BUDGET, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS,
-		       errname(rs), rs ? 0 : STAT(st, FOLD_MODE));
-	}
+	if (want("fold-read-defaults", M))
+		fold_defaults_check("fold-read-defaults", "after load");
 	if (want("fold-bad-input", M)) {
 		/* One bad field each; the others valid and unlike those in force. */
 		static const struct {
@@ -2005,21 +2010,8 @@ static void phase_reload(void)
 		       "INFO: %s, abi %u, nr_smmus %u, SMMU driver '%s'", errname(r),
 		       r ? 0 : in.abi_version, r ? 0 : in.nr_smmus, smmu_driver());
 	}
-	if (want("fold-after-reload", NEED_RELOADED)) {
-		struct pkvm_iommu_stats st;
-		struct pkvm_iommu_fold f = { 0 };
-		int rs;
-
-		r = fold_read(&f);
-		rs = get_stats(&st);
-		result("fold-after-reload", !r && !rs && f.mode == PKVM_FOLD_LAZY &&
-		       f.compact_budget == PKVM_IOMMU_FOLD_DEFAULT_BUDGET &&
-		       f.idle_ms == PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS &&
-		       STAT(st, FOLD_MODE) == PKVM_FOLD_LAZY,
-		       "FOLD_READ after reload: %s, mode %u budget %u idle %u ms (the defaults "
-		       "again); fold_mode %" PRIu64, errname(r), f.mode, f.compact_budget, f.idle_ms,
-		       rs ? 0 : STAT(st, FOLD_MODE));
-	}
+	if (want("fold-after-reload", NEED_RELOADED))
+		fold_defaults_check("fold-after-reload", "after reload (the defaults again)");
 	if (want("stream-after-reload", NEED_RELOADED | NEED_EDU)) {
 		r = stream_get(edu.sid, &pol);
 		result("stream-after-reload", !r && pol == PKVM_STREAM_BLOCK,
