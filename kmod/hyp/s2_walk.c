@@ -85,7 +85,26 @@ int s2_walk(struct s2_pgtable *pgt, u64 addr, u64 size,
 		.end = addr + size,
 	};
 
+	u64 *table = pgt->root;
+	u32 level = pgt->start_level, entries = pgt->root_entries;
+
 	if (!size || d.end < addr || d.end > (1ull << pgt->ias))
 		return -ERANGE;
-	return walk_table(&d, pgt->root, pgt->start_level, pgt->root_entries);
+	/*
+	 * While the range lies inside one table entry, a walker that visits
+	 * no table on the way up has nothing to do at this level: descend
+	 * without recursing. Most changes are a page or a block, so most
+	 * walks start at the level of their leaf.
+	 */
+	while (!(walker->flags & S2_VISIT_TABLE_POST) && level < S2_LAST_LEVEL &&
+	       addr >> s2_level_shift(level) == (d.end - 1) >> s2_level_shift(level)) {
+		u64 pte = hyp_read_pte(&table[s2_level_index(addr, level, entries)]);
+
+		if (!s2_desc_is_table(pte, level))
+			break;
+		table = hyp_phys_to_virt(s2_desc_oa(pte));
+		level++;
+		entries = S2_PTES_PER_TABLE;
+	}
+	return walk_table(&d, table, level, entries);
 }
