@@ -26,6 +26,8 @@ void policy_init_default(struct pkvm_policy *p)
 		.default_action = POLICY_DEFAULT_ACTION,
 		.split = { .mode = POLICY_DEFAULT_SPLIT },
 		.invalidation = { POLICY_DEFAULT_BATCH_MAX_OPS, POLICY_DEFAULT_BATCH_WINDOW_US },
+		.fold = { POLICY_DEFAULT_FOLD_MODE, POLICY_DEFAULT_COMPACT_BUDGET,
+			  POLICY_DEFAULT_IDLE_MS },
 		.fault_limit = { POLICY_DEFAULT_FAULTS, POLICY_DEFAULT_FAULT_SECONDS,
 				 POLICY_DEFAULT_QUARANTINE },
 		.metrics = { NULL, POLICY_DEFAULT_METRICS_INTERVAL },
@@ -174,6 +176,7 @@ char *policy_to_json(const struct pkvm_policy *p)
 	_cleanup_json_ json_object *root = json_object_new_object();
 	json_object *arr = json_object_new_array();
 	json_object *split = json_object_new_object(), *inval = json_object_new_object();
+	json_object *fold = json_object_new_object();
 	json_object *fl = json_object_new_object(), *m = json_object_new_object();
 	bool ok = root;
 	char *text = NULL;
@@ -185,6 +188,7 @@ char *policy_to_json(const struct pkvm_policy *p)
 	put(root, "streams", arr, &ok);
 	put(root, "split_policy", split, &ok);
 	put(root, "invalidation", inval, &ok);
+	put(root, "fold", fold, &ok);
 	put(root, "fault_limit", fl, &ok);
 	put(root, "metrics", m, &ok);
 
@@ -201,6 +205,9 @@ char *policy_to_json(const struct pkvm_policy *p)
 		put(split, "level", json_object_new_int64(p->split.level), &ok);
 	put(inval, "batch_max_ops", json_object_new_int64(p->invalidation.batch_max_ops), &ok);
 	put(inval, "batch_window_us", json_object_new_int64(p->invalidation.batch_window_us), &ok);
+	put_str(fold, "mode", policy_fold_name(p->fold.mode), &ok);
+	put(fold, "compact_budget", json_object_new_int64(p->fold.compact_budget), &ok);
+	put(fold, "idle_ms", json_object_new_int64(p->fold.idle_ms), &ok);
 	put(fl, "faults", json_object_new_int64(p->fault_limit.faults), &ok);
 	put(fl, "seconds", json_object_new_int64(p->fault_limit.seconds), &ok);
 	put(fl, "quarantine", json_object_new_boolean(p->fault_limit.quarantine), &ok);
@@ -229,6 +236,13 @@ static bool rule_equal(const struct pkvm_stream_rule *a, const struct pkvm_strea
 	return !strcmp(a->pci, b->pci);
 }
 
+bool policy_fold_is_default(const struct pkvm_policy *p)
+{
+	return p->fold.mode == POLICY_DEFAULT_FOLD_MODE &&
+	       p->fold.compact_budget == POLICY_DEFAULT_COMPACT_BUDGET &&
+	       p->fold.idle_ms == POLICY_DEFAULT_IDLE_MS;
+}
+
 bool policy_equal(const struct pkvm_policy *a, const struct pkvm_policy *b)
 {
 	size_t i;
@@ -238,6 +252,8 @@ bool policy_equal(const struct pkvm_policy *a, const struct pkvm_policy *b)
 	    a->split.level != b->split.level ||
 	    a->invalidation.batch_max_ops != b->invalidation.batch_max_ops ||
 	    a->invalidation.batch_window_us != b->invalidation.batch_window_us ||
+	    a->fold.mode != b->fold.mode || a->fold.compact_budget != b->fold.compact_budget ||
+	    a->fold.idle_ms != b->fold.idle_ms ||
 	    a->fault_limit.faults != b->fault_limit.faults ||
 	    a->fault_limit.seconds != b->fault_limit.seconds ||
 	    a->fault_limit.quarantine != b->fault_limit.quarantine ||

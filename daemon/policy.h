@@ -31,6 +31,9 @@
 #define POLICY_DEFAULT_SPLIT		PKVM_SPLIT_AUTO
 #define POLICY_DEFAULT_BATCH_MAX_OPS	1u
 #define POLICY_DEFAULT_BATCH_WINDOW_US	0u
+#define POLICY_DEFAULT_FOLD_MODE	PKVM_FOLD_LAZY
+#define POLICY_DEFAULT_COMPACT_BUDGET	PKVM_IOMMU_FOLD_DEFAULT_BUDGET
+#define POLICY_DEFAULT_IDLE_MS		PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS
 #define POLICY_DEFAULT_FAULTS		100u
 #define POLICY_DEFAULT_FAULT_SECONDS	10u
 #define POLICY_DEFAULT_QUARANTINE	true
@@ -62,6 +65,11 @@ struct pkvm_policy {
 		uint32_t batch_window_us;	/* 0..100000 */
 	} invalidation;
 	struct {
+		enum pkvm_fold_mode mode;
+		uint32_t compact_budget;	/* 1..PKVM_IOMMU_COMPACT_MAX */
+		uint32_t idle_ms;		/* 0..PKVM_IOMMU_FOLD_IDLE_MAX_MS */
+	} fold;
+	struct {
 		uint32_t faults;	/* 1..1000000 faults ... */
 		uint32_t seconds;	/* ... in 1..86400 s trip the limit */
 		bool quarantine;	/* then switch the stream to block */
@@ -81,8 +89,8 @@ struct policy_errors {
 
 /*
  * Overwrites *p (without freeing it) with the defaults: version 1, block,
- * no rules, auto split, no batching, 100 faults in 10 s quarantine, no
- * metrics.
+ * no rules, auto split, no batching, lazy fold compacted 8 tables a call
+ * after 100 ms idle, 100 faults in 10 s quarantine, no metrics.
  */
 void policy_init_default(struct pkvm_policy *p);
 
@@ -138,9 +146,14 @@ int policy_set_stream(struct pkvm_policy *p, uint32_t smmu, uint32_t sid,
 /* Names as the JSON spells them; NULL for a value outside the enum. */
 const char *policy_action_name(enum pkvm_stream_policy a);
 const char *policy_split_name(enum pkvm_split_policy s);
+const char *policy_fold_name(enum pkvm_fold_mode m);
 
 /* Inverse of the above: the enum value, or -EINVAL. */
 int policy_action_from_name(const char *name);
 int policy_split_from_name(const char *name);
+int policy_fold_from_name(const char *name);
+
+/* The fold section is the defaults (a runtime override that says nothing). */
+bool policy_fold_is_default(const struct pkvm_policy *p);
 
 #endif

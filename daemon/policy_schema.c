@@ -33,6 +33,12 @@ static const struct name_val splits[] = {
 	{ NULL, 0 },
 };
 
+static const struct name_val folds[] = {
+	{ "eager", PKVM_FOLD_EAGER },
+	{ "lazy", PKVM_FOLD_LAZY },
+	{ NULL, 0 },
+};
+
 static const char *name_of(const struct name_val *t, int val)
 {
 	for (; t->name; t++)
@@ -53,6 +59,8 @@ const char *policy_action_name(enum pkvm_stream_policy a) { return name_of(actio
 const char *policy_split_name(enum pkvm_split_policy s) { return name_of(splits, (int)s); }
 int policy_action_from_name(const char *name) { return value_of(actions, name); }
 int policy_split_from_name(const char *name) { return value_of(splits, name); }
+const char *policy_fold_name(enum pkvm_fold_mode m) { return name_of(folds, (int)m); }
+int policy_fold_from_name(const char *name) { return value_of(folds, name); }
 
 /* Levenshtein distance, case-blind, for "did you mean"; large if long. */
 static unsigned distance(const char *a, const char *b)
@@ -383,8 +391,10 @@ static void read_metrics(struct policy_ctx *c, json_object *root, struct pkvm_po
 void policy_read_schema(struct policy_ctx *c, json_object *root, struct pkvm_policy *p)
 {
 	static const char *const top[] = { "version", "default_stream_action",
-		"streams", "split_policy", "invalidation", "fault_limit", "metrics", NULL };
+		"streams", "split_policy", "invalidation", "fold", "fault_limit", "metrics",
+		NULL };
 	static const char *const inval[] = { "batch_max_ops", "batch_window_us", NULL };
+	static const char *const fold[] = { "mode", "compact_budget", "idle_ms", NULL };
 	static const char *const faults[] = { "faults", "seconds", "quarantine", NULL };
 	char path[PATH_BUF], got[GOT_BUF];
 	json_object *v, *s;
@@ -414,6 +424,15 @@ void policy_read_schema(struct policy_ctx *c, json_object *root, struct pkvm_pol
 			  &p->invalidation.batch_max_ops);
 		read_uint(c, s, path, "batch_window_us", 0, PKVM_IOMMU_BATCH_WINDOW_MAX_US,
 			  &p->invalidation.batch_window_us);
+	}
+	if ((s = section(c, root, "fold", fold, path))) {
+		int mode = p->fold.mode;
+
+		if (read_enum(c, s, path, "mode", folds, &mode))
+			p->fold.mode = mode;
+		read_uint(c, s, path, "compact_budget", 1, PKVM_IOMMU_COMPACT_MAX,
+			  &p->fold.compact_budget);
+		read_uint(c, s, path, "idle_ms", 0, PKVM_IOMMU_FOLD_IDLE_MAX_MS, &p->fold.idle_ms);
 	}
 	if ((s = section(c, root, "fault_limit", faults, path))) {
 		read_uint(c, s, path, "faults", 1, 1000000, &p->fault_limit.faults);

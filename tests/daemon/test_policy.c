@@ -85,6 +85,10 @@ static void expect_defaults_except_streams(const struct pkvm_policy *p)
 	ck_assert_uint_eq(p->split.level, 0);
 	ck_assert_uint_eq(p->invalidation.batch_max_ops, 1);
 	ck_assert_uint_eq(p->invalidation.batch_window_us, 0);
+	ck_assert_int_eq(p->fold.mode, PKVM_FOLD_LAZY);
+	ck_assert_uint_eq(p->fold.compact_budget, 8);
+	ck_assert_uint_eq(p->fold.idle_ms, 100);
+	ck_assert(policy_fold_is_default(p));
 	ck_assert_uint_eq(p->fault_limit.faults, 100);
 	ck_assert_uint_eq(p->fault_limit.seconds, 10);
 	ck_assert(p->fault_limit.quarantine);
@@ -163,6 +167,33 @@ TEST("good", good_presplit)
 }
 END_TEST
 
+TEST("good", good_fold)
+{
+	_cleanup_policy_ struct pkvm_policy p = { 0 }, never = { 0 };
+	char *text;
+
+	load_good("good-fold.json", &p);
+	ck_assert_int_eq(p.fold.mode, PKVM_FOLD_EAGER);
+	ck_assert_uint_eq(p.fold.compact_budget, 16);
+	ck_assert_uint_eq(p.fold.idle_ms, 250);
+	ck_assert(!policy_fold_is_default(&p));
+	text = policy_to_json(&p);
+	ck_assert_ptr_nonnull(strstr(text, "\"fold\": {\n    \"mode\": \"eager\",\n"
+					   "    \"compact_budget\": 16,\n    \"idle_ms\": 250\n  }"));
+	free(text);
+	ck_assert_str_eq(policy_fold_name(PKVM_FOLD_LAZY), "lazy");
+	ck_assert_int_eq(policy_fold_from_name("eager"), PKVM_FOLD_EAGER);
+	ck_assert_int_eq(policy_fold_from_name("Eager"), -EINVAL);
+	ck_assert_ptr_null(policy_fold_name(2));
+
+	/* Keys left out keep their defaults; idle_ms 0: never compact on idle. */
+	load_good("good-fold-lazy-never.json", &never);
+	ck_assert_int_eq(never.fold.mode, PKVM_FOLD_LAZY);
+	ck_assert_uint_eq(never.fold.compact_budget, 8);
+	ck_assert_uint_eq(never.fold.idle_ms, 0);
+}
+END_TEST
+
 TEST("good", good_pci)
 {
 	_cleanup_policy_ struct pkvm_policy p = { 0 };
@@ -197,6 +228,9 @@ TEST("good", good_limits)
 	ck_assert_uint_eq(hi.split.level, PKVM_LEVEL_4K);
 	ck_assert_uint_eq(hi.invalidation.batch_max_ops, 4096);
 	ck_assert_uint_eq(hi.invalidation.batch_window_us, 100000);
+	ck_assert_int_eq(hi.fold.mode, PKVM_FOLD_LAZY);
+	ck_assert_uint_eq(hi.fold.compact_budget, 4096);
+	ck_assert_uint_eq(hi.fold.idle_ms, 600000);
 	ck_assert_uint_eq(hi.fault_limit.faults, 1000000);
 	ck_assert_uint_eq(hi.fault_limit.seconds, 86400);
 	ck_assert_str_eq(hi.metrics.path, "/");
@@ -207,6 +241,9 @@ TEST("good", good_limits)
 	ck_assert_uint_eq(lo.split.level, PKVM_LEVEL_1G);
 	ck_assert_uint_eq(lo.invalidation.batch_max_ops, 1);
 	ck_assert_uint_eq(lo.invalidation.batch_window_us, 0);
+	ck_assert_int_eq(lo.fold.mode, PKVM_FOLD_EAGER);
+	ck_assert_uint_eq(lo.fold.compact_budget, 1);
+	ck_assert_uint_eq(lo.fold.idle_ms, 0);
 	ck_assert_uint_eq(lo.fault_limit.faults, 1);
 	ck_assert_uint_eq(lo.fault_limit.seconds, 1);
 	ck_assert(!lo.fault_limit.quarantine);
@@ -288,6 +325,17 @@ static const struct bad {
 	{ "bad-invalidation.json", { "$.invalidation.batch_max_ops: expected an integer 1..4096, got 0",
 				     "$.invalidation.batch_window_us: expected an integer 0..100000, got 100001" } },
 	{ "bad-invalidation-type.json", { "$.invalidation: expected an object, got an array" } },
+	/* fold */
+	{ "bad-fold-mode.json", { "$.fold.mode: expected \"eager\" or \"lazy\", got string \"fast\"" } },
+	{ "bad-fold-range.json", { "$.fold.compact_budget: expected an integer 1..4096, got 0",
+				   "$.fold.idle_ms: expected an integer 0..600000, got 600001" } },
+	{ "bad-fold-budget-max.json", { "$.fold.compact_budget: expected an integer 1..4096, got 4097" } },
+	{ "bad-fold-type.json", { "$.fold: expected an object, got string \"lazy\"" } },
+	{ "bad-fold-types.json", { "$.fold.mode: expected \"eager\" or \"lazy\", got string \"Lazy\"",
+				   "$.fold.compact_budget: expected an integer 1..4096, got string \"8\"",
+				   "$.fold.idle_ms: expected an integer 0..600000, got number 1.5" } },
+	{ "bad-fold-unknown-key.json", { "$.fold: unknown key \"idle_us\" (did you mean \"idle_ms\"?)",
+					 "$.fold: unknown key \"budget\"" } },
 	{ "bad-fault-limit.json", { "$.fault_limit.faults: expected an integer 1..1000000, got 1000001",
 				    "$.fault_limit.seconds: expected an integer 1..86400, got 0",
 				    "$.fault_limit.quarantine: expected true or false, got string \"yes\"" } },
