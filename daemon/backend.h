@@ -11,6 +11,7 @@
 #ifndef PKVM_DAEMON_BACKEND_H
 #define PKVM_DAEMON_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/pkvm_iommu.h>
@@ -55,6 +56,19 @@ struct backend_ops {
 	 * reads; both are written back with the values in force.
 	 */
 	int (*invalidation)(struct backend *b, uint32_t *max_ops, uint32_t *window_us);
+	/*
+	 * Fold mode and compaction (PKVM_IOMMU_IOC_FOLD): flags
+	 * PKVM_IOMMU_FOLD_READ only reads; either way every field is written
+	 * back with the values in force. size is the caller's.
+	 */
+	int (*fold)(struct backend *b, struct pkvm_iommu_fold *f);
+	/*
+	 * One COMPACT call with the budget in force: *folded tables, *more
+	 * when it stopped at the budget. Only where no host side compacts on
+	 * its own (the sim; the module has its idle timer): NULL otherwise,
+	 * and then the daemon never compacts.
+	 */
+	int (*compact)(struct backend *b, uint32_t *folded, bool *more);
 	/* owner ignored for share/unshare */
 	int (*range)(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner);

@@ -141,6 +141,11 @@ static int kb_invalidation(struct backend *b, uint32_t *max_ops, uint32_t *windo
 	return 0;
 }
 
+static int kb_fold(struct backend *b, struct pkvm_iommu_fold *f)
+{
+	return xioctl(to_kb(b)->fd, PKVM_IOMMU_IOC_FOLD, f);
+}
+
 static int kb_stats(struct backend *b, struct pkvm_iommu_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -329,6 +334,7 @@ static const struct backend_ops kernel_ops = {
 	.stream_set = kb_stream_set,
 	.split_policy = kb_split_policy,
 	.invalidation = kb_invalidation,
+	.fold = kb_fold,
 	.stats = kb_stats,
 	.range = kb_range,
 	.ledger_dump = kb_ledger_dump,

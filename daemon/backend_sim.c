@@ -318,6 +318,16 @@ static int sim_invalidation(struct backend *b, uint32_t *max_ops, uint32_t *wind
 	return pkvm_core_invalidation(&to_sim(b)->core, max_ops, window_us);
 }
 
+static int sim_fold(struct backend *b, struct pkvm_iommu_fold *f)
+{
+	return pkvm_core_fold(&to_sim(b)->core, f);
+}
+
+static int sim_compact(struct backend *b, uint32_t *folded, bool *more)
+{
+	return pkvm_core_compact_step(&to_sim(b)->core, folded, more);
+}
+
 static int sim_range(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner)
 {
@@ -398,6 +408,8 @@ static const struct backend_ops sim_ops = {
 	.split_policy = sim_split_policy,
 	.stats = sim_stats,
 	.invalidation = sim_invalidation,
+	.fold = sim_fold,
+	.compact = sim_compact,
 	.range = sim_range,
 	.ledger_dump = sim_ledger_dump,
 	.event_fd = sim_event_fd,
@@ -639,6 +651,7 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 {
 	struct s2_region regions[BACKEND_SIM_MAX_REGIONS];
 	struct smmu_model_cfg mc;
+	struct pkvm_iommu_fold fold;
 	struct sim_backend *s;
 	s64 r;
 	int ret;
@@ -741,6 +754,16 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 		goto fail;
 	}
 	s->smmu = (u32)r;
+	/*
+	 * The hyp core starts eager; a loaded module is lazy (the uapi's
+	 * defaults), and the sim answers as a loaded module does.
+	 */
+	fold = (struct pkvm_iommu_fold){ .size = sizeof(fold), .mode = PKVM_FOLD_LAZY,
+		.compact_budget = PKVM_IOMMU_FOLD_DEFAULT_BUDGET,
+		.idle_ms = PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS };
+	ret = pkvm_core_fold(&s->core, &fold);
+	if (ret)
+		goto fail;
 	ret = pick_event_page(s);
 	if (ret)
 		goto fail;

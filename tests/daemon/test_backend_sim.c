@@ -503,6 +503,93 @@ TEST("sim", batched_workload_shares_syncs)
 }
 END_TEST
 
+static uint64_t table_pages(struct backend *b)
+{
+	struct pkvm_iommu_stats st;
+
+	ck_assert_int_eq(b->ops->stats(b, &st), 0);
+	return st.counter[PKVM_IOMMU_STAT_TABLE_PAGES];
+}
+
+/*
+ * A page donated in three 1 GiB blocks (none holding the backend's own
+ * pages) and given back: each block split down to 4 KiB, two tables each.
+ */
+static void split_three_blocks(struct backend *b)
+{
+	static const uint64_t block[] = { 0xc0000000ull, 0x880000000ull, 0x8c0000000ull };
+
+	for (unsigned int i = 0; i < 3; i++) {
+		uint64_t a = block[i] + 5 * MiB + 12 * 4096;
+
+		ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_DONATE, a, 4096, 2), 0);
+		ck_assert_int_eq(b->ops->range(b, PKVM_IOMMU_OP_RECLAIM, a, 4096, 2), 0);
+	}
+}
+
+/*
+ * The fold section through the sim backend: defaults read back, bad
+ * values refused with nothing changed, a change read back; lazy leaves
+ * reclaimed blocks split until compaction, one budget at a time, brings
+ * the table back to what it was; eager never leaves them.
+ */
+TEST("sim", fold_mode_and_compaction)
+{
+	struct pkvm_iommu_fold f = { .size = sizeof(f), .flags = PKVM_IOMMU_FOLD_READ };
+	struct backend *b = open_with(NULL);
+	uint64_t optimum = table_pages(b), calls = 0, total = 0;
+	uint32_t folded;
+	bool more = true;
+
+	ck_assert_int_eq(b->ops->fold(b, &f), 0);
+	ck_assert_uint_eq(f.mode, PKVM_FOLD_LAZY);
+	ck_assert_uint_eq(f.compact_budget, PKVM_IOMMU_FOLD_DEFAULT_BUDGET);
+	ck_assert_uint_eq(f.idle_ms, PKVM_IOMMU_FOLD_DEFAULT_IDLE_MS);
+
+	f = (struct pkvm_iommu_fold){ .size = sizeof(f), .mode = PKVM_FOLD_LAZY,
+				      .compact_budget = 0, .idle_ms = 100 };
+	ck_assert_int_eq(b->ops->fold(b, &f), -EINVAL);
+	f = (struct pkvm_iommu_fold){ .size = sizeof(f), .mode = 2, .compact_budget = 8 };
+	ck_assert_int_eq(b->ops->fold(b, &f), -EINVAL);
+	f = (struct pkvm_iommu_fold){ .size = sizeof(f), .mode = PKVM_FOLD_LAZY,
+				      .compact_budget = 1,
+				      .idle_ms = PKVM_IOMMU_FOLD_IDLE_MAX_MS + 1 };
+	ck_assert_int_eq(b->ops->fold(b, &f), -EINVAL);
+	f = (struct pkvm_iommu_fold){ .size = sizeof(f), .mode = PKVM_FOLD_LAZY,
+				      .compact_budget = 1, .idle_ms = 250 };
+	ck_assert_int_eq(b->ops->fold(b, &f), 0);
+	f = (struct pkvm_iommu_fold){ .size = sizeof(f), .flags = PKVM_IOMMU_FOLD_READ };
+	ck_assert_int_eq(b->ops->fold(b, &f), 0);
+	ck_assert_uint_eq(f.mode, PKVM_FOLD_LAZY);
+	ck_assert_uint_eq(f.compact_budget, 1);
+	ck_assert_uint_eq(f.idle_ms, 250);
+
+	split_three_blocks(b);
+	ck_assert_uint_gt(table_pages(b), optimum);
+	/* Budget 1: each call folds at most one table, so it takes several. */
+	while (more && calls < 1000) {
+		ck_assert_int_eq(b->ops->compact(b, &folded, &more), 0);
+		ck_assert_uint_le(folded, 1);
+		total += folded;
+		calls++;
+	}
+	ck_assert(!more);
+	ck_assert_uint_gt(calls, 3);
+	ck_assert_uint_ge(total, 3);
+	ck_assert_uint_eq(table_pages(b), optimum);
+
+	f = (struct pkvm_iommu_fold){ .size = sizeof(f), .mode = PKVM_FOLD_EAGER,
+				      .compact_budget = 8, .idle_ms = 0 };
+	ck_assert_int_eq(b->ops->fold(b, &f), 0);
+	ck_assert_uint_eq(f.mode, PKVM_FOLD_EAGER);
+	split_three_blocks(b);
+	ck_assert_uint_eq(table_pages(b), optimum);
+	ck_assert_int_eq(b->ops->compact(b, &folded, &more), 0);
+	ck_assert_uint_eq(folded, 0);
+	ck_assert(!more);
+}
+END_TEST
+
 TEST("sim", overflow_then_resync)
 {
 	struct backend_sim_options o;
