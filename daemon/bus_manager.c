@@ -80,6 +80,14 @@ static int prop_split_policy(sd_bus *bus, const char *path, const char *iface, c
 	return sd_bus_message_append(reply, "s", str_or_empty(policy_split_name(d->policy.split.mode)));
 }
 
+static int prop_fold_mode(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+
+	return sd_bus_message_append(reply, "s", str_or_empty(policy_fold_name(d->policy.fold.mode)));
+}
+
 static int prop_default_action(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			       sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -389,6 +397,37 @@ static int method_set_split_policy(sd_bus_message *m, void *userdata, sd_bus_err
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+static int method_set_fold_policy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *mode;
+	uint32_t budget, idle_ms;
+	int r, f;
+
+	r = sd_bus_message_read(m, "suu", &mode, &budget, &idle_ms);
+	if (r < 0)
+		return r;
+	r = bus_check_manage(d, m, error);
+	if (r <= 0)
+		return r < 0 ? r : 1;
+	f = policy_fold_from_name(mode);
+	if (f < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "mode \"%s\": expected \"eager\" or \"lazy\"", mode);
+	if (!budget || budget > PKVM_IOMMU_COMPACT_MAX)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "compact_budget %" PRIu32 ": expected 1..%u", budget,
+					 PKVM_IOMMU_COMPACT_MAX);
+	if (idle_ms > PKVM_IOMMU_FOLD_IDLE_MAX_MS)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "idle_ms %" PRIu32 ": expected 0..%u", idle_ms,
+					 PKVM_IOMMU_FOLD_IDLE_MAX_MS);
+	r = daemon_set_fold_policy(d, (uint32_t)f, budget, idle_ms);
+	if (r < 0)
+		return bus_map_errno(error, r, "set fold policy");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	_cleanup_free_ char *msg = NULL;
@@ -498,6 +537,11 @@ static const sd_bus_vtable manager_vtable[] = {
 			offsetof(struct daemon, policy.invalidation.batch_max_ops), CHANGE),
 	SD_BUS_PROPERTY("InvalidationBatchWindowUsec", "u", NULL,
 			offsetof(struct daemon, policy.invalidation.batch_window_us), CHANGE),
+	SD_BUS_PROPERTY("FoldMode", "s", prop_fold_mode, 0, CHANGE),
+	SD_BUS_PROPERTY("CompactBudget", "u", NULL,
+			offsetof(struct daemon, policy.fold.compact_budget), CHANGE),
+	SD_BUS_PROPERTY("CompactIdleMsec", "u", NULL,
+			offsetof(struct daemon, policy.fold.idle_ms), CHANGE),
 	SD_BUS_PROPERTY("DefaultStreamAction", "s", prop_default_action, 0, CHANGE),
 	SD_BUS_PROPERTY("DonatedPages", "t", prop_donated, 0, CHANGE),
 	SD_BUS_PROPERTY("SharedPages", "t", prop_shared, 0, CHANGE),
@@ -534,6 +578,10 @@ static const sd_bus_vtable manager_vtable[] = {
 				method_set_stream_policy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetSplitPolicy", SD_BUS_ARGS("s", mode, "u", level),
 				SD_BUS_NO_RESULT, method_set_split_policy,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetFoldPolicy",
+				SD_BUS_ARGS("s", mode, "u", compact_budget, "u", idle_ms),
+				SD_BUS_NO_RESULT, method_set_fold_policy,
 				SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ReloadPolicy", NULL, NULL, method_reload_policy,
 		      SD_BUS_VTABLE_UNPRIVILEGED),

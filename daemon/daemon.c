@@ -15,6 +15,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "compact.h"
 #include "daemon.h"
 #include "log.h"
 #include "macro.h"
@@ -66,6 +67,7 @@ struct daemon *daemon_free(struct daemon *d)
 	/* What serves the state goes first: the bus, the metrics timer, the loop. */
 	bus_teardown(d);
 	metrics_export_free(d);
+	compact_free(d);
 	sd_bus_flush_close_unref(d->bus);
 	sd_event_source_unref(d->backend_src);
 	sd_event_source_unref(d->workload_timer);
@@ -228,6 +230,7 @@ static void ledger_changed(struct daemon *d)
 {
 	notify_status(d);
 	BUS_EMIT_CHANGED(d, "Generation", "DonatedPages", "SharedPages", "LedgerTotals");
+	compact_kick(d);	/* a change: the idle wait starts again */
 }
 
 int daemon_ingest(struct daemon *d)
@@ -350,6 +353,29 @@ static int set_invalidation(struct daemon *d, uint32_t max_ops, uint32_t window_
 	return 0;
 }
 
+/*
+ * A module from before the fold ioctl folds eagerly and never compacts:
+ * fine while the section is at its defaults (the file asks nothing), an
+ * error when it asks for something.
+ */
+static int set_fold(struct daemon *d, const struct pkvm_policy *p)
+{
+	struct pkvm_iommu_fold f = { .size = sizeof(f), .mode = p->fold.mode,
+				     .compact_budget = p->fold.compact_budget,
+				     .idle_ms = p->fold.idle_ms };
+	int ret = -ENOTTY;
+
+	if (d->backend->ops->fold)
+		ret = d->backend->ops->fold(d->backend, &f);
+	if (ret == -ENOTTY && policy_fold_is_default(p))
+		return 0;
+	if (ret)
+		return log_error_errno(ret, "fold %s, compact budget %u, idle %u ms: %m",
+				       policy_fold_name(p->fold.mode), p->fold.compact_budget,
+				       p->fold.idle_ms);
+	return 0;
+}
+
 /* Puts back what daemon_apply_policy() changed: streams last first, then the rest. */
 static void rollback(struct daemon *d, const struct undo *undo, size_t nr_undo)
 {
@@ -359,6 +385,7 @@ static void rollback(struct daemon *d, const struct undo *undo, size_t nr_undo)
 	d->backend->ops->split_policy(d->backend, d->policy.split.mode, d->policy.split.level);
 	set_invalidation(d, d->policy.invalidation.batch_max_ops,
 			 d->policy.invalidation.batch_window_us);
+	set_fold(d, &d->policy);
 }
 
 /* Each rule's stream, its old policy kept in undo[]; stops at the first failure. */
@@ -426,6 +453,8 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
 		return log_error_errno(ret, "split policy %s: %m", policy_split_name(p->split.mode));
 	ret = set_invalidation(d, p->invalidation.batch_max_ops, p->invalidation.batch_window_us);
 	if (!ret)
+		ret = set_fold(d, p);
+	if (!ret)
 		ret = set_streams(d, p, undo, &nr_undo);
 	if (ret) {
 		rollback(d, undo, nr_undo);
@@ -447,6 +476,8 @@ static int merge_overrides(struct daemon *d, struct pkvm_policy *eff)
 	}
 	if (d->overrides.split.mode != PKVM_SPLIT_AUTO)
 		eff->split = d->overrides.split;
+	if (!policy_fold_is_default(&d->overrides))
+		eff->fold = d->overrides.fold;
 	return 0;
 }
 
@@ -491,8 +522,10 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 	eff = (struct pkvm_policy){ 0 };	/* d->policy owns it now */
 	d->ctr.policy_reloads++;
 	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel", "DefaultStreamAction",
-			 "InvalidationBatchMaxOps", "InvalidationBatchWindowUsec");
+			 "InvalidationBatchMaxOps", "InvalidationBatchWindowUsec",
+			 "FoldMode", "CompactBudget", "CompactIdleMsec");
 	metrics_export_update(d);	/* metrics.path or interval may have changed */
+	compact_kick(d);		/* so may the fold section */
 	return 0;
 }
 
@@ -538,6 +571,30 @@ int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level)
 	d->overrides.split = d->policy.split;
 	ret = persist_overrides(d);
 	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel");
+	return ret;
+}
+
+int daemon_set_fold_policy(struct daemon *d, uint32_t mode, uint32_t budget, uint32_t idle_ms)
+{
+	_cleanup_policy_ struct pkvm_policy want = { 0 };
+	int ret;
+
+	if (mode > PKVM_FOLD_LAZY || !budget || budget > PKVM_IOMMU_COMPACT_MAX ||
+	    idle_ms > PKVM_IOMMU_FOLD_IDLE_MAX_MS)
+		return -EINVAL;
+	/* Only the section matters to set_fold(): no copy of the rules. */
+	policy_init_default(&want);
+	want.fold.mode = mode;
+	want.fold.compact_budget = budget;
+	want.fold.idle_ms = idle_ms;
+	ret = set_fold(d, &want);
+	if (ret)
+		return ret;
+	d->policy.fold = want.fold;
+	d->overrides.fold = want.fold;
+	ret = persist_overrides(d);
+	BUS_EMIT_CHANGED(d, "FoldMode", "CompactBudget", "CompactIdleMsec");
+	compact_kick(d);
 	return ret;
 }
 

@@ -75,9 +75,10 @@ struct daemon {
 	struct ledger *ledger;
 	struct pkvm_policy policy;	/* effective: file + runtime changes */
 	/*
-	 * Runtime changes (SetStreamPolicy, SetSplitPolicy), kept in the
-	 * state directory and merged over the file at start and on every
-	 * reload: stream rules, and split_policy when not "auto".
+	 * Runtime changes (SetStreamPolicy, SetSplitPolicy, SetFoldPolicy),
+	 * kept in the state directory and merged over the file at start and
+	 * on every reload: stream rules, split_policy when not "auto", fold
+	 * when not all defaults.
 	 */
 	struct pkvm_policy overrides;
 	char *policy_path;
@@ -94,6 +95,7 @@ struct daemon {
 	unsigned int sim_rate;		/* workload operations per second */
 	sd_event_source *backend_src;
 	sd_event_source *workload_timer;
+	sd_event_source *compact_timer;	/* owned by compact.c */
 	void *bus_state;		/* owned by bus_*.c */
 	struct metrics_export *metrics;	/* owned by metrics_export.c */
 };
@@ -119,6 +121,8 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p);	/* all o
 int daemon_reload_policy(struct daemon *d, struct policy_errors *errs);
 int daemon_set_stream_policy(struct daemon *d, uint32_t smmu, uint32_t sid, uint32_t policy);
 int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level);
+/* -EINVAL for a value out of the section's ranges, else the backend's error. */
+int daemon_set_fold_policy(struct daemon *d, uint32_t mode, uint32_t budget, uint32_t idle_ms);
 int daemon_range(struct daemon *d, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len, uint32_t owner);
 int daemon_resync(struct daemon *d);
 /* Ledger against a fresh backend dump, after taking waiting events. */

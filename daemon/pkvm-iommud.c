@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "backend_kernel.h"
+#include "compact.h"
 #include "daemon.h"
 #include "iommufd.h"
 #include "macro.h"
@@ -347,8 +348,9 @@ static int run(const struct options *o)
 	ret = setup_loop(d, o);
 	if (ret)
 		return ret;
-	/* The policy was applied before the loop existed: start its export now. */
+	/* The policy was applied before the loop existed: start its timers now. */
 	metrics_export_update(d);
+	compact_kick(d);
 
 	ret = open_bus(d, o->bus);
 	if (ret < 0)

@@ -6,7 +6,8 @@
  * property has its type and value, the counters their names, the SMMU
  * object the backend's facts; SetStreamPolicy makes a stream object
  * appear; bad arguments are InvalidArgs; test-mode Donate is signalled
- * with its generation; an unprivileged client reads but cannot change.
+ * with its generation; SetFoldPolicy's properties and the sim's idle
+ * compaction; an unprivileged client reads but cannot change.
  */
 #include <check.h>
 #include <errno.h>
@@ -264,6 +265,7 @@ TEST("bus", manager_getall)
 		{ "SmmuCount", "u" }, { "Generation", "t" }, { "SplitPolicy", "s" },
 		{ "PresplitLevel", "u" }, { "DefaultStreamAction", "s" },
 		{ "InvalidationBatchMaxOps", "u" }, { "InvalidationBatchWindowUsec", "u" },
+		{ "FoldMode", "s" }, { "CompactBudget", "u" }, { "CompactIdleMsec", "u" },
 		{ "DonatedPages", "t" }, { "SharedPages", "t" }, { "LedgerTotals", "a(ut)" },
 		{ "IommufdStatus", "s" }, { "IommufdDevices", "a(sauubb)" },
 		{ "PolicyPath", "s" }, { "StateDirectory", "s" },
@@ -348,6 +350,10 @@ TEST("bus", manager_getall)
 	/* No batching by default: one sync per change. */
 	ck_assert_uint_eq(get_u32(MGR, "InvalidationBatchMaxOps"), 1);
 	ck_assert_uint_eq(get_u32(MGR, "InvalidationBatchWindowUsec"), 0);
+	/* Lazy folding, the module's compaction defaults. */
+	ck_assert_str_eq(get_string(MGR, "FoldMode"), "lazy");
+	ck_assert_uint_eq(get_u32(MGR, "CompactBudget"), 8);
+	ck_assert_uint_eq(get_u32(MGR, "CompactIdleMsec"), 100);
 }
 END_TEST
 
@@ -559,8 +565,24 @@ TEST("bus", invalid_args)
 	expect_error(SD_BUS_ERROR_INVALID_ARGS, r, &err);
 	r = call(client, &err, NULL, MGR, "Donate", "ttu", DONATE_ADDR + 1, PAGE, 2);
 	expect_error(SD_BUS_ERROR_INVALID_ARGS, r, &err);
+	/* The fold policy's message names the argument that is wrong. */
+	r = call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "sometimes", 8, 100);
+	ck_assert_ptr_nonnull(strstr(err.message ? err.message : "", "mode \"sometimes\""));
+	expect_error(SD_BUS_ERROR_INVALID_ARGS, r, &err);
+	r = call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "eager", 0, 100);
+	ck_assert_ptr_nonnull(strstr(err.message ? err.message : "", "compact_budget 0"));
+	expect_error(SD_BUS_ERROR_INVALID_ARGS, r, &err);
+	r = call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "eager", 4097, 100);
+	ck_assert_ptr_nonnull(strstr(err.message ? err.message : "", "compact_budget 4097"));
+	expect_error(SD_BUS_ERROR_INVALID_ARGS, r, &err);
+	r = call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "eager", 8, 600001);
+	ck_assert_ptr_nonnull(strstr(err.message ? err.message : "", "idle_ms 600001"));
+	expect_error(SD_BUS_ERROR_INVALID_ARGS, r, &err);
 	/* Nothing of that changed the policy. */
 	ck_assert_str_eq(get_string(MGR, "SplitPolicy"), "auto");
+	ck_assert_str_eq(get_string(MGR, "FoldMode"), "lazy");
+	ck_assert_uint_eq(get_u32(MGR, "CompactBudget"), 8);
+	ck_assert_uint_eq(get_u32(MGR, "CompactIdleMsec"), 100);
 }
 END_TEST
 
@@ -591,6 +613,92 @@ TEST("bus", split_policy)
 	ck_assert_int_ge(call(client, &err, NULL, MGR, "SetSplitPolicy", "su", "auto", 0), 0);
 	ck_assert_str_eq(get_string(MGR, "SplitPolicy"), "auto");
 	ck_assert_uint_eq(get_u32(MGR, "PresplitLevel"), 0);
+	sd_bus_slot_unref(slot);
+}
+END_TEST
+
+static uint64_t counter(const char *want)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *name;
+	uint64_t v, found = UINT64_MAX;
+
+	ck_assert_int_ge(call(client, &err, &reply, MGR, "GetCounters", NULL), 0);
+	ck_assert_int_gt(sd_bus_message_enter_container(reply, 'a', "{st}"), 0);
+	while (sd_bus_message_read(reply, "{st}", &name, &v) > 0)
+		if (!strcmp(name, want))
+			found = v;
+	sd_bus_message_unref(reply);
+	ck_assert_msg(found != UINT64_MAX, "no counter %s", want);
+	return found;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return strstr(buf, needle);
+}
+
+/*
+ * SetFoldPolicy: the properties follow with PropertiesChanged, the change
+ * is kept in the state directory; and on the sim backend the daemon
+ * compacts a lazy table once it has been idle, one budget a call, back to
+ * what eager folding keeps.
+ */
+TEST("bus", fold_policy)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	sd_bus_slot *slot = NULL;
+	char state_file[700];
+	uint64_t optimum, split, calls0, end;
+	const uint64_t a = DONATE_ADDR + 64 * PAGE;
+
+	snprintf(state_file, sizeof(state_file), "%s/" DAEMON_STATE_POLICY, state_dir);
+	split_changed = 0;
+	ck_assert_int_ge(sd_bus_match_signal(client, &slot, DAEMON_BUS_NAME, DAEMON_OBJECT_PATH,
+					     "org.freedesktop.DBus.Properties", "PropertiesChanged",
+					     on_mgr_changed, NULL), 0);
+	/* Eager folds whatever earlier tests left: the minimal table. */
+	ck_assert_msg(call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "eager", 16, 250) >= 0,
+		      "SetFoldPolicy: %s", err.message);
+	pump_until(client, &split_changed);
+	ck_assert_str_eq(get_string(MGR, "FoldMode"), "eager");
+	ck_assert_uint_eq(get_u32(MGR, "CompactBudget"), 16);
+	ck_assert_uint_eq(get_u32(MGR, "CompactIdleMsec"), 250);
+	ck_assert_msg(file_has(state_file, "\"fold\": {\n    \"mode\": \"eager\",\n"
+					   "    \"compact_budget\": 16,\n    \"idle_ms\": 250"),
+		      "%s does not keep the fold policy", state_file);
+	optimum = counter("table_pages");
+
+	/* Lazy without idle compaction: the reclaimed block stays split. */
+	ck_assert_int_ge(call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "lazy", 1, 0), 0);
+	ck_assert_int_ge(call(client, &err, NULL, MGR, "Donate", "ttu", a, PAGE, 2), 0);
+	ck_assert_int_ge(call(client, &err, NULL, MGR, "Reclaim", "ttu", a, PAGE, 2), 0);
+	split = counter("table_pages");
+	ck_assert_uint_gt(split, optimum);
+	ck_assert_uint_eq(counter("table_pages"), split);
+
+	/* 10 ms idle: compacted, one table a call, back to the optimum. */
+	calls0 = counter("compactions");
+	ck_assert_int_ge(call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "lazy", 1, 10), 0);
+	for (end = test_now_usec() + TEST_WAIT_USEC;
+	     counter("table_pages") != optimum && test_now_usec() < end;)
+		usleep(10000);
+	ck_assert_uint_eq(counter("table_pages"), optimum);
+	ck_assert_uint_ge(counter("compactions") - calls0, split - optimum);
+
+	/* Back to the defaults for the tests after this one. */
+	ck_assert_int_ge(call(client, &err, NULL, MGR, "SetFoldPolicy", "suu", "lazy", 8, 100), 0);
+	ck_assert_str_eq(get_string(MGR, "FoldMode"), "lazy");
 	sd_bus_slot_unref(slot);
 }
 END_TEST
@@ -805,6 +913,15 @@ static int unprivileged_client(void)
 	r = sd_bus_call_method(bus, DAEMON_BUS_NAME, MGR, "ReloadPolicy", &err, NULL, NULL);
 	if (r >= 0 || !sd_bus_error_has_name(&err, SD_BUS_ERROR_ACCESS_DENIED))
 		return 18;
+	sd_bus_error_free(&err);
+	if (sd_bus_get_property_trivial(bus, DAEMON_BUS_NAME, MGR, "CompactBudget", &err, 'u',
+					&n) < 0 || n != 8)
+		return 19;
+	r = sd_bus_call_method(bus, DAEMON_BUS_NAME, MGR, "SetFoldPolicy", &err, NULL, "suu",
+			       "eager", 8, 100);
+	if (r >= 0 || !sd_bus_error_has_name(&err, SD_BUS_ERROR_ACCESS_DENIED) ||
+	    !strstr(err.message, "org.pkvm.iommu1.manage"))
+		return 20;
 	sd_bus_flush_close_unref(bus);
 	return 0;
 }
@@ -827,6 +944,7 @@ TEST("bus", unprivileged_denied)
 		      "unprivileged client failed at step %d", WEXITSTATUS(status));
 	/* And nothing changed. */
 	ck_assert_str_eq(get_string(MGR, "SplitPolicy"), "auto");
+	ck_assert_str_eq(get_string(MGR, "FoldMode"), "lazy");
 	ck_assert_uint_eq(get_u64(MGR, "DonatedPages"), 0);
 }
 END_TEST
