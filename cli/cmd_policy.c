@@ -34,10 +34,14 @@ const struct verb policy_verbs[] = {
 			"or nothing. A file that does not validate is refused (exit status 5)\n"
 			"and the policy in force stays.\n",
 		.opts = CTL_OPT_JSON, .fn = policy_reload),
-	SUBVERB("policy", "set", .args = "split MODE [LEVEL] | stream SMMU SID isolate|block",
-		.summary = "Change the split policy or a stream's policy",
+	SUBVERB("policy", "set", .args = "split MODE [LEVEL] | fold MODE [BUDGET [IDLE_MS]] | "
+		"stream SMMU SID isolate|block",
+		.summary = "Change the split policy, the fold policy or a stream's policy",
 		.help = "split MODE [LEVEL]: MODE auto, hitless, bbm or presplit; LEVEL (1: 1 GiB,\n"
 			"2: 2 MiB, 3: 4 KiB) with presplit only.\n"
+			"fold MODE [BUDGET [IDLE_MS]]: MODE eager or lazy; BUDGET 1..4096 tables a\n"
+			"compaction call, IDLE_MS 0..600000 (0: no idle compaction); left out, they\n"
+			"keep the values in force.\n"
 			"stream SMMU SID ACTION: ACTION isolate or block; SID decimal or 0x hex.\n"
 			"Kept by the daemon in its state directory, over the policy file. Needs\n"
 			"root or the polkit action " DAEMON_POLKIT_ACTION ".\n",
@@ -65,6 +69,7 @@ static int show_text(const struct ctl *c, const struct pkvm_policy *p, const cha
 		output_field(col, "Split policy", NULL, "%s", policy_split_name(p->split.mode));
 	output_field(col, "Invalidation", NULL, "batches of up to %" PRIu32 " operations, %" PRIu32
 		     " us window", p->invalidation.batch_max_ops, p->invalidation.batch_window_us);
+	output_fold(col, policy_fold_name(p->fold.mode), p->fold.compact_budget, p->fold.idle_ms);
 	output_field(col, "Fault limit", NULL, "%" PRIu32 " faults in %" PRIu32 " s, %s",
 		     p->fault_limit.faults, p->fault_limit.seconds,
 		     p->fault_limit.quarantine ? "then quarantine (block)" : "no quarantine");
@@ -209,8 +214,43 @@ static int usage_set(const char *why, const char *arg)
 {
 	fprintf(stderr, CTL_NAME ": policy set: %s'%s'.\n"
 		"Usage: " CTL_NAME " policy set split MODE [LEVEL]\n"
+		"       " CTL_NAME " policy set fold eager|lazy [BUDGET [IDLE_MS]]\n"
 		"       " CTL_NAME " policy set stream SMMU SID isolate|block\n", why, arg);
 	return CTL_EXIT_USAGE;
+}
+
+/*
+ * SetFoldPolicy takes all three: what the command line leaves out is what
+ * is in force, read first.
+ */
+static int set_fold(struct ctl *c, int argc, char **argv)
+{
+	_cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_bus_ sd_bus *bus = NULL;
+	uint32_t budget = 0, idle_ms = 0;
+	int r;
+
+	if (argc > 4)
+		return usage_set("too many arguments after ", argv[3]);
+	if (argc >= 3 && ctl_parse_u32(argv[2], &budget) < 0)
+		return usage_set("BUDGET must be a number, not ", argv[2]);
+	if (argc == 4 && ctl_parse_u32(argv[3], &idle_ms) < 0)
+		return usage_set("IDLE_MS must be a number, not ", argv[3]);
+	r = ctl_connect(c, &bus);
+	if (r)
+		return r;
+	if (argc < 3)
+		r = sd_bus_get_property_trivial(bus, DAEMON_BUS_NAME, DAEMON_OBJECT_PATH,
+						DAEMON_IFACE_MANAGER, "CompactBudget", &error, 'u',
+						&budget);
+	if (r >= 0 && argc < 4)
+		r = sd_bus_get_property_trivial(bus, DAEMON_BUS_NAME, DAEMON_OBJECT_PATH,
+						DAEMON_IFACE_MANAGER, "CompactIdleMsec", &error, 'u',
+						&idle_ms);
+	if (r < 0)
+		return ctl_bus_fail(c, "reading CompactBudget and CompactIdleMsec", r, &error);
+	r = ctl_call(bus, "SetFoldPolicy", &error, NULL, "suu", argv[1], budget, idle_ms);
+	return r < 0 ? ctl_bus_fail(c, "SetFoldPolicy", r, &error) : CTL_EXIT_OK;
 }
 
 static int policy_set(struct ctl *c, int argc, char **argv)
@@ -223,6 +263,8 @@ static int policy_set(struct ctl *c, int argc, char **argv)
 	int r;
 
 	/* Numbers are checked here; what they mean, the daemon checks. */
+	if (!strcmp(argv[0], "fold"))
+		return set_fold(c, argc, argv);
 	split = !strcmp(argv[0], "split");
 	if (split) {
 		if (argc > 3)
@@ -240,7 +282,7 @@ static int policy_set(struct ctl *c, int argc, char **argv)
 			return usage_set("SID must be a number (decimal or 0x hex), not ", argv[2]);
 		method = "SetStreamPolicy";
 	} else {
-		return usage_set("expected 'split' or 'stream', not ", argv[0]);
+		return usage_set("expected 'split', 'fold' or 'stream', not ", argv[0]);
 	}
 	r = ctl_connect(c, &bus);
 	if (r)

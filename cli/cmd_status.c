@@ -51,6 +51,11 @@ static int print_json(const struct ctl *c, const struct q_manager *m, const stru
 	json_add_u64(j, "presplit_level", m->presplit_level);
 	json_add_u64(j, "batch_max_ops", m->batch_max_ops);
 	json_add_u64(j, "batch_window_us", m->batch_window_us);
+	if (m->fold_mode) {
+		json_add_str(j, "fold_mode", m->fold_mode);
+		json_add_u64(j, "compact_budget", m->compact_budget);
+		json_add_u64(j, "compact_idle_ms", m->compact_idle_ms);
+	}
 	json_add_str(j, "default_stream_action", m->default_action);
 	json_add_u64(j, "generation", m->generation);
 	json_add_u64(j, "donated_pages", m->donated_pages);
@@ -123,6 +128,8 @@ static void print_text(const struct ctl *c, const struct q_manager *m, const str
 			     "window %" PRIu32 " us", m->batch_max_ops, m->batch_window_us);
 	else
 		output_field(col, "Invalidation", NULL, "one sync per change");
+	if (m->fold_mode)
+		output_fold(col, m->fold_mode, m->compact_budget, m->compact_idle_ms);
 	output_field(col, "Default action", NULL, "%s", m->default_action ? m->default_action : "?");
 	output_field(col, "Generation", NULL, "%" PRIu64, m->generation);
 	output_field(col, "Donated", NULL, "%" PRIu64 " pages (%s)", m->donated_pages,

@@ -46,6 +46,17 @@ const char *output_size(uint64_t bytes, char buf[OUTPUT_SIZE_MAX])
 
 #define FIELD_LABEL_WIDTH 14
 
+void output_fold(bool use_color, const char *mode, uint32_t budget, uint32_t idle_ms)
+{
+	if (strcmp(mode, "lazy"))
+		output_field(use_color, "Fold", NULL, "%s", mode);
+	else if (!idle_ms)
+		output_field(use_color, "Fold", NULL, "lazy, no idle compaction (pool pressure only)");
+	else
+		output_field(use_color, "Fold", NULL, "lazy, compacted %" PRIu32 " table%s a call after "
+			     "%" PRIu32 " ms idle", budget, budget == 1 ? "" : "s", idle_ms);
+}
+
 void output_field(bool use_color, const char *label, const char *color, const char *fmt, ...)
 {
 	va_list ap;

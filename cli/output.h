@@ -36,6 +36,12 @@ const char *output_size(uint64_t bytes, char buf[OUTPUT_SIZE_MAX]);
 void output_field(bool use_color, const char *label, const char *color, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * The "Fold:" line of status and policy show: "eager", or "lazy, compacted
+ * N tables a call after M ms idle" (M 0: "lazy, no idle compaction").
+ */
+void output_fold(bool use_color, const char *mode, uint32_t budget, uint32_t idle_ms);
+
 /* "host", "hypervisor" or "guest N", for owner ids (PKVM_OWNER_*). */
 #define OUTPUT_OWNER_MAX 24
 const char *output_owner(uint32_t owner, char buf[OUTPUT_OWNER_MAX]);

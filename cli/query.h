@@ -33,8 +33,10 @@ struct q_manager {
 	sd_bus_message *reply;
 	const char *backend, *version, *split_policy, *default_action;
 	const char *iommufd_status, *policy_path, *state_dir;
+	const char *fold_mode;		/* NULL: a daemon from before FoldMode */
 	uint32_t abi_version, smmu_count, presplit_level;
 	uint32_t batch_max_ops, batch_window_us;
+	uint32_t compact_budget, compact_idle_ms;
 	uint64_t generation, donated_pages, shared_pages;
 	bool test_mode;
 	struct q_owner_total *totals;

@@ -258,6 +258,62 @@ run "${C[@]}" policy set split presplit two
 [[ $rc == 2 && $err == *"LEVEL must be a number, not 'two'"* ]]; check set-usage $? "exit $rc: ${err%%$'\n'*}"
 "${B[@]}" call "${M[@]}" SetSplitPolicy su auto 0 >/dev/null
 
+# ---- the fold policy ----
+run "${C[@]}" status
+[[ $rc == 0 && $out == *"Fold: lazy, compacted 8 tables a call after 100 ms idle"* ]]
+check status-fold $? "$(grep Fold: <<<"$out")"
+run "${C[@]}" policy set fold eager
+v=$("${B[@]}" get-property "${M[@]}" FoldMode CompactBudget CompactIdleMsec | tr '\n' ' ')
+[[ $rc == 0 && $v == 's "eager" u 8 u 100 ' ]]; check set-fold-mode $? "exit $rc, $v"
+run "${C[@]}" policy set fold lazy 16 250
+v=$("${B[@]}" get-property "${M[@]}" FoldMode CompactBudget CompactIdleMsec | tr '\n' ' ')
+[[ $rc == 0 && $v == 's "lazy" u 16 u 250 ' ]]; check set-fold-all $? "exit $rc, $v"
+run "${C[@]}" policy set fold lazy 1
+v=$("${B[@]}" get-property "${M[@]}" CompactBudget CompactIdleMsec | tr '\n' ' ')
+[[ $rc == 0 && $v == 'u 1 u 250 ' ]]; check set-fold-keeps-idle $? "exit $rc, $v"
+run "${C[@]}" policy set fold lazy 16 0
+run "${C[@]}" status
+[[ $rc == 0 && $out == *"Fold: lazy, no idle compaction (pool pressure only)"* ]]
+check status-fold-no-idle $? "$(grep Fold: <<<"$out")"
+run "${C[@]}" policy set fold lazy 16 250
+run "${C[@]}" --json status
+fold=$("${BJ[@]}" get-property "${M[@]}" FoldMode CompactBudget CompactIdleMsec |
+	python3 -c 'import json,sys; print(json.dumps([json.loads(l)["data"] for l in sys.stdin]))')
+py '[a[0]["fold_mode"], a[0]["compact_budget"], a[0]["compact_idle_ms"]] == a[1] == ["lazy", 16, 250]' \
+	"$out" "$fold"
+check status-fold-json $? "exit $rc, D-Bus $fold"
+run "${C[@]}" --json policy show
+py 'a[0]["fold"] == {"mode": "lazy", "compact_budget": 16, "idle_ms": 250}' "$out"
+check policy-show-fold-json $? "exit $rc"
+run "${C[@]}" policy show
+[[ $rc == 0 && $out == *"Fold: lazy, compacted 16 tables a call after 250 ms idle"* ]]
+check policy-show-fold $? "$(grep Fold: <<<"$out")"
+grep -q '"idle_ms": 250' "$work/state/policy.json"
+check set-fold-persisted $? "the change is in $work/state/policy.json"
+run "${C[@]}" policy set fold sometimes
+[[ $rc == 1 && $err == *'SetFoldPolicy: mode "sometimes": expected "eager" or "lazy"'* ]]
+check set-fold-bad-mode $? "exit $rc: $err"
+run "${C[@]}" policy set fold lazy 0
+[[ $rc == 1 && $err == *"SetFoldPolicy: compact_budget 0: expected 1..4096"* ]]
+check set-fold-bad-budget $? "exit $rc: $err"
+run "${C[@]}" policy set fold lazy 8 600001
+[[ $rc == 1 && $err == *"SetFoldPolicy: idle_ms 600001: expected 0..600000"* ]]
+check set-fold-bad-idle $? "exit $rc: $err"
+run "${C[@]}" policy set fold lazy 8 soon
+[[ $rc == 2 && $err == *"IDLE_MS must be a number, not 'soon'"* ]]
+check set-fold-usage $? "exit $rc: ${err%%$'\n'*}"
+run "${C[@]}" policy set fold lazy 8 100 7
+[[ $rc == 2 && $err == *"too many arguments"* ]]
+check set-fold-usage-extra $? "exit $rc: ${err%%$'\n'*}"
+run setpriv --reuid=65534 --regid=65534 --clear-groups "${C[@]}" policy set fold eager 8 100
+v=$("${B[@]}" get-property "${M[@]}" FoldMode)
+[[ $rc == 4 && $err == *"SetFoldPolicy: permission denied"* && $err == *org.pkvm.iommu1.manage* &&
+	$v == 's "lazy"' ]]
+check set-fold-refused-unprivileged $? "uid 65534: exit $rc, FoldMode still $v: ${err:0:80}"
+v=$("${B[@]}" get-property "${M[@]}" FoldMode CompactBudget CompactIdleMsec | tr '\n' ' ')
+[[ $v == 's "lazy" u 16 u 250 ' ]]; check set-fold-nothing-changed $? "after the refusals: $v"
+"${B[@]}" call "${M[@]}" SetFoldPolicy suu lazy 8 100 >/dev/null
+
 cp "$work/etc/policy.json" "$work/etc/good.json"
 echo '{ "version": 1, "streams": [ { "sid": "x", "action": "block" } ] }' >"$work/etc/policy.json"
 run "${C[@]}" policy reload
