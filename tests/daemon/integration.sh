@@ -174,4 +174,29 @@ check batched-syncs $? "batch_max_ops 64: ${syncs:-?} syncs for $changes changes
 v=$("${B[@]}" --timeout=30 call "${M[@]}" CheckLedger 2>&1)
 [[ $v == "btt true "* ]]; check batched-ledger-equals-dump $? "CheckLedger: $v"
 
+
+# The fold section from the policy: lazy with a short idle time, so the
+# daemon compacts the sim's table after a donation is given back, one
+# table a COMPACT call, until table_pages is what it was before.
+stop_daemon
+sed 's/^{/{ "fold": { "mode": "lazy", "compact_budget": 1, "idle_ms": 20 },/' \
+	"$work/etc/good.json" >"$work/etc/fold.json"
+start_daemon --policy="$work/etc/fold.json"
+v=$("${B[@]}" get-property "${M[@]}" FoldMode CompactBudget CompactIdleMsec | tr '\n' ' ')
+[[ $v == 's "lazy" u 1 u 20 ' ]]; check fold-from-policy $? "FoldMode CompactBudget CompactIdleMsec: $v"
+counter() {	# counter NAME: its value from GetCounters
+	"${B[@]}" call "${M[@]}" GetCounters 2>/dev/null | grep -o "\"$1\" [0-9]*" | cut -d' ' -f2
+}
+t0=$(counter table_pages) c0=$(counter compactions) f0=$(counter compact_folds)
+"${B[@]}" call "${M[@]}" Donate ttu 0x8c0500000 0x1000 2 >/dev/null &&
+	"${B[@]}" call "${M[@]}" Reclaim ttu 0x8c0500000 0x1000 2 >/dev/null
+compacted() { [[ $(counter table_pages) == "$t0" ]] && (($(counter compactions) > c0)); }
+wait_for 30 compacted
+check fold-idle-compaction $? "table_pages $(counter table_pages) (was $t0), compactions $c0 -> $(counter compactions)"
+(($(counter compact_folds) - f0 >= 2)); check fold-compact-folds $? "compact_folds $f0 -> $(counter compact_folds)"
+sed -i 's/"mode": "lazy", "compact_budget": 1, "idle_ms": 20/"mode": "eager"/' "$work/etc/fold.json"
+kill -HUP "$dpid"
+fold_mode_is() { [[ $("${B[@]}" get-property "${M[@]}" FoldMode) == "s \"$1\"" ]]; }
+wait_for 30 fold_mode_is eager
+check fold-reload $? "SIGHUP: FoldMode $("${B[@]}" get-property "${M[@]}" FoldMode)"
 checks_finish
