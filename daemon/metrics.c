@@ -16,7 +16,7 @@
  *  - The OpenMetrics types info, stateset and unknown are "unknown metric
  *    type" errors to 0.0.4 and make node_exporter drop the whole file: the
  *    info family is a gauge of value 1 with labels (as node_exporter's own
- *    *_build_info), the split policy a gauge per mode.
+ *    *_build_info), the split policy and the fold mode a gauge per mode.
  *  - HELP: 0.0.4 knows only the escapes \\ and \n there, and OpenMetrics
  *    wants a double quote escaped: help texts never contain a double quote.
  *  - Label values escape \\, \" and \n, the same in both.
@@ -204,6 +204,7 @@ int metrics_collect(struct daemon *d, struct metrics_state *st)
 	st->abi_version = info.abi_version;
 	st->nr_smmus = d->nr_smmus;
 	st->split = d->policy.split.mode;
+	st->fold = d->policy.fold.mode;
 	st->generation = ledger_generation(d->ledger);
 	st->shared_pages = ledger_shared_pages(d->ledger);
 
@@ -340,6 +341,14 @@ static void render_info(FILE *f, const struct metrics_state *st)
 		fputs(P "split_policy{mode=", f);
 		put_label_value(f, policy_split_name(modes[i]));
 		fprintf(f, "} %d\n", st->split == modes[i]);
+	}
+
+	family(f, P "fold_mode", "gauge", NULL,
+	       "Fold mode in force: 1 for the mode set, 0 for the other.");
+	for (uint32_t m = PKVM_FOLD_EAGER; m <= PKVM_FOLD_LAZY; m++) {
+		fputs(P "fold_mode{mode=", f);
+		put_label_value(f, policy_fold_name(m));
+		fprintf(f, "} %d\n", st->fold == m);
 	}
 
 	family(f, P "ledger_generation", "gauge", NULL,

@@ -47,6 +47,7 @@ struct metrics_state {
 	char *backend;		/* "kernel" or "sim" */
 	uint32_t abi_version, nr_smmus;
 	uint32_t split;		/* enum pkvm_split_policy in force */
+	uint32_t fold;		/* enum pkvm_fold_mode in force */
 	uint64_t generation;
 	uint64_t shared_pages;
 	struct metrics_counter *counters;

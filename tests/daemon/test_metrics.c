@@ -217,7 +217,7 @@ TEST("render", known_state)
 	};
 	struct metrics_state st = {
 		.version = "1.2\"3", .backend = "a\"b\\c\nd", .abi_version = 1, .nr_smmus = 2,
-		.split = PKVM_SPLIT_BBM, .generation = 99, .shared_pages = 6,
+		.split = PKVM_SPLIT_BBM, .fold = PKVM_FOLD_LAZY, .generation = 99, .shared_pages = 6,
 		.counters = counters, .nr_counters = sizeof(counters) / sizeof(counters[0]),
 		.owners = owners, .nr_owners = 2, .streams = streams, .nr_streams = 2,
 		.latency_sum_ns = 1234567890123ull,
@@ -239,6 +239,9 @@ TEST("render", known_state)
 	assert_line(t, "pkvm_iommu_split_policy{mode=\"auto\"} 0");
 	assert_line(t, "pkvm_iommu_split_policy{mode=\"hitless\"} 0");
 	assert_line(t, "pkvm_iommu_split_policy{mode=\"presplit\"} 0");
+	assert_line(t, "# TYPE pkvm_iommu_fold_mode gauge");
+	assert_line(t, "pkvm_iommu_fold_mode{mode=\"eager\"} 0");
+	assert_line(t, "pkvm_iommu_fold_mode{mode=\"lazy\"} 1");
 	assert_line(t, "pkvm_iommu_ledger_generation 99");
 
 	/* counters: TYPE on the family name, the sample with _total */
