@@ -118,43 +118,20 @@ static int handle_error(struct smmu_cmdq *q, u32 gerror, u32 gerrorn)
 	return -EIO;
 }
 
-/* One look at the SMMU: refresh cons, or report an error. */
-static int poll_once(struct smmu_cmdq *q)
+/* Any command error or service failure the SMMU reports (6.3.26-27)? */
+static int check_errors(struct smmu_cmdq *q)
 {
 	u32 gerror = hyp_readl(q->regs + SMMU_GERROR);
 	u32 gerrorn = hyp_readl(q->regs + SMMU_GERRORN);
 
 	if ((gerror ^ gerrorn) & (SMMU_GERROR_CMDQ_ERR | SMMU_GERROR_SFM_ERR))
 		return handle_error(q, gerror, gerrorn);
-	q->cons = hyp_readl(q->regs + SMMU_CMDQ_CONS) & smmu_q_mask(q->log2size);
 	return 0;
 }
 
-/* Wait until done(q, arg) or the deadline. */
-static int wait_for(struct smmu_cmdq *q, bool (*done)(const struct smmu_cmdq *, u32),
-		    u32 arg)
+static void read_cons(struct smmu_cmdq *q)
 {
-	u64 start = hyp_now_ns();
-	int ret;
-
-	for (;;) {
-		ret = poll_once(q);
-		if (ret)
-			return ret;
-		if (done(q, arg))
-			return 0;
-		if (hyp_now_ns() - start > q->timeout_ns) {
-			q->nr_timeouts++;
-			return -ETIMEDOUT;
-		}
-		hyp_cpu_relax();
-	}
-}
-
-static bool has_space(const struct smmu_cmdq *q, u32 unused)
-{
-	(void)unused;
-	return !smmu_q_full(q->log2size, q->prod, q->cons);
+	q->cons = hyp_readl(q->regs + SMMU_CMDQ_CONS) & smmu_q_mask(q->log2size);
 }
 
 /* The entry at 'slot' was consumed once fewer entries remain than follow it. */
@@ -165,6 +142,31 @@ static bool consumed(const struct smmu_cmdq *q, u32 slot)
 	return smmu_q_used(q->log2size, q->prod, q->cons) <= after;
 }
 
+/*
+ * Wait for room for one more command. CONS only moves forward and a
+ * stopped queue (7.1) never frees room, so CONS is read first and the
+ * error registers only while the queue is still full.
+ */
+static int wait_space(struct smmu_cmdq *q)
+{
+	u64 start = hyp_now_ns();
+	int ret;
+
+	for (;;) {
+		read_cons(q);
+		if (!smmu_q_full(q->log2size, q->prod, q->cons))
+			return 0;
+		ret = check_errors(q);
+		if (ret)
+			return ret;
+		if (hyp_now_ns() - start > q->timeout_ns) {
+			q->nr_timeouts++;
+			return -ETIMEDOUT;
+		}
+		hyp_cpu_relax();
+	}
+}
+
 int smmu_cmdq_add(struct smmu_cmdq *q, const struct smmu_cmd *c)
 {
 	u64 *slot;
@@ -172,7 +174,7 @@ int smmu_cmdq_add(struct smmu_cmdq *q, const struct smmu_cmd *c)
 
 	if (smmu_q_full(q->log2size, q->prod, q->cons)) {
 		publish(q);
-		ret = wait_for(q, has_space, 0);
+		ret = wait_space(q);
 		if (ret)
 			return ret;
 	}
@@ -201,9 +203,40 @@ int smmu_cmdq_sync_issue(struct smmu_cmdq *q, u32 *slot)
 	return 0;
 }
 
+int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now)
+{
+	int ret;
+
+	/*
+	 * CONS first: past our CMD_SYNC, every command before it completed,
+	 * and an error on one of them would have stopped the queue there
+	 * (7.1) until acknowledged. So a completed sync costs one register
+	 * read; GERROR and GERRORN are looked at only while it is pending.
+	 */
+	read_cons(q);
+	if (consumed(q, slot))
+		return 0;
+	ret = check_errors(q);
+	if (ret)
+		return ret;
+	if (now - start > q->timeout_ns) {
+		q->nr_timeouts++;
+		return -ETIMEDOUT;
+	}
+	return -EAGAIN;
+}
+
 int smmu_cmdq_sync_wait(struct smmu_cmdq *q, u32 slot)
 {
-	return wait_for(q, consumed, slot);
+	u64 start = hyp_now_ns();
+	u64 now = start;
+	int ret;
+
+	while ((ret = smmu_cmdq_sync_poll(q, slot, start, now)) == -EAGAIN) {
+		hyp_cpu_relax();
+		now = hyp_now_ns();
+	}
+	return ret;
 }
 
 int smmu_cmdq_sync(struct smmu_cmdq *q)

@@ -139,4 +139,12 @@ int smmu_cmdq_sync(struct smmu_cmdq *q);
 int smmu_cmdq_sync_issue(struct smmu_cmdq *q, u32 *slot);
 int smmu_cmdq_sync_wait(struct smmu_cmdq *q, u32 slot);
 
+/*
+ * One look at the sync in 'slot', for a caller that waits on several
+ * SMMUs round robin: 0 once consumed, -EAGAIN while pending, -EIO as
+ * smmu_cmdq_sync(), -ETIMEDOUT once now - start exceeds timeout_ns (start
+ * and now are the caller's hyp_now_ns(), read once per round).
+ */
+int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now);
+
 #endif /* PKVM_SMMU_CMDQ_H */
