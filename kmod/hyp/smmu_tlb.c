@@ -130,15 +130,16 @@ static int flush_issue(struct smmu_dev *d, u16 vmid, const struct s2_gather *g,
 	return ret;
 }
 
-static int flush_wait(struct smmu_dev *d, u32 slot)
+/* One look at d's sync: 0 done, -EAGAIN pending, else it failed closed. */
+static int flush_poll(struct smmu_dev *d, u32 slot, u64 start, u64 now)
 {
 	int ret = 0;
 
 	hyp_spin_lock(&d->lock);
 	/* Failed closed meanwhile (by another caller): it translates nothing. */
 	if (!d->dead) {
-		ret = smmu_cmdq_sync_wait(&d->cmdq, slot);
-		if (ret)
+		ret = smmu_cmdq_sync_poll(&d->cmdq, slot, start, now);
+		if (ret && ret != -EAGAIN)
 			smmu_dev_fail_closed(d);
 	}
 	hyp_spin_unlock(&d->lock);
@@ -151,6 +152,8 @@ int smmu_tlb_flush(void *cookie, const struct s2_gather *g)
 	u32 slot[SMMU_TLB_MAX_DEVS];
 	int st[SMMU_TLB_MAX_DEVS];
 	u32 n = dom->nr_devs;
+	u32 left = 0;
+	u64 start, now;
 	int err = 0;
 
 	/*
@@ -164,18 +167,36 @@ int smmu_tlb_flush(void *cookie, const struct s2_gather *g)
 	 * traffic), which is what makes the change complete there too. The
 	 * error still tells the caller that an SMMU died.
 	 */
-	for (u32 i = 0; i < n; i++)
-		st[i] = flush_issue(dom->devs[i], dom->vmid, g, &slot[i]);
 	for (u32 i = 0; i < n; i++) {
-		int ret = st[i];
-
-		if (!ret)
-			ret = flush_wait(dom->devs[i], slot[i]);
-		else if (ret == -ENODEV)
-			ret = 0;	/* dead before this flush: already closed */
-		if (ret && !err)
-			err = ret;
+		st[i] = flush_issue(dom->devs[i], dom->vmid, g, &slot[i]);
+		if (!st[i])
+			st[i] = -EAGAIN;
+		else if (st[i] == -ENODEV)
+			st[i] = 0;	/* dead before this flush: already closed */
+		left += st[i] == -EAGAIN;
 	}
+	/*
+	 * Then poll every pending SMMU once per round, not one SMMU to the
+	 * end and then the next: the flush ends one poll after the slowest
+	 * sync, instead of a full wait loop per SMMU after the first. Each
+	 * SMMU keeps its own timeout from the same start.
+	 */
+	start = hyp_now_ns();
+	now = start;
+	while (left) {
+		for (u32 i = 0; i < n; i++) {
+			if (st[i] != -EAGAIN)
+				continue;
+			st[i] = flush_poll(dom->devs[i], slot[i], start, now);
+			left -= st[i] != -EAGAIN;
+		}
+		if (left) {
+			hyp_cpu_relax();
+			now = hyp_now_ns();
+		}
+	}
+	for (u32 i = 0; i < n && !err; i++)
+		err = st[i];
 	return err;
 }
 
