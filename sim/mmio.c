@@ -10,8 +10,50 @@ struct region {
 	void *ctx;
 };
 
+/*
+ * Writers (register, unregister, on_read) serialise on regions_lock and
+ * bump seq around each change; every MMIO access looks its region up
+ * without a lock, retrying while seq moved. A register access is a plain
+ * load or store on hardware: the lookup that routes it to a model must
+ * not cost a mutex per access, or simulation plumbing shows up as the
+ * driver's time in every poll loop.
+ */
 static struct region regions[SIM_MMIO_REGIONS];
 static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int seq;	/* odd while a writer changes regions */
+
+static void change_begin(void)
+{
+	__atomic_store_n(&seq, seq + 1, __ATOMIC_RELAXED);
+	/* seq odd before any field changes */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void change_end(void)
+{
+	__atomic_store_n(&seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Fields are stored one by one; readers load them the same way. */
+static void set_region(struct region *r, const struct region *v)
+{
+	__atomic_store_n(&r->base, v->base, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->size, v->size, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->fn, v->fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->read_fn, v->read_fn, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->ctx, v->ctx, __ATOMIC_RELAXED);
+}
+
+static struct region get_region(const struct region *r)
+{
+	return (struct region){
+		.base = __atomic_load_n(&r->base, __ATOMIC_RELAXED),
+		.size = __atomic_load_n(&r->size, __ATOMIC_RELAXED),
+		.fn = __atomic_load_n(&r->fn, __ATOMIC_RELAXED),
+		.read_fn = __atomic_load_n(&r->read_fn, __ATOMIC_RELAXED),
+		.ctx = __atomic_load_n(&r->ctx, __ATOMIC_RELAXED),
+	};
+}
 /* Regions with a read_fn: while 0, a read is a plain load, as before. */
 static unsigned int nr_read_fns;
 
@@ -31,7 +73,9 @@ int sim_mmio_register(void *base, u64 size, sim_mmio_write_fn fn, void *ctx)
 	}
 	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
 		if (!regions[i].size) {
-			regions[i] = (struct region){ b, size, fn, NULL, ctx };
+			change_begin();
+			set_region(&regions[i], &(struct region){ b, size, fn, NULL, ctx });
+			change_end();
 			ret = 0;
 			break;
 		}
@@ -48,7 +92,9 @@ void sim_mmio_unregister(void *base)
 		if (regions[i].size && regions[i].base == base) {
 			if (regions[i].read_fn)
 				__atomic_sub_fetch(&nr_read_fns, 1, __ATOMIC_RELAXED);
-			regions[i] = (struct region){ 0 };
+			change_begin();
+			set_region(&regions[i], &(struct region){ 0 });
+			change_end();
 		}
 	pthread_mutex_unlock(&regions_lock);
 }
@@ -62,7 +108,9 @@ int sim_mmio_on_read(void *base, sim_mmio_read_fn fn)
 		if (regions[i].size && regions[i].base == base) {
 			if (!regions[i].read_fn)
 				__atomic_add_fetch(&nr_read_fns, 1, __ATOMIC_RELAXED);
-			regions[i].read_fn = fn;
+			change_begin();
+			__atomic_store_n(&regions[i].read_fn, fn, __ATOMIC_RELAXED);
+			change_end();
 			ret = 0;
 		}
 	pthread_mutex_unlock(&regions_lock);
@@ -72,18 +120,24 @@ int sim_mmio_on_read(void *base, sim_mmio_read_fn fn)
 /* The region holding addr, copied out (zeroed when none). */
 static struct region find(const uint8_t *a)
 {
-	struct region hit = { 0 };
+	struct region hit;
+	unsigned int s;
 
-	pthread_mutex_lock(&regions_lock);
-	for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
-		struct region *r = &regions[i];
+	do {
+		while ((s = __atomic_load_n(&seq, __ATOMIC_ACQUIRE)) & 1)
+			;
+		hit = (struct region){ 0 };
+		for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
+			struct region r = get_region(&regions[i]);
 
-		if (r->size && a >= r->base && (u64)(a - r->base) < r->size) {
-			hit = *r;
-			break;
+			if (r.size && a >= r.base && (u64)(a - r.base) < r.size) {
+				hit = r;
+				break;
+			}
 		}
-	}
-	pthread_mutex_unlock(&regions_lock);
+		/* the loads above before the re-check of seq */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&seq, __ATOMIC_RELAXED) != s);
 	return hit;
 }
 
