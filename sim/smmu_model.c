@@ -185,6 +185,18 @@ static u32 tlbi_s2_ipa(struct smmu_model *m, u64 w0, u64 w1)
 	return 0;
 }
 
+/*
+ * The time of this step, read once: a step is one instant of the SMMU's
+ * life, and a clock read per command would be simulation cost charged to
+ * the poll that ran the step.
+ */
+static u64 step_now(struct smmu_model *m)
+{
+	if (!m->now)
+		m->now = hyp_now_ns();
+	return m->now;
+}
+
 static void cmd_sync(struct smmu_model *m, u64 w0, u64 w1)
 {
 	/* CS == SIG_IRQ with an address: completion also writes MSIData there. */
@@ -199,7 +211,7 @@ static void cmd_sync(struct smmu_model *m, u64 w0, u64 w1)
 		}
 	}
 	m->stats.syncs++;
-	m->stats.sync_done_ns = hyp_now_ns();
+	m->stats.sync_done_ns = step_now(m);
 }
 
 /* Execute one command; returns a CMDQ_CONS.ERR code, 0 for success. */
@@ -278,16 +290,16 @@ static bool sync_drained(struct smmu_model *m, u64 w0)
 	if (mbits(w0, 7, 0) != OP_CMD_SYNC)
 		return true;
 	if (!m->sync_ns) {
-		m->stats.sync_reached_ns = hyp_now_ns();
+		m->stats.sync_reached_ns = step_now(m);
 		return true;
 	}
 	/* sync_due is read without the lock by on_read(). */
 	if (!m->sync_due) {
-		m->stats.sync_reached_ns = m->kick_ns ? m->kick_ns : hyp_now_ns();
+		m->stats.sync_reached_ns = m->kick_ns ? m->kick_ns : step_now(m);
 		__atomic_store_n(&m->sync_due, m->stats.sync_reached_ns + m->sync_ns,
 				 __ATOMIC_RELAXED);
 	}
-	now = hyp_now_ns();
+	now = step_now(m);
 	if (now < m->sync_due)
 		return false;
 	__atomic_store_n(&m->sync_due, 0, __ATOMIC_RELAXED);
@@ -299,10 +311,12 @@ static bool sync_drained(struct smmu_model *m, u64 w0)
  * Consume from CONS to PROD. A failing command stops the queue with CONS
  * on it and CMDQ_ERR active in GERROR until software acknowledges (7.1).
  */
-static void cmdq_step(struct smmu_model *m)
+static void cmdq_step(struct smmu_model *m, u64 now)
 {
 	u64 base;
 	u32 log2size, mask, prod;
+
+	m->now = now;	/* 0: read the clock when a command needs it */
 
 	if (!(m->cr0ack & MB_CMDQEN) || m->stall_cmdq ||
 	    gerror_active(m, MB_CMDQ_ERR))
@@ -376,7 +390,7 @@ static void on_write(void *ctx, u64 off, unsigned int size)
 		__atomic_store_n(&m->pending, true, __ATOMIC_RELAXED);
 		/* No register the SMMU owns moved: nothing to mirror. */
 	} else {
-		cmdq_step(m);
+		cmdq_step(m, 0);
 		mirror(m);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -406,10 +420,10 @@ static void models_set(struct smmu_model *old, struct smmu_model *new)
 	pthread_mutex_unlock(&models_lock);
 }
 
-static void step_locked(struct smmu_model *m)
+static void step_locked(struct smmu_model *m, u64 now)
 {
 	pthread_mutex_lock(&m->lock);
-	cmdq_step(m);
+	cmdq_step(m, now);
 	mirror(m);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -424,7 +438,7 @@ static void step_others(const struct smmu_model *self)
 		    !pthread_mutex_trylock(&models_lock)) {
 			/* Still registered (not in fini) while models_lock is held. */
 			if (__atomic_load_n(&models[i], __ATOMIC_RELAXED) == o)
-				step_locked(o);
+				step_locked(o, 0);
 			pthread_mutex_unlock(&models_lock);
 		}
 	}
@@ -436,24 +450,32 @@ static void on_read(void *ctx, u64 off, unsigned int size)
 	u64 due = __atomic_load_n(&m->sync_due, __ATOMIC_RELAXED);
 	bool pending = __atomic_load_n(&m->pending, __ATOMIC_RELAXED);
 
+	u64 now = 0;
+
 	(void)size;
 	if ((off != MR_CMDQ_CONS && off != MR_GERROR) || (!due && !pending))
 		return;
-	/*
-	 * Still draining and nothing new: the others may have work. Only a
-	 * CONS read looks at the clock (the driver reads GERROR, then CONS).
-	 */
-	if (due && !pending && (off == MR_GERROR || hyp_now_ns() < due)) {
-		step_others(m);
-		return;
+	if (!pending) {
+		/*
+		 * Only time is left before the sync at CONS: GERROR cannot
+		 * move, and CONS moves once it is due. The driver reads CONS
+		 * first; while it waits, the others run what they were handed.
+		 */
+		if (off == MR_GERROR)
+			return;
+		now = hyp_now_ns();
+		if (now < due) {
+			step_others(m);
+			return;
+		}
 	}
-	step_locked(m);
+	step_locked(m, now);
 }
 
 void smmu_model_step(struct smmu_model *m)
 {
 	pthread_mutex_lock(&m->lock);
-	cmdq_step(m);
+	cmdq_step(m, 0);
 	mirror(m);
 	pthread_mutex_unlock(&m->lock);
 }

@@ -147,6 +147,7 @@ struct smmu_model {
 	u64 sync_due;		/* when the CMD_SYNC at CONS completes; 0: none */
 	u64 kick_ns;		/* when the current sync began to drain */
 	bool pending;		/* commands handed over, not yet run */
+	u64 now;		/* hyp_now_ns() of the current step; 0: not read */
 	pthread_mutex_t lock;
 };
 
