@@ -113,19 +113,29 @@ static int handle_error(struct smmu_cmdq *q, u32 gerror, u32 gerrorn)
 	if (!q->coherent)
 		hyp_clean_dcache(slot, SMMU_CMDQ_ENT_BYTES);
 	hyp_wmb_dev();
-	hyp_writel((gerrorn & ~SMMU_GERROR_CMDQ_ERR) | (gerror & SMMU_GERROR_CMDQ_ERR),
-		   q->regs + SMMU_GERRORN);
+	q->gerrorn = (gerrorn & ~SMMU_GERROR_CMDQ_ERR) | (gerror & SMMU_GERROR_CMDQ_ERR);
+	hyp_writel(q->gerrorn, q->regs + SMMU_GERRORN);
 	return -EIO;
 }
 
-/* Any command error or service failure the SMMU reports (6.3.26-27)? */
+/*
+ * Any command error or service failure the SMMU reports? An error is
+ * active while GERROR and GERRORN differ in its bit (6.3 SMMU_GERROR,
+ * SMMU_GERRORN). GERRORN is software's register: the SMMU never writes
+ * it, and after bring-up only handle_error() does, so its value is read
+ * once and then known. A poll then costs one register read for errors,
+ * not two.
+ */
 static int check_errors(struct smmu_cmdq *q)
 {
 	u32 gerror = hyp_readl(q->regs + SMMU_GERROR);
-	u32 gerrorn = hyp_readl(q->regs + SMMU_GERRORN);
 
-	if ((gerror ^ gerrorn) & (SMMU_GERROR_CMDQ_ERR | SMMU_GERROR_SFM_ERR))
-		return handle_error(q, gerror, gerrorn);
+	if (!q->gerrorn_known) {
+		q->gerrorn = hyp_readl(q->regs + SMMU_GERRORN);
+		q->gerrorn_known = true;
+	}
+	if ((gerror ^ q->gerrorn) & (SMMU_GERROR_CMDQ_ERR | SMMU_GERROR_SFM_ERR))
+		return handle_error(q, gerror, q->gerrorn);
 	return 0;
 }
 
@@ -203,7 +213,8 @@ int smmu_cmdq_sync_issue(struct smmu_cmdq *q, u32 *slot)
 	return 0;
 }
 
-int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now)
+int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now,
+			bool errors)
 {
 	int ret;
 
@@ -216,7 +227,7 @@ int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now)
 	read_cons(q);
 	if (consumed(q, slot))
 		return 0;
-	ret = check_errors(q);
+	ret = errors ? check_errors(q) : 0;
 	if (ret)
 		return ret;
 	if (now - start > q->timeout_ns) {
@@ -232,7 +243,7 @@ int smmu_cmdq_sync_wait(struct smmu_cmdq *q, u32 slot)
 	u64 now = start;
 	int ret;
 
-	while ((ret = smmu_cmdq_sync_poll(q, slot, start, now)) == -EAGAIN) {
+	while ((ret = smmu_cmdq_sync_poll(q, slot, start, now, true)) == -EAGAIN) {
 		hyp_cpu_relax();
 		now = hyp_now_ns();
 	}

@@ -99,6 +99,8 @@ struct smmu_cmdq {
 	u32 sync_cs;		/* SMMU_SYNC_CS_* used by smmu_cmdq_sync() */
 	u64 timeout_ns;
 	u32 last_err;		/* CONS.ERR of the last command error */
+	u32 gerrorn;		/* SMMU_GERRORN as last read or written */
+	bool gerrorn_known;	/* read once, after bring-up wrote it */
 	u64 nr_cmds;
 	u64 nr_syncs;
 	u64 nr_errors;
@@ -143,8 +145,12 @@ int smmu_cmdq_sync_wait(struct smmu_cmdq *q, u32 slot);
  * One look at the sync in 'slot', for a caller that waits on several
  * SMMUs round robin: 0 once consumed, -EAGAIN while pending, -EIO as
  * smmu_cmdq_sync(), -ETIMEDOUT once now - start exceeds timeout_ns (start
- * and now are the caller's hyp_now_ns(), read once per round).
+ * and now are the caller's hyp_now_ns(), read once per round). Without
+ * 'errors' a pending sync costs one register read (CONS), not two: a
+ * caller may look at GERROR only every few rounds, an error stopping the
+ * queue until it does.
  */
-int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now);
+int smmu_cmdq_sync_poll(struct smmu_cmdq *q, u32 slot, u64 start, u64 now,
+			bool errors);
 
 #endif /* PKVM_SMMU_CMDQ_H */

@@ -3,6 +3,7 @@
 #include "smmu_tlb.h"
 
 #define GRANULE_4K	HYP_PAGE_SIZE
+#define FLUSH_ERROR_ROUNDS	8u
 
 const struct s2_tlb_ops smmu_tlb_ops = { .flush = smmu_tlb_flush };
 
@@ -131,14 +132,15 @@ static int flush_issue(struct smmu_dev *d, u16 vmid, const struct s2_gather *g,
 }
 
 /* One look at d's sync: 0 done, -EAGAIN pending, else it failed closed. */
-static int flush_poll(struct smmu_dev *d, u32 slot, u64 start, u64 now)
+static int flush_poll(struct smmu_dev *d, u32 slot, u64 start, u64 now,
+		      bool errors)
 {
 	int ret = 0;
 
 	hyp_spin_lock(&d->lock);
 	/* Failed closed meanwhile (by another caller): it translates nothing. */
 	if (!d->dead) {
-		ret = smmu_cmdq_sync_poll(&d->cmdq, slot, start, now);
+		ret = smmu_cmdq_sync_poll(&d->cmdq, slot, start, now, errors);
 		if (ret && ret != -EAGAIN)
 			smmu_dev_fail_closed(d);
 	}
@@ -183,11 +185,18 @@ int smmu_tlb_flush(void *cookie, const struct s2_gather *g)
 	 */
 	start = hyp_now_ns();
 	now = start;
-	while (left) {
+	for (u32 round = 0; left; round++) {
+		/*
+		 * GERROR every FLUSH_ERROR_ROUNDS rounds: a stopped queue
+		 * waits that much longer to be seen, and every other round
+		 * is one read per pending SMMU.
+		 */
+		bool errors = !(round % FLUSH_ERROR_ROUNDS);
+
 		for (u32 i = 0; i < n; i++) {
 			if (st[i] != -EAGAIN)
 				continue;
-			st[i] = flush_poll(dom->devs[i], slot[i], start, now);
+			st[i] = flush_poll(dom->devs[i], slot[i], start, now, errors);
 			left -= st[i] != -EAGAIN;
 		}
 		if (left) {

@@ -145,6 +145,31 @@ TEST("flush", wedged_smmu_fails_closed_alone)
 }
 END_TEST
 
+TEST("flush", command_error_fails_closed_alone)
+{
+	struct s2_gather g;
+	u64 syncs[NR];
+
+	gather(&g);
+	for (u32 i = 0; i < NR; i++)
+		syncs[i] = fx[i].model.stats.syncs;
+	/* SMMU 2 stops taking range commands: its TLBI is illegal (7.1). */
+	fx[2].model.cfg.ril = false;
+	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), -EIO);
+	for (u32 i = 0; i < NR; i++) {
+		bool bad = i == 2;
+
+		ck_assert(fx[i].dev.dead == bad);
+		ck_assert(!(fx_reg(&fx[i], SMMU_CR0ACK) & SMMU_CR0_SMMUEN) == bad);
+		ck_assert_uint_eq(fx[i].model.stats.cmd_errors, bad);
+		if (!bad)
+			ck_assert_uint_eq(fx[i].model.stats.syncs, syncs[i] + 1);
+	}
+	ck_assert_uint_eq(fx[2].dev.cmdq.last_err, SMMU_CERROR_ILL);
+	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), 0);
+}
+END_TEST
+
 int main(void)
 {
 	return TEST_RUN("smmu_flush",
