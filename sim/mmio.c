@@ -128,10 +128,11 @@ static struct region find(const uint8_t *a)
 			;
 		hit = (struct region){ 0 };
 		for (unsigned int i = 0; i < SIM_MMIO_REGIONS; i++) {
-			struct region r = get_region(&regions[i]);
+			const uint8_t *base = __atomic_load_n(&regions[i].base, __ATOMIC_RELAXED);
+			u64 size = __atomic_load_n(&regions[i].size, __ATOMIC_RELAXED);
 
-			if (r.size && a >= r.base && (u64)(a - r.base) < r.size) {
-				hit = r;
+			if (size && a >= base && (u64)(a - base) < size) {
+				hit = get_region(&regions[i]);
 				break;
 			}
 		}
