@@ -190,10 +190,20 @@ static u32 tlbi_s2_ipa(struct smmu_model *m, u64 w0, u64 w1)
  * life, and a clock read per command would be simulation cost charged to
  * the poll that ran the step.
  */
+static u64 clock_seen;	/* the latest hyp_now_ns() a model read */
+
+static u64 read_clock(void)
+{
+	u64 now = hyp_now_ns();
+
+	__atomic_store_n(&clock_seen, now, __ATOMIC_RELAXED);
+	return now;
+}
+
 static u64 step_now(struct smmu_model *m)
 {
 	if (!m->now)
-		m->now = hyp_now_ns();
+		m->now = read_clock();
 	return m->now;
 }
 
@@ -463,7 +473,15 @@ static void on_read(void *ctx, u64 off, unsigned int size)
 		 */
 		if (off == MR_GERROR)
 			return;
-		now = hyp_now_ns();
+		/*
+		 * A time a model already read has passed: if it is past due,
+		 * the sync completes at that instant, never before due, and
+		 * without another clock read. SMMUs whose syncs fall due
+		 * together then complete for one read, not one read each.
+		 */
+		now = __atomic_load_n(&clock_seen, __ATOMIC_RELAXED);
+		if (now < due)
+			now = read_clock();
 		if (now < due) {
 			step_others(m);
 			return;
