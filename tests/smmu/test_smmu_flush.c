@@ -116,32 +116,49 @@ TEST("flush", no_completion_before_every_sync_completed)
 }
 END_TEST
 
+/* The flush's range, and every SMMU's completed syncs before it. */
+static void begin(struct s2_gather *g, u64 syncs[NR])
+{
+	gather(g);
+	for (u32 i = 0; i < NR; i++)
+		syncs[i] = fx[i].model.stats.syncs;
+}
+
+/*
+ * SMMU bad failed closed (SMMUEN off, so its traffic aborts), every other
+ * one completed this flush; and from now on the dead one is skipped while
+ * the others still flush.
+ */
+static void closed_alone(u32 bad, const struct s2_gather *g, const u64 syncs[NR])
+{
+	for (u32 i = 0; i < NR; i++) {
+		bool dead = i == bad;
+
+		ck_assert(fx[i].dev.dead == dead);
+		ck_assert(!(fx_reg(&fx[i], SMMU_CR0ACK) & SMMU_CR0_SMMUEN) == dead);
+		if (!dead) {
+			ck_assert_uint_eq(fx[i].model.stats.syncs, syncs[i] + 1);
+			ck_assert_uint_eq(fx[i].model.stats.cmd_errors, 0);
+			ck_assert(drained(&fx[i]));
+		}
+	}
+	ck_assert_int_eq(smmu_tlb_flush(&dom, g), 0);
+	for (u32 i = 0; i < NR; i++)
+		if (i != bad)
+			ck_assert_uint_eq(fx[i].model.stats.syncs, syncs[i] + 2);
+}
+
 TEST("flush", wedged_smmu_fails_closed_alone)
 {
 	struct s2_gather g;
 	u64 syncs[NR];
 
-	gather(&g);
-	for (u32 i = 0; i < NR; i++)
-		syncs[i] = fx[i].model.stats.syncs;
+	begin(&g, syncs);
 	fx[1].model.stall_cmdq = true;
 	fx[1].dev.cmdq.timeout_ns = 20 * 1000 * 1000;
 	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), -ETIMEDOUT);
-	for (u32 i = 0; i < NR; i++) {
-		bool wedged = i == 1;
-
-		ck_assert(fx[i].dev.dead == wedged);
-		/* Failed closed: SMMUEN off, so its traffic aborts. */
-		ck_assert(!(fx_reg(&fx[i], SMMU_CR0ACK) & SMMU_CR0_SMMUEN) == wedged);
-		ck_assert_uint_eq(fx[i].model.stats.syncs, syncs[i] + !wedged);
-		if (!wedged)
-			ck_assert(drained(&fx[i]));
-	}
-	/* The dead one is skipped from now on; the others still flush. */
-	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), 0);
-	for (u32 i = 0; i < NR; i++)
-		if (i != 1)
-			ck_assert_uint_eq(fx[i].model.stats.syncs, syncs[i] + 2);
+	ck_assert_uint_eq(fx[1].model.stats.syncs, syncs[1]);
+	closed_alone(1, &g, syncs);
 }
 END_TEST
 
@@ -150,23 +167,13 @@ TEST("flush", command_error_fails_closed_alone)
 	struct s2_gather g;
 	u64 syncs[NR];
 
-	gather(&g);
-	for (u32 i = 0; i < NR; i++)
-		syncs[i] = fx[i].model.stats.syncs;
+	begin(&g, syncs);
 	/* SMMU 2 stops taking range commands: its TLBI is illegal (7.1). */
 	fx[2].model.cfg.ril = false;
 	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), -EIO);
-	for (u32 i = 0; i < NR; i++) {
-		bool bad = i == 2;
-
-		ck_assert(fx[i].dev.dead == bad);
-		ck_assert(!(fx_reg(&fx[i], SMMU_CR0ACK) & SMMU_CR0_SMMUEN) == bad);
-		ck_assert_uint_eq(fx[i].model.stats.cmd_errors, bad);
-		if (!bad)
-			ck_assert_uint_eq(fx[i].model.stats.syncs, syncs[i] + 1);
-	}
+	ck_assert_uint_eq(fx[2].model.stats.cmd_errors, 1);
 	ck_assert_uint_eq(fx[2].dev.cmdq.last_err, SMMU_CERROR_ILL);
-	ck_assert_int_eq(smmu_tlb_flush(&dom, &g), 0);
+	closed_alone(2, &g, syncs);
 }
 END_TEST
 
