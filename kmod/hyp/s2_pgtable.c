@@ -381,13 +381,16 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	if (op_is_host(od->op))
 		host_record_leaf(pgt, od, ctx->old, ctx->addr, size);
 	/*
-	 * Only a translation that existed can be cached: the SMMU holds no
-	 * TLB entry for a descriptor that faults (SMMUv3 IHI 0070, 16.2:
-	 * a walk ending in a Translation fault is not cached; the Arm ARM
-	 * says the same of the PE, D8.13), so mapping (a reclaim, in LAZY
-	 * mode all of it) needs no invalidation and unmapping needs exactly
-	 * the range it unmapped. The software bits of a share
-	 * are ignored by the SMMU and change nothing it can cache.
+	 * Only a translation that existed can be cached: an entry may sit
+	 * in a TLB only if it is valid and its use does not generate a
+	 * Translation, Address size or Access flag fault (Arm ARM DDI 0487,
+	 * chapter D8, the overview of a translation stage; the SMMU's
+	 * caches, IHI 0070 16.2, hold translations of the same tables, and
+	 * Linux's io-pgtable-arm maps without any invalidation on the same
+	 * ground). So mapping (a reclaim, in LAZY mode all of it) needs no
+	 * invalidation and unmapping needs exactly the range it unmapped.
+	 * The software bits of a share are ignored by the SMMU and change
+	 * nothing it can cache.
 	 */
 	if (s2_desc_valid(ctx->old) && !s2_desc_valid(new))
 		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
