@@ -219,7 +219,7 @@ static bool host_in_target(u32 op, u32 owner, u64 d)
 	return !s2_desc_valid(d) && s2_desc_owner(d) == owner;
 }
 
-static void push_rec(struct s2_pgtable *pgt, struct s2_ring_rec *r, bool *open)
+static inline void push_rec(struct s2_pgtable *pgt, struct s2_ring_rec *r, bool *open)
 {
 	if (*open && pgt->ring)
 		s2_ring_push(pgt->ring, r->op, r->addr, r->len, r->owner);
@@ -347,8 +347,13 @@ static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
 			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
-	need = leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start, ctx->end,
-			 op_makes_valid(od->op));
+	/* A covered page needs no table whatever it becomes. */
+	if (ctx->level == S2_LAST_LEVEL && ctx->start <= ctx->addr &&
+	    ctx->addr + HYP_PAGE_SIZE <= ctx->end)
+		need = 0;
+	else
+		need = leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start, ctx->end,
+				 op_makes_valid(od->op));
 	od->need += need;
 	/*
 	 * A change that is exactly this leaf and needs no table is made here:
@@ -514,8 +519,8 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
 }
 
 /* The check pass alone: is the change allowed, and what does it cost? */
-static int count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
-			u64 size)
+static inline int count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
+			       u64 size)
 {
 	struct s2_walker check = { check_visitor, od, S2_VISIT_LEAF };
 	int ret = check_args(pgt, addr, size);
@@ -783,8 +788,11 @@ static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
 	hyp_spin_lock(&pgt->lock);
 	s2_gather_init(&g, pgt->full_threshold);
 	ret = apply_locked(pgt, op, addr, size, owner, rec_owner, &g);
-	/* Even after a failure: what was written must be invalidated. */
-	fret = flush(pgt, &g);
+	/*
+	 * Even after a failure: what was written must be invalidated. A
+	 * LAZY reclaim has nothing to flush: no call at all.
+	 */
+	fret = s2_gather_empty(&g) && !g.nr_freed ? 0 : flush(pgt, &g);
 	hyp_spin_unlock(&pgt->lock);
 	if (!ret)
 		ret = fret;

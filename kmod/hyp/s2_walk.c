@@ -96,15 +96,20 @@ int s2_walk(struct s2_pgtable *pgt, u64 addr, u64 size,
 	 * without recursing. Most changes are a page or a block, so most
 	 * walks start at the level of their leaf.
 	 */
-	while (!(walker->flags & S2_VISIT_TABLE_POST) && level < S2_LAST_LEVEL &&
-	       addr >> s2_level_shift(level) == (d.end - 1) >> s2_level_shift(level)) {
-		u64 pte = hyp_read_pte(&table[s2_level_index(addr, level, entries)]);
+	if (!(walker->flags & S2_VISIT_TABLE_POST)) {
+		u64 diff = addr ^ (d.end - 1);	/* bits where the range's ends differ */
 
-		if (!s2_desc_is_table(pte, level))
-			break;
-		table = hyp_phys_to_virt(s2_desc_oa(pte));
-		level++;
-		entries = S2_PTES_PER_TABLE;
+		for (u32 shift = s2_level_shift(level);
+		     level < S2_LAST_LEVEL && !(diff >> shift);
+		     shift -= S2_BITS_PER_LEVEL) {
+			u64 pte = hyp_read_pte(&table[(addr >> shift) & (entries - 1)]);
+
+			if (!s2_desc_is_table(pte, level))
+				break;
+			table = hyp_phys_to_virt(s2_desc_oa(pte));
+			level++;
+			entries = S2_PTES_PER_TABLE;
+		}
 	}
 	return walk_table(&d, table, level, entries);
 }
