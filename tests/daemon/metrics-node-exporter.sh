@@ -15,14 +15,8 @@
 # prometheus-node-exporter is missing (./dev deps unpacks it).
 set -uo pipefail
 daemon=$1
-# ./dev deps unpacks Debian's binary into the cache rather than installing
-# the package (which would start a service on every interface).
-exporter=$(command -v prometheus-node-exporter) ||
-	exporter=${XDG_CACHE_HOME:-$HOME/.cache}/pkvm-iommu/node-exporter/usr/bin/prometheus-node-exporter
-[[ -x $exporter ]] || {
-	echo "skip: prometheus-node-exporter is neither installed nor unpacked (./dev deps)"
-	exit 77
-}
+# shellcheck source=../lib/node-exporter.sh
+. "$(dirname "$0")/../lib/node-exporter.sh"
 # shellcheck source=../lib/checks.sh
 . "$(dirname "$0")/../lib/checks.sh"
 checks_init pkvm-metrics-ne
@@ -60,18 +54,7 @@ call_s() {
 }
 
 # ---- node_exporter on a free loopback port ----
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$exporter" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults \
-	--collector.textfile --collector.textfile.directory="$textdir" >"$work/ne.log" 2>&1 &
-npid=$!
-reap "$npid"
-scrape() {
-	python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' \
-		"http://127.0.0.1:$port/metrics"
-}
-scrapes() { scrape >/dev/null 2>&1; }
-wait_for 60 scrapes
+exporter_start "$textdir"
 up=$?
 check exporter-starts $up "$(basename "$exporter") $("$exporter" --version 2>&1 | head -1 | cut -d' ' -f3) on 127.0.0.1:$port"
 ((up)) && finish

@@ -19,12 +19,8 @@ src=$1 daemon=$2
 rules=$src/monitoring/pkvm-iommu.rules.yml
 # shellcheck source=promtool.sh
 . "$(dirname "$0")/promtool.sh"
-exporter=$(command -v prometheus-node-exporter) ||
-	exporter=${XDG_CACHE_HOME:-$HOME/.cache}/pkvm-iommu/node-exporter/usr/bin/prometheus-node-exporter
-[[ -x $exporter ]] || {
-	echo "skip: prometheus-node-exporter is neither installed nor unpacked (./dev deps)"
-	exit 77
-}
+# shellcheck source=../lib/node-exporter.sh
+. "$src/tests/lib/node-exporter.sh"
 # shellcheck source=../lib/checks.sh
 . "$src/tests/lib/checks.sh"
 checks_init pkvm-rules-series
@@ -42,18 +38,7 @@ cat >"$work/etc/policy.json" <<EOF
   "metrics": { "path": "$prom", "interval_s": 1 } }
 EOF
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$exporter" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults \
-	--collector.textfile --collector.textfile.directory="$textdir" >"$work/ne.log" 2>&1 &
-npid=$!
-reap "$npid"
-scrape() {
-	python3 -c 'import sys, urllib.request
-print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' \
-		"http://127.0.0.1:$port/metrics" 2>/dev/null
-}
-scrapes() { scrape >/dev/null; }
-wait_for 60 scrapes
+exporter_start "$textdir"
 up=$?
 check exporter-starts $up "$(basename "$exporter") on 127.0.0.1:$port"
 ((up)) && checks_finish
@@ -64,7 +49,7 @@ check daemon-starts $? "pkvm-iommud --backend=sim --sim-workload=churn, metrics 
 
 # Quarantined in the daemon, then in the file node_exporter serves.
 quarantined() {
-	scrape >"$work/scrape.txt" &&
+	scrape >"$work/scrape.txt" 2>/dev/null &&
 		grep -qx 'pkvm_iommu_stream_quarantined{sid="8",smmu="0"} 1' "$work/scrape.txt"
 }
 wait_for 60 quarantined
