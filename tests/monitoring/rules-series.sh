@@ -15,7 +15,8 @@
 # One "ok - NAME: DETAIL" line per check, then "N passed, N failed"; 77
 # without promtool or node_exporter (./dev deps unpacks both).
 set -uo pipefail
-src=$1 daemon=$2
+# Absolute: the generated test names the rules from another directory.
+src=$(cd "$1" && pwd) daemon=$2
 rules=$src/monitoring/pkvm-iommu.rules.yml
 # shellcheck source=promtool.sh
 . "$(dirname "$0")/promtool.sh"
