@@ -44,7 +44,12 @@ enum {
 	CTL_OPT_OWNER = 1u << 0,
 	CTL_OPT_HISTORY = 1u << 1,
 	CTL_OPT_JSON = 1u << 2,		/* --json means something to this verb */
+	CTL_OPT_WIDTH = 1u << 3,
 };
+
+/* --width: narrower leaves no room for the addresses, wider no terminal has. */
+#define CTL_WIDTH_MIN 8u
+#define CTL_WIDTH_MAX 4096u
 
 struct ctl {
 	const char *bus;	/* --bus: NULL (system), "system", "session" or an address */
@@ -55,6 +60,7 @@ struct ctl {
 	bool have_owner;
 	uint32_t owner;		/* --owner */
 	bool history;		/* --history */
+	uint32_t width;		/* --width, 0: not given */
 	unsigned int opts_seen;	/* CTL_OPT_* given on the command line */
 };
 
@@ -134,6 +140,7 @@ int verb_donations(struct ctl *c, int argc, char **argv);
 int verb_stats(struct ctl *c, int argc, char **argv);
 int verb_monitor(struct ctl *c, int argc, char **argv);
 int verb_metrics(struct ctl *c, int argc, char **argv);
+int verb_map(struct ctl *c, int argc, char **argv);
 extern const struct verb policy_verbs[];
 
 #endif /* PKVM_CLI_CTL_H */

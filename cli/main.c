@@ -37,6 +37,17 @@ static const struct verb verbs[] = {
 		     "oldest first. --owner=ID keeps one owner (0 host, 1 hypervisor, 2 and up\n"
 		     "guests).\n",
 	     .opts = CTL_OPT_JSON | CTL_OPT_OWNER | CTL_OPT_HISTORY, .fn = verb_donations),
+	VERB("map", .args = "[--width=N]",
+	     .summary = "The physical memory map as a bar: host, hypervisor, guests",
+	     .help = "One bar as wide as the terminal (or --width=N columns), each cell an\n"
+		     "equal share of the addresses from the ledger's first run to its last:\n"
+		     "'.' host, '#' hypervisor, '=' host pages shared, a digit or letter per\n"
+		     "guest, named by the legend with its pages. A cell shows the state holding\n"
+		     "most of it other than plain host memory, so one donated page is never\n"
+		     "hidden. The daemon exports no memory map: what the ledger does not hold\n"
+		     "is drawn as host memory, holes between memory regions included.\n"
+		     "--no-legend prints the bar alone; --json the runs it is drawn from.\n",
+	     .opts = CTL_OPT_JSON | CTL_OPT_WIDTH, .fn = verb_map),
 	VERB("stats", .args = "", .summary = "Counters and the latency histogram",
 	     .help = "The backend's and the daemon's counters (GetCounters), and the latency\n"
 		     "of ownership changes the daemon measured (GetLatencyHistogram).\n",
@@ -87,6 +98,8 @@ static void usage(FILE *f)
 		"     --no-legend                 Tables without their header and footer\n"
 		"     --owner=ID                  donations: one owner only\n"
 		"     --history                   donations: recent changes, not the ledger\n"
+		"     --width=N                   map: the bar's columns (default: the terminal's,\n"
+		"                                 else $COLUMNS, else 80)\n"
 		"\nExit status: 0 success, 1 failure, 2 wrong usage, 3 pkvm-iommud not running,\n"
 		"4 permission denied, 5 invalid policy.\n"
 		"See " CTL_NAME "(1).\n");
@@ -110,6 +123,8 @@ void verb_help(FILE *f, const char *parent, const struct verb *v)
 		fprintf(f, "\n  --owner=ID     only this owner's runs or changes\n");
 	if (v->opts & CTL_OPT_HISTORY)
 		fprintf(f, "  --history      the recent ownership changes instead of the ledger\n");
+	if (v->opts & CTL_OPT_WIDTH)
+		fprintf(f, "\n  --width=N      columns of the bar, %u..%u\n", CTL_WIDTH_MIN, CTL_WIDTH_MAX);
 	if (v->opts & CTL_OPT_JSON)
 		fprintf(f, "\n--json prints the shape documented in " CTL_NAME "(1).\n");
 	fprintf(f, "Global options: --bus=ADDRESS, --json, --no-legend; see " CTL_NAME
@@ -131,6 +146,7 @@ static const struct {
 	{ CTL_OPT_OWNER, "--owner" },
 	{ CTL_OPT_HISTORY, "--history" },
 	{ CTL_OPT_JSON, "--json" },
+	{ CTL_OPT_WIDTH, "--width" },
 };
 
 int verb_dispatch(struct ctl *c, const char *parent, const struct verb *table, int argc,
@@ -200,7 +216,8 @@ static int verb_help_cmd(struct ctl *c, int argc, char **argv)
 
 static int parse_args(struct ctl *c, int *argc, char ***argv, bool *help)
 {
-	enum { ARG_VERSION = 0x100, ARG_BUS, ARG_JSON, ARG_NO_LEGEND, ARG_OWNER, ARG_HISTORY };
+	enum { ARG_VERSION = 0x100, ARG_BUS, ARG_JSON, ARG_NO_LEGEND, ARG_OWNER, ARG_HISTORY,
+	       ARG_WIDTH };
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -209,6 +226,7 @@ static int parse_args(struct ctl *c, int *argc, char ***argv, bool *help)
 		{ "no-legend", no_argument, NULL, ARG_NO_LEGEND },
 		{ "owner", required_argument, NULL, ARG_OWNER },
 		{ "history", no_argument, NULL, ARG_HISTORY },
+		{ "width", required_argument, NULL, ARG_WIDTH },
 		{ 0 },
 	};
 	int o;
@@ -258,6 +276,15 @@ static int parse_args(struct ctl *c, int *argc, char ***argv, bool *help)
 		case ARG_HISTORY:
 			c->history = true;
 			c->opts_seen |= CTL_OPT_HISTORY;
+			break;
+		case ARG_WIDTH:
+			if (ctl_parse_u32(optarg, &c->width) < 0 || c->width < CTL_WIDTH_MIN ||
+			    c->width > CTL_WIDTH_MAX) {
+				fprintf(stderr, CTL_NAME ": --width='%s': expected a number of columns "
+					"%u..%u.\n", optarg, CTL_WIDTH_MIN, CTL_WIDTH_MAX);
+				return CTL_EXIT_USAGE;
+			}
+			c->opts_seen |= CTL_OPT_WIDTH;
 			break;
 		case '?':
 		default:
