@@ -64,6 +64,10 @@ run "${C[@]}" status
 [[ $rc == 3 && $err == *"pkvm-iommud is not running: org.pkvm.Iommu1 is not on the bus at $addr"* &&
 	$err == *"systemctl start pkvm-iommud"* && -z $out ]]
 check no-daemon $? "exit $rc: ${err:0:120}"
+run "${C[@]}" map
+[[ $rc == 3 && $err == *"pkvm-iommud is not running: org.pkvm.Iommu1 is not on the bus at $addr"* &&
+	-z $out ]]
+check map-no-daemon $? "exit $rc: ${err:0:100}"
 run env DBUS_SYSTEM_BUS_ADDRESS="$addr" "$ctl_bin" streams
 [[ $rc == 3 && $err == *"not on the system bus (DBUS_SYSTEM_BUS_ADDRESS=$addr)"* ]]
 check no-daemon-system-bus $? "exit $rc: ${err:0:120}"
@@ -363,6 +367,90 @@ tty_out=$(script -qec "$(printf '%q ' "${C[@]}") streams" /dev/null </dev/null)
 check color-tty $? "header and blocked streams coloured on a terminal"
 tty_out=$(NO_COLOR=1 script -qec "$(printf '%q ' "${C[@]}") streams" /dev/null </dev/null)
 [[ $tty_out != *$'\033'* && $tty_out == *SMMU* ]]; check no-color-env $? "NO_COLOR=1 on a terminal"
+
+# ---- map: the ledger as a bar ----
+# A guest's 16 MiB at the span's end, and one page of guest 12 alone in a
+# cell of megabytes of host memory, beside guest 3's and the shared pages.
+"${B[@]}" call "${M[@]}" Donate ttu 0x98000000 0x1000000 5 >/dev/null
+"${B[@]}" call "${M[@]}" Donate ttu 0x88000000 0x1000 12 >/dev/null
+"${BJ[@]}" call "${M[@]}" GetLedger >"$work/ledger.json"
+mapfile -t want < <("$(dirname "$0")/map-bar.py" "$work/ledger.json" 64 \
+	0x80100000 0x88000000 0x90000000 0x91000000 0x98ffffff)
+run "${C[@]}" map --width=64
+bar=$(sed -n 1p <<<"$out")
+[[ $rc == 0 && $bar == "${want[0]}" && ${#bar} == 64 && ${bar:${want[1]}:1} == '#' &&
+	${bar:${want[2]}:1} == a && ${bar:${want[3]}:1} == 3 && ${bar:${want[4]}:1} == = &&
+	${bar:${want[5]}:1} == 5 && ${want[5]} == 63 ]]
+check map-bar $? "$bar; # at ${want[1]}, a at ${want[2]}, 3 at ${want[3]}, = at ${want[4]}, 5 at ${want[5]}"
+span=$(py '[a[0][0]["data"][0][0][0], a[0][0]["data"][0][-1][0] + a[0][0]["data"][0][-1][1]]' \
+	@"$work/ledger.json")
+mid=$(py 'hex(a[0][0] + (a[0][1] - a[0][0]) * 32 // 64)' "$span")
+ticks=$(sed -n 2p <<<"$out")
+[[ $ticks == "|$(printf '%31s' '')|$(printf '%30s' '')|" &&
+	$(sed -n 3p <<<"$out") =~ ^$(py 'hex(a[0][0])' "$span")\ +$mid\ +$(py 'hex(a[0][1])' "$span")$ &&
+	$(sed -n 3p <<<"$out" | grep -bo "$mid" | cut -d: -f1) == 32 ]]
+check map-ticks $? "$(sed -n 3p <<<"$out" | tr -s ' ')"
+# The legend: every symbol with its owner, and pages equal to the ledger's.
+totals=$("${BJ[@]}" get-property "${M[@]}" LedgerTotals)
+shared=$("${B[@]}" get-property "${M[@]}" SharedPages | cut -d' ' -f2)
+legend=$(sed -n '/^SYMBOL STATE/,/^$/p' <<<"$out" | sed '1d;$d' |
+	sed -E 's/^(.) +(.+[^ ]) +([0-9]+) +[0-9.]+[BKMGTPE]$/\1|\2|\3/')
+expect=$(py '"\n".join(["|".join([s, n, str(p)]) for s, n, p in
+    [(".", "host (not in the ledger)", (a[1][1] - a[1][0]) // 4096 - sum(t[1] for t in a[0]["data"]) - a[2])] +
+    [({1: "#", 3: "3", 5: "5", 12: "a"}[o], "hypervisor" if o == 1 else "guest %d" % o, p)
+     for o, p in a[0]["data"]] + [("=", "shared (host pages)", a[2])]])' "$totals" "$span" "$shared")
+[[ -n $legend && $legend == "$expect" ]]
+check map-legend $? "$(tr '\n' ';' <<<"$legend")"
+[[ $out == *"in 64 cells of "* && $out == *"memory in all: 4.0G."* &&
+	$out == *"drawn as host memory"* ]]
+check map-footer $? "$(grep -m1 ^Span <<<"$out")"
+# One page in a cell of megabytes still shows, and nowhere else.
+cell=$(py '(a[0][1] - a[0][0]) // 64' "$span")
+[[ ${bar//[^a]/} == a && $cell -gt $((1000 * 4096)) ]]
+check map-tiny-donation $? "guest 12's one page shows as 'a' at cell ${want[2]} of $cell bytes"
+# Guest 3's 4 pages and the 2 shared pages 16 MiB apart in one cell of 25 MiB:
+# the larger shows.
+mapfile -t want16 < <("$(dirname "$0")/map-bar.py" "$work/ledger.json" 16 0x90000000 0x91000000)
+run "${C[@]}" map --width=16 --no-legend
+[[ $rc == 0 && $out == "${want16[0]}" && ${want16[1]} == "${want16[2]}" &&
+	${out:${want16[1]}:1} == 3 && $out != *=* ]]
+check map-mixed-cell $? "$out: cell ${want16[1]} holds guest 3 and shared pages, shows 3"
+run "${C[@]}" --json map --width=64
+mem=$(py 'a[0]["data"][0]["mem_pages"] * 4096' "$("${BJ[@]}" call "${M[@]}" GetCounters)")
+py '[[r["addr"], r["len"], r["owner"], r["shared"]] for r in a[0]["runs"] if r["state"] != "host"]
+    == a[1][0]["data"][0] and
+    all(r["owner"] == 0 and not r["shared"] for r in a[0]["runs"] if r["state"] == "host") and
+    all(x["addr"] + x["len"] == y["addr"] for x, y in zip(a[0]["runs"], a[0]["runs"][1:])) and
+    [a[0]["start"], a[0]["end"]] == a[2] == [a[0]["runs"][0]["addr"],
+                                            a[0]["runs"][-1]["addr"] + a[0]["runs"][-1]["len"]] and
+    a[0]["width"] == 64 and a[0]["bytes_per_cell"] == (a[2][1] - a[2][0]) // 64 and
+    a[0]["memory_bytes"] == '"$mem"' and
+    [r["state"] for r in a[0]["runs"] if r["state"] != "host"] ==
+    ["hypervisor", "guest", "guest", "shared", "guest"]' "$out" @"$work/ledger.json" "$span"
+check map-json $? "runs equal GetLedger with host between, span $span, memory $mem"
+run env COLUMNS=50 "${C[@]}" map --no-legend
+[[ $rc == 0 && $out == "$("$(dirname "$0")/map-bar.py" "$work/ledger.json" 50)" ]]
+check map-columns $? "COLUMNS=50, not a terminal: $out"
+run env -u COLUMNS "${C[@]}" map --no-legend
+[[ $rc == 0 && ${#out} == 80 ]]; check map-default-width $? "no terminal, no COLUMNS: ${#out} cells"
+run env COLUMNS=wide "${C[@]}" map --no-legend
+[[ $rc == 0 && ${#out} == 80 ]]; check map-bad-columns $? "COLUMNS=wide ignored: ${#out} cells"
+tty_out=$(COLUMNS=50 script -qec "stty cols 72; $(printf '%q ' "${C[@]}") map --no-legend" /dev/null </dev/null)
+plain=$(sed -E $'s/\033\\[[0-9;]*m//g; s/\r//g' <<<"$tty_out")
+[[ $plain == "$("$(dirname "$0")/map-bar.py" "$work/ledger.json" 72)" &&
+	$tty_out == *$'\033[1;31m#'* && $tty_out == *$'\033[0;33m='* ]]
+check map-terminal $? "the terminal's 72 columns over COLUMNS=50, coloured: $plain"
+tty_out=$(NO_COLOR=1 script -qec "$(printf '%q ' "${C[@]}") map --width=64" /dev/null </dev/null)
+[[ $tty_out != *$'\033'* && $tty_out == "${want[0]}"* ]]; check map-no-color $? "NO_COLOR=1 on a terminal"
+bad=''
+for w in 0 7 4097 64x ''; do
+	run "${C[@]}" map --width="$w"
+	[[ $rc == 2 && $err == "pkvm-iommuctl: --width='$w': expected a number of columns 8..4096." &&
+		-z $out ]] || bad+=" '$w'($rc)"
+done
+run "${C[@]}" status --width=64
+[[ $rc == 2 && $err == *"--width does not apply to 'status'"* ]] || bad+=" status($rc)"
+[[ -z $bad ]]; check map-bad-width $? "exit 2 naming --width for 0, 7, 4097, 64x, '', status${bad:+; not so:$bad}"
 
 # ---- faults and quarantine, seen by monitor, streams and status ----
 stop_daemon
