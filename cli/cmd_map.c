@@ -401,16 +401,18 @@ int verb_map(struct ctl *c, int argc, char **argv)
 	if (r < 0)
 		return ctl_bus_fail(c, "GetCounters", r, &error);
 	m.memory_bytes = q_counter(&k, "mem_pages") * BUS_PAGE_SIZE;
-	r = make_keys(&m);
-	if (r < 0)
-		return output_done(r);
 	if (m.nr_runs) {
-		/* At least a page a cell: a narrower span makes a shorter bar. */
+		/*
+		 * At least a page a cell, and never an empty one, which would
+		 * hold no run to show: a narrower span makes a shorter bar.
+		 */
 		pages = (m.end - m.start) / BUS_PAGE_SIZE;
 		m.width = pick_width(c);
-		if (pages && pages < m.width)
-			m.width = (unsigned int)pages;
-		r = draw(&m);
+		if (pages < m.width)
+			m.width = pages ? (unsigned int)pages : 1;
+		r = make_keys(&m);
+		if (r >= 0)
+			r = draw(&m);
 		if (r < 0)
 			return output_done(r);
 	}
@@ -419,7 +421,7 @@ int verb_map(struct ctl *c, int argc, char **argv)
 	if (!m.nr_runs) {
 		printf("The ledger is empty: all memory is the host's");
 		if (m.memory_bytes)
-			printf(" (the shadow maps %s)", output_size(m.memory_bytes, sz));
+			printf(" (%s in all)", output_size(m.memory_bytes, sz));
 		printf(".\n");
 		return output_done(0);
 	}

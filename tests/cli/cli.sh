@@ -74,6 +74,14 @@ check no-daemon-system-bus $? "exit $rc: ${err:0:120}"
 
 start_daemon
 
+# ---- map before any change: the hypervisor's run alone, at a page a cell ----
+ledger0=$("${BJ[@]}" call "${M[@]}" GetLedger)
+run "${C[@]}" map --width=4096 --no-legend
+pages=$(py 'a[0]["data"][0][0][1] // 4096' "$ledger0")
+py 'len(a[0]["data"][0]) == 1 and a[0]["data"][0][0][2] == 1' "$ledger0" &&
+	[[ $rc == 0 && $pages -lt 4096 && $out == "$(printf '%*s' "$pages" '' | tr ' ' '#')" ]]
+check map-page-a-cell $? "GetLedger ${ledger0:0:80}: ${#out} cells of '#' for $pages pages, not 4096"
+
 # ---- --help, usage errors ----
 run "$ctl_bin" --help
 verbs=$(sed -n '/^Commands:/,/^$/p' <<<"$out" | grep -oE '^  [a-z]+( [a-z]+)?' |
