@@ -42,6 +42,7 @@ static const char *const guest_colors[] = {
 	"\033[0;32m", "\033[0;34m", "\033[0;35m", "\033[0;36m",
 };
 
+/* In the legend's order. */
 enum state { STATE_HOST, STATE_HYP, STATE_GUEST, STATE_SHARED };
 
 static const char *const state_names[] = {
@@ -128,13 +129,8 @@ static int cmp_key(const void *a, const void *b)
 {
 	const struct key *x = a, *y = b;
 
-	if (x->state != y->state) {
-		/* shared last, after the guests */
-		int sx = x->state == STATE_SHARED ? 9 : (int)x->state;
-		int sy = y->state == STATE_SHARED ? 9 : (int)y->state;
-
-		return sx - sy;
-	}
+	if (x->state != y->state)
+		return (int)x->state - (int)y->state;
 	return (x->owner > y->owner) - (x->owner < y->owner);
 }
 
