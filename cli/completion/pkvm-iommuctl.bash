@@ -63,6 +63,7 @@ _pkvm_iommuctl() {
 	-*)
 		local opts='--help --version --bus= --json --json= --no-legend'
 		[[ ${args[0]-} == donations ]] && opts+=' --owner= --history'
+		[[ ${args[0]-} == map ]] && opts+=' --width='
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
 		# An option that takes a value gets no space after its '='.
 		[[ ${#COMPREPLY[@]} == 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
@@ -70,7 +71,7 @@ _pkvm_iommuctl() {
 		;;
 	esac
 
-	local -a verbs=(status smmus streams policy donations stats monitor metrics help) cand=()
+	local -a verbs=(status smmus streams policy donations map stats monitor metrics help) cand=()
 	case ${#args[@]}:${args[0]-} in
 	0:) cand=("${verbs[@]}") ;;
 	1:help) cand=("${verbs[@]}") ;;
@@ -83,10 +84,12 @@ _pkvm_iommuctl() {
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return
 			;;
-		set:2) cand=(split stream) ;;
+		set:2) cand=(split stream fold) ;;
 		set:3)
 			if [[ ${args[2]} == split ]]; then
 				cand=(auto hitless bbm presplit)
+			elif [[ ${args[2]} == fold ]]; then
+				cand=(eager lazy)
 			elif [[ ${args[2]} == stream ]]; then
 				mapfile -t cand < <(_pkvm_iommuctl_rows "$bus" smmus | awk '{ print $1 }')
 			fi

@@ -53,7 +53,7 @@ want() {
 }
 
 bus="--bus=$addr"
-want commands "pkvm-iommuctl " "donations help metrics monitor policy smmus stats status streams"
+want commands "pkvm-iommuctl " "donations help map metrics monitor policy smmus stats status streams"
 want command-prefix "pkvm-iommuctl st" "stats status streams"
 want policy "pkvm-iommuctl policy " "check reload set show"
 want help-command "pkvm-iommuctl help po" "policy"
@@ -61,7 +61,9 @@ want options "pkvm-iommuctl --" "--bus= --help --json --json= --no-legend --vers
 want donations-options "pkvm-iommuctl donations --" "--bus= --help --history --json --json= --no-legend --owner= --version"
 want json-values "pkvm-iommuctl --json=" "pretty short"
 want bus-values "pkvm-iommuctl --bus=s" "session system"
-want set-what "pkvm-iommuctl policy set " "split stream"
+want set-what "pkvm-iommuctl policy set " "fold split stream"
+want fold-modes "pkvm-iommuctl policy set fold " "eager lazy"
+want map-options "pkvm-iommuctl map --" "--bus= --help --json --json= --no-legend --version --width="
 want split-modes "pkvm-iommuctl policy set split " "auto bbm hitless presplit"
 want presplit-levels "pkvm-iommuctl policy set split presplit " "1 2 3"
 want smmu-ids "pkvm-iommuctl $bus policy set stream " "0"
