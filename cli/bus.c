@@ -37,6 +37,35 @@ static void hint_not_running(const struct ctl *c)
 		c->bus ? "--bus" : "--bus or DBUS_SYSTEM_BUS_ADDRESS");
 }
 
+/*
+ * --no-auto-start: every call the CLI makes would start pkvm-iommud through
+ * D-Bus activation, which a shell completing a word, or a monitoring
+ * probe, must not do. The bus's own NameHasOwner never activates; asked
+ * once here, it covers every later call of the run (a daemon that exits
+ * in between may then be started again, as without the option).
+ */
+static int daemon_present(const struct ctl *c, sd_bus *bus)
+{
+	_cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	char where[512];
+	int has = 0, r;
+
+	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "NameHasOwner", &error, &reply, "s",
+			       DAEMON_BUS_NAME);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "b", &has);
+	if (r < 0)
+		return ctl_bus_fail(c, "NameHasOwner", r, &error);
+	if (has)
+		return CTL_EXIT_OK;
+	bus_where(c, where, sizeof(where));
+	fprintf(stderr, CTL_NAME ": pkvm-iommud is not running: %s is not on %s "
+		"(--no-auto-start: not starting it).\n", DAEMON_BUS_NAME, where);
+	return CTL_EXIT_NOT_RUNNING;
+}
+
 int ctl_connect(const struct ctl *c, sd_bus **ret)
 {
 	sd_bus *bus = NULL;
@@ -61,6 +90,13 @@ int ctl_connect(const struct ctl *c, sd_bus **ret)
 			r = sd_bus_set_bus_client(bus, 1);
 		if (r >= 0)
 			r = sd_bus_start(bus);
+	}
+	if (r >= 0 && c->no_auto_start) {
+		r = daemon_present(c, bus);
+		if (r != CTL_EXIT_OK) {
+			sd_bus_unref(bus);
+			return r;
+		}
 	}
 	if (r >= 0) {
 		*ret = bus;

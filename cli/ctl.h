@@ -56,6 +56,7 @@ struct ctl {
 	bool json;
 	int json_flags;		/* JSON_C_TO_STRING_* */
 	bool legend;		/* headers and footers of tables */
+	bool no_auto_start;	/* --no-auto-start: never D-Bus-activate pkvm-iommud */
 	bool color;		/* stdout is a TTY and NO_COLOR is unset */
 	bool have_owner;
 	uint32_t owner;		/* --owner */

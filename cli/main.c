@@ -96,6 +96,8 @@ static void usage(FILE *f)
 		"                                 system bus, or DBUS_SYSTEM_BUS_ADDRESS)\n"
 		"     --json[=short|pretty]       JSON for scripts (shapes in " CTL_NAME "(1))\n"
 		"     --no-legend                 Tables without their header and footer\n"
+		"     --no-auto-start             Never start pkvm-iommud through D-Bus\n"
+		"                                 activation: if it is not running, exit 3\n"
 		"     --owner=ID                  donations: one owner only\n"
 		"     --history                   donations: recent changes, not the ledger\n"
 		"     --width=N                   map: the bar's columns (default: the terminal's,\n"
@@ -217,13 +219,14 @@ static int verb_help_cmd(struct ctl *c, int argc, char **argv)
 static int parse_args(struct ctl *c, int *argc, char ***argv, bool *help)
 {
 	enum { ARG_VERSION = 0x100, ARG_BUS, ARG_JSON, ARG_NO_LEGEND, ARG_OWNER, ARG_HISTORY,
-	       ARG_WIDTH };
+	       ARG_WIDTH, ARG_NO_AUTO_START };
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ "bus", required_argument, NULL, ARG_BUS },
 		{ "json", optional_argument, NULL, ARG_JSON },
 		{ "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+		{ "no-auto-start", no_argument, NULL, ARG_NO_AUTO_START },
 		{ "owner", required_argument, NULL, ARG_OWNER },
 		{ "history", no_argument, NULL, ARG_HISTORY },
 		{ "width", required_argument, NULL, ARG_WIDTH },
@@ -262,6 +265,9 @@ static int parse_args(struct ctl *c, int *argc, char ***argv, bool *help)
 			break;
 		case ARG_NO_LEGEND:
 			c->legend = false;
+			break;
+		case ARG_NO_AUTO_START:
+			c->no_auto_start = true;
 			break;
 		case ARG_OWNER:
 			if (ctl_parse_u32(optarg, &c->owner) < 0 || c->owner > PKVM_OWNER_MAX) {

@@ -6,12 +6,13 @@
 # helpers, so it also works when sourced on its own.
 
 # The daemon's rows, on the bus the command line names. Bounded: a hung
-# daemon must not hang the shell.
+# daemon must not hang the shell. Never starts a stopped daemon through
+# D-Bus activation: completing a word is not asking for the service.
 _pkvm_iommuctl_rows() {	# _pkvm_iommuctl_rows BUS-OPTION VERB
 	local -a cmd=(pkvm-iommuctl)
 	[[ -n $1 ]] && cmd+=("$1")
 	command -v timeout >/dev/null && cmd=(timeout 2 "${cmd[@]}")
-	"${cmd[@]}" --no-legend "$2" 2>/dev/null
+	"${cmd[@]}" --no-auto-start --no-legend "$2" 2>/dev/null
 }
 
 _pkvm_iommuctl() {
@@ -61,7 +62,7 @@ _pkvm_iommuctl() {
 		return
 		;;
 	-*)
-		local opts='--help --version --bus= --json --json= --no-legend'
+		local opts='--help --version --bus= --json --json= --no-legend --no-auto-start'
 		[[ ${args[0]-} == donations ]] && opts+=' --owner= --history'
 		[[ ${args[0]-} == map ]] && opts+=' --width='
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")

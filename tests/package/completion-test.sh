@@ -57,13 +57,13 @@ want commands "pkvm-iommuctl " "donations help map metrics monitor policy smmus 
 want command-prefix "pkvm-iommuctl st" "stats status streams"
 want policy "pkvm-iommuctl policy " "check reload set show"
 want help-command "pkvm-iommuctl help po" "policy"
-want options "pkvm-iommuctl --" "--bus= --help --json --json= --no-legend --version"
-want donations-options "pkvm-iommuctl donations --" "--bus= --help --history --json --json= --no-legend --owner= --version"
+want options "pkvm-iommuctl --" "--bus= --help --json --json= --no-auto-start --no-legend --version"
+want donations-options "pkvm-iommuctl donations --" "--bus= --help --history --json --json= --no-auto-start --no-legend --owner= --version"
 want json-values "pkvm-iommuctl --json=" "pretty short"
 want bus-values "pkvm-iommuctl --bus=s" "session system"
 want set-what "pkvm-iommuctl policy set " "fold split stream"
 want fold-modes "pkvm-iommuctl policy set fold " "eager lazy"
-want map-options "pkvm-iommuctl map --" "--bus= --help --json --json= --no-legend --version --width="
+want map-options "pkvm-iommuctl map --" "--bus= --help --json --json= --no-auto-start --no-legend --version --width="
 want split-modes "pkvm-iommuctl policy set split " "auto bbm hitless presplit"
 want presplit-levels "pkvm-iommuctl policy set split presplit " "1 2 3"
 want smmu-ids "pkvm-iommuctl $bus policy set stream " "0"
@@ -74,5 +74,31 @@ want owners "pkvm-iommuctl $bus donations --owner=" "0 1 3"
 want no-daemon-no-ids "pkvm-iommuctl --bus=unix:path=$work/none policy set stream 0 " ""
 touch "$work/etc/other.json"
 want check-files "pkvm-iommuctl policy check $work/etc/" "$work/etc/other.json $work/etc/policy.json"
+
+# Completion never starts a stopped daemon. A second private bus whose
+# activation file for org.pkvm.Iommu1 only leaves a mark: the CLI without
+# --no-auto-start must leave it (the activation is real), completion not.
+mkdir -p "$work/services"
+printf '#!/bin/sh\necho started >>"%s/activated"\n' "$work" >"$work/activate.sh"
+chmod +x "$work/activate.sh"
+printf '[D-BUS Service]\nName=org.pkvm.Iommu1\nExec=%s/activate.sh\n' "$work" \
+	>"$work/services/org.pkvm.Iommu1.service"
+sed -e "s|unix:path=$work/bus<|unix:path=$work/bus2<|" \
+	-e "s|<auth>EXTERNAL</auth>|<auth>EXTERNAL</auth><servicedir>$work/services</servicedir>|" \
+	"$work/bus.conf" >"$work/bus2.conf"
+dbus-daemon --config-file="$work/bus2.conf" --nofork --nopidfile >"$work/bus2.log" 2>&1 &
+reap $!
+wait_for 10 test -S "$work/bus2"
+check activation-bus $? "a second private dbus-daemon with an activation file, at $work/bus2"
+want no-activation "pkvm-iommuctl --bus=unix:path=$work/bus2 policy set stream " ""
+[[ ! -e $work/activated ]]
+check completion-starts-nothing $? "after completing stream ids: $([[ -e $work/activated ]] && echo "the activation ran" || echo "no activation")"
+"$ctl_bin" --bus="unix:path=$work/bus2" --no-auto-start status >/dev/null 2>"$work/noauto.err"
+rc=$?
+[[ $rc == 3 && ! -e $work/activated ]] && grep -q -- '--no-auto-start' "$work/noauto.err"
+check no-auto-start-exit $? "status --no-auto-start: exit $rc (want 3): $(head -c 200 "$work/noauto.err"); $([[ -e $work/activated ]] && echo "activation ran" || echo "no activation")"
+timeout 20 "$ctl_bin" --bus="unix:path=$work/bus2" status >/dev/null 2>&1
+wait_for 10 test -e "$work/activated"
+check activation-real $? "status without --no-auto-start: the activation ran (so the setup does activate)"
 
 checks_finish
