@@ -18,6 +18,7 @@
 #include "compact.h"
 #include "daemon.h"
 #include "log.h"
+#include "log_journal.h"
 #include "macro.h"
 #include "metrics_export.h"
 
@@ -133,6 +134,21 @@ static void flush_batch(struct ingest *in)
 	in->nr = 0;
 }
 
+/* Whose page the device hit, when the ledger knows: the journal's PKVM_OWNER. */
+static void log_fault(struct daemon *d, const struct backend_event *ev)
+{
+	uint32_t owner = LOG_ID_NONE;
+	bool shared;
+
+	if (ledger_owner_of(d->ledger, ev->addr, &owner, &shared) || owner == PKVM_OWNER_HOST)
+		owner = LOG_ID_NONE;
+	log_struct(LOG_NOTICE, &(struct log_ids){ "fault", ev->smmu, ev->sid, owner },
+		   "smmu %u stream %u: fault (event %#x, %s) at %#llx%s", ev->smmu, ev->sid,
+		   ev->fault_type, ev->fault_flags & 1 ? "write" : "read",
+		   (unsigned long long)ev->addr,
+		   owner == LOG_ID_NONE ? "" : ", a page the host gave away");
+}
+
 /*
  * N faults within T seconds switch an isolating stream to block: a device
  * that keeps hitting donated memory is misbehaving or compromised, and its
@@ -153,7 +169,9 @@ static void count_fault(struct daemon *d, const struct backend_event *ev)
 		s->window_start_usec = now;
 		s->window_faults = 0;
 	}
-	s->window_faults++;
+	/* The first fault of a window is logged: one line a stream a window. */
+	if (!s->window_faults++)
+		log_fault(d, ev);
 	if (lim->quarantine && !s->quarantined && s->policy == PKVM_STREAM_ISOLATE &&
 	    s->window_faults >= lim->faults &&
 	    !d->backend->ops->stream_set(d->backend, s->smmu, s->sid, PKVM_STREAM_BLOCK)) {
@@ -161,8 +179,10 @@ static void count_fault(struct daemon *d, const struct backend_event *ev)
 		s->quarantined = true;
 		s->source = STREAM_SRC_QUARANTINE;
 		d->ctr.quarantines++;
-		syslog(LOG_WARNING, "smmu %u stream %u: %u faults in %u s: quarantined (blocked)",
-		       s->smmu, s->sid, s->window_faults, lim->seconds);
+		log_struct(LOG_WARNING, &(struct log_ids){ "quarantine", s->smmu, s->sid,
+							   LOG_ID_NONE },
+			   "smmu %u stream %u: %u faults in %u s: quarantined (blocked)",
+			   s->smmu, s->sid, s->window_faults, lim->seconds);
 		bus_emit_quarantine(d, s);
 	}
 	bus_emit_stream_changed(d, s);
@@ -244,8 +264,10 @@ int daemon_ingest(struct daemon *d)
 	n = d->backend->ops->dispatch(d->backend, on_event, in);
 	flush_batch(in);
 	if (n == -ENOBUFS || in->resync) {
-		syslog(LOG_NOTICE, "%s: resynchronising the ledger",
-		       n == -ENOBUFS ? "events were lost" : "event stream contradicts the ledger");
+		log_struct(LOG_NOTICE, &(struct log_ids){ "resync", LOG_ID_NONE, LOG_ID_NONE,
+							  LOG_ID_NONE },
+			   "%s: resynchronising the ledger",
+			   n == -ENOBUFS ? "events were lost" : "event stream contradicts the ledger");
 		n = daemon_resync(d);
 	} else if (n > 0) {
 		ledger_changed(d);

@@ -150,6 +150,15 @@ v=$("${B[@]}" get-property org.pkvm.Iommu1 /org/pkvm/Iommu1/smmu0/stream8 \
 	org.pkvm.Iommu1.Stream Quarantined Policy Source Faults 2>&1 | tr '\n' ' ')
 [[ $v == 'b true s "block" s "quarantine" t '* ]]
 check quarantine $? "stream 8 after the burst: $v"
+# Logged (stderr: openlog's LOG_PERROR), with the journal fields' numbers in
+# the text: the quarantine once, faults once per stream per fault window
+# (10 s), not once per fault.
+nq=$(grep -c 'smmu 0 stream 8: [0-9]* faults in 10 s: quarantined (blocked)' "$work/daemon.log")
+nf=$(grep -c 'smmu 0 stream 8: fault (event 0x[0-9a-f]*, \(read\|write\)) at 0x[0-9a-f]*, a page the host gave away' "$work/daemon.log")
+faults=$(sed -n 's/^t //p' <<<"${v##*\"quarantine\" }")
+faults=${faults%% *}
+((nq == 1 && nf >= 1 && nf <= 1 + SECONDS / 10 && nf < ${faults:-0}))
+check fault-log-lines $? "$nq quarantine line(s) (want 1), $nf fault line(s) for ${faults:-?} faults (want one a 10 s window)"
 v=$("${B[@]}" call "${M[@]}" GetCounters 2>/dev/null)
 echo "# $(grep -o '"events_ingested" [0-9]*\|"resyncs" [0-9]*\|"lost_pages" [0-9]*' <<<"$v" | tr '\n' ' ')"
 
