@@ -325,7 +325,7 @@ static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 	return false;
 }
 
-static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od);
+static void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size);
 
 static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
@@ -365,7 +365,11 @@ static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 	if (od->may_fuse && !need && ctx->addr == ctx->start &&
 	    ctx->addr + s2_level_size(ctx->level) == ctx->end) {
 		od->fused = true;
-		return set_leaf(ctx, od);
+		/*
+		 * Straight to the write: the check above is set_leaf()'s own
+		 * (not in the target, covered, no table needed), done once.
+		 */
+		write_leaf(ctx, od, s2_level_size(ctx->level));
 	}
 	return 0;
 }
@@ -375,13 +379,21 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	struct s2_pgtable *pgt = ctx->pgt;
 	u64 size = s2_level_size(ctx->level);
 	bool covered = ctx->start <= ctx->addr && ctx->addr + size <= ctx->end;
-	u64 new;
 
 	if (op_is_host(od->op) && host_in_target(od->op, od->owner, ctx->old))
 		return 0;
 	if (!covered || (op_makes_valid(od->op) && !can_block(pgt, ctx->level)))
 		return split(pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
-	new = target_desc(od, ctx->addr, ctx->level);
+	write_leaf(ctx, od, size);
+	return 0;
+}
+
+/* The entry is a covered leaf that can hold the target: write it. */
+static void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size)
+{
+	struct s2_pgtable *pgt = ctx->pgt;
+	u64 new = target_desc(od, ctx->addr, ctx->level);
+
 	write_desc(pgt, ctx->ptep, new);
 	if (op_is_host(od->op))
 		host_record_leaf(pgt, od, ctx->old, ctx->addr, size);
@@ -408,7 +420,6 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	else if (od->op == S2_OP_HOST_OFF && !s2_desc_valid(ctx->old) &&
 		 folds_in_change(pgt, od->op))
 		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
-	return 0;
 }
 
 /*
