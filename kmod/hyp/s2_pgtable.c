@@ -327,7 +327,9 @@ static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 
 static void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size);
 
-static int check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+/* Inline into the check pass: its context fields stay in registers. */
+static inline __attribute__((__always_inline__)) int
+check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 {
 	struct op_data *od = ctx->arg;
 	u64 need;
@@ -533,11 +535,11 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
 static inline int count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
 			       u64 size)
 {
-	struct s2_walker check = { check_visitor, od, S2_VISIT_LEAF };
 	int ret = check_args(pgt, addr, size);
 
+	/* Every change's hot path: the one walk, inline, its visitor known. */
 	if (!ret)
-		ret = s2_walk(pgt, addr, size, &check);
+		ret = s2_walk_inline(pgt, addr, size, check_visitor, od, S2_VISIT_LEAF);
 	return ret;
 }
 

@@ -347,13 +347,121 @@ struct s2_walk_ctx {
 	void *arg;
 };
 
+typedef int (*s2_visitor_fn)(struct s2_walk_ctx *ctx, enum s2_visit visit);
+
 struct s2_walker {
-	int (*cb)(struct s2_walk_ctx *ctx, enum s2_visit visit);
+	s2_visitor_fn cb;
 	void *arg;
 	u32 flags;
 };
 
 int s2_walk(struct s2_pgtable *pgt, u64 addr, u64 size,
 	    const struct s2_walker *walker);
+
+/*
+ * The walk itself, in two halves. The half here descends while the range
+ * lies inside one entry and makes the visit of a range inside one leaf,
+ * which is the whole walk of most changes; it is inline so that a caller
+ * whose visitor is known (the check pass of every change) calls it
+ * directly, with no call through a pointer and no layers of calls around
+ * it. Everything else (a range over several entries, a visitor that made
+ * a table, post-order visits) is the out-of-line half in s2_walk.c.
+ * s2_walk() is this with the walker's fields; there is no other walk.
+ */
+struct s2_walk_data {
+	/* What visitors see: its walk-wide fields are set once per walk. */
+	struct s2_walk_ctx ctx;
+	s2_visitor_fn cb;
+	u32 flags;
+	u64 addr;	/* next address to visit */
+};
+
+int s2_walk_table(struct s2_walk_data *d, u64 *table, u32 level, u32 entries);
+int s2_walk_into(struct s2_walk_data *d, u64 *ptep, u64 old, u64 addr, u32 level);
+
+/*
+ * The visitor and flags come as arguments, not from d: a descriptor read
+ * is an atomic access, after which the compiler would load them from d
+ * again, and an inline caller's visitor would not be known any more.
+ */
+static inline int s2_walk_visit(struct s2_walk_data *d, s2_visitor_fn cb,
+				u64 *ptep, u64 old, u64 addr, u32 level,
+				enum s2_visit visit)
+{
+	d->ctx.ptep = ptep;
+	d->ctx.old = old;
+	d->ctx.addr = addr;
+	d->ctx.level = level;
+	return cb(&d->ctx, visit);
+}
+
+/*
+ * The leaf 'old' at *ptep: visit it, and if the visitor made it a table,
+ * walk on into that (the shape of KVM's kvm_pgtable_walk()).
+ */
+static inline __attribute__((__always_inline__)) int
+s2_walk_leaf(struct s2_walk_data *d, s2_visitor_fn cb, u32 flags, u64 *ptep,
+	     u64 old, u32 level)
+{
+	u64 addr = HYP_ALIGN_DOWN(d->addr, s2_level_size(level));
+	int ret;
+
+	if (flags & S2_VISIT_LEAF) {
+		ret = s2_walk_visit(d, cb, ptep, old, addr, level, S2_VISIT_LEAF);
+		if (ret)
+			return ret;
+		old = hyp_read_pte(ptep);
+		if (s2_desc_is_table(old, level))
+			return s2_walk_into(d, ptep, old, addr, level);
+	}
+	d->addr = addr + s2_level_size(level);
+	return 0;
+}
+
+static inline __attribute__((__always_inline__)) int
+s2_walk_inline(struct s2_pgtable *pgt, u64 addr, u64 size,
+	       s2_visitor_fn cb, void *arg, u32 flags)
+{
+	struct s2_walk_data d = {
+		.ctx = {
+			.pgt = pgt,
+			.start = addr,
+			.end = addr + size,
+			.arg = arg,
+		},
+		.cb = cb,
+		.flags = flags,
+		.addr = addr,
+	};
+	u64 *table = pgt->root;
+	u32 level = pgt->start_level, entries = pgt->root_entries;
+
+	if (!size || d.ctx.end < addr || d.ctx.end > (1ull << pgt->ias))
+		return -ERANGE;
+	/*
+	 * While the range lies inside one table entry, a walker that visits
+	 * no table on the way up has nothing to do at this level: descend
+	 * without recursing. Most changes are a page or a block, so most
+	 * walks start at the level of their leaf, and end at it: a range
+	 * inside one leaf is that entry's visit alone, with no loop around it.
+	 */
+	if (!(flags & S2_VISIT_TABLE_POST)) {
+		u64 diff = addr ^ (d.ctx.end - 1);	/* bits where the range's ends differ */
+		u32 shift = s2_level_shift(level);
+
+		while (!(diff >> shift)) {
+			u64 *ptep = &table[(addr >> shift) & (entries - 1)];
+			u64 pte = hyp_read_pte(ptep);
+
+			if (!s2_desc_is_table(pte, level))
+				return s2_walk_leaf(&d, cb, flags, ptep, pte, level);
+			table = hyp_phys_to_virt(s2_desc_oa(pte));
+			level++;
+			entries = S2_PTES_PER_TABLE;
+			shift -= S2_BITS_PER_LEVEL;
+		}
+	}
+	return s2_walk_table(&d, table, level, entries);
+}
 
 #endif /* PKVM_S2_PGTABLE_H */
