@@ -1,15 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "s2_gather.h"
 
-void s2_gather_reset(struct s2_gather *g)
-{
-	u64 bs = g->bridge_start, be = g->bridge_end;
-
-	s2_gather_init(g, g->full_threshold);
-	g->bridge_start = bs;
-	g->bridge_end = be;
-}
-
 static u64 range_cost(const struct s2_inv_range *r)
 {
 	return (r->end - r->start) / r->granule;
@@ -42,7 +33,7 @@ static bool joinable(const struct s2_gather *g, u64 s1, u64 e1, u64 s2, u64 e2)
 	return e1 < s2 ? inside_bridge(g, e1, s2) : inside_bridge(g, e2, s1);
 }
 
-void s2_gather_add(struct s2_gather *g, u64 start, u64 end, u64 granule)
+void s2_gather_add_merge(struct s2_gather *g, u64 start, u64 end, u64 granule)
 {
 	struct s2_inv_range *r;
 

@@ -51,12 +51,44 @@ static inline void s2_gather_init(struct s2_gather *g, u64 full_threshold)
 	g->nr_freed = 0;
 }
 
-void s2_gather_add(struct s2_gather *g, u64 start, u64 end, u64 granule);
+void s2_gather_add_merge(struct s2_gather *g, u64 start, u64 end, u64 granule);
+
+/*
+ * Add [start, end) to what g invalidates. The first range of an empty
+ * gather is what a one-page donation adds: it merges with nothing, so it
+ * is stored inline; every other range goes through the merging.
+ */
+static inline void s2_gather_add(struct s2_gather *g, u64 start, u64 end,
+				 u64 granule)
+{
+	if (g->nr || g->full) {
+		s2_gather_add_merge(g, start, end, granule);
+		return;
+	}
+	g->r[0].start = start;
+	g->r[0].end = end;
+	g->r[0].granule = granule;
+	g->nr = 1;
+	g->cost = (end - start) / granule;
+	if (g->cost > g->full_threshold)
+		g->full = true;
+}
 static inline bool s2_gather_empty(const struct s2_gather *g)
 {
 	return !g->nr && !g->full;
 }
-/* Forget ranges and freed pages (after they were flushed and released). */
-void s2_gather_reset(struct s2_gather *g);
+/*
+ * Forget ranges and freed pages (after they were flushed and released);
+ * the threshold and the operation's bridge stay. Inline: every flush ends
+ * with it.
+ */
+static inline void s2_gather_reset(struct s2_gather *g)
+{
+	g->nr = 0;
+	g->full = false;
+	g->walk = false;
+	g->cost = 0;
+	g->nr_freed = 0;
+}
 
 #endif /* PKVM_S2_GATHER_H */

@@ -147,10 +147,21 @@ static int split(struct s2_pgtable *pgt, u64 *ptep, u64 old, u64 addr, u32 level
 	if (!table_pa)
 		hyp_bug("table pool ran dry after the check pass reserved it");
 	if (s2_desc_valid(old)) {
-		u64 attrs = s2_desc_attrs(old);
+		/*
+		 * Child i maps addr + i * child: only its address bits differ
+		 * from child 0's, and addr + 512 * child stays inside them (the
+		 * IAS is at most 48 bits), so adding is building (fold() reads
+		 * a table back the same way). Four a round: a split is a page
+		 * of stores, and the loop's own count would be most of it.
+		 */
+		u64 d = s2_desc_leaf(addr, level + 1, s2_desc_attrs(old));
 
-		for (u32 i = 0; i < S2_PTES_PER_TABLE; i++)
-			table[i] = s2_desc_leaf(addr + i * child, level + 1, attrs);
+		for (u32 i = 0; i < S2_PTES_PER_TABLE; i += 4, d += 4 * child) {
+			table[i] = d;
+			table[i + 1] = d + child;
+			table[i + 2] = d + 2 * child;
+			table[i + 3] = d + 3 * child;
+		}
 	} else if (old) {
 		for (u32 i = 0; i < S2_PTES_PER_TABLE; i++)
 			table[i] = old;
@@ -714,6 +725,16 @@ int s2_set_fold_mode(struct s2_pgtable *pgt, enum pkvm_fold_mode mode)
 	return ret;
 }
 
+/* The set pass: apart, so a fused change does not even build its walker. */
+static int set_pass(struct s2_pgtable *pgt, struct op_data *od, u64 addr, u64 size)
+{
+	struct s2_walker set = { set_visitor, od,
+				 S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
+	int ret = s2_walk(pgt, addr, size, &set);
+
+	return ret ? ret : od->err;
+}
+
 /*
  * One operation under the engine's lock, its invalidation added to g (the
  * caller flushes). The check pass decides before the first write. A change
@@ -724,8 +745,6 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 			u64 size, u32 owner, u32 rec_owner, struct s2_gather *g)
 {
 	struct op_data od;
-	struct s2_walker set = { set_visitor, &od,
-				 S2_VISIT_LEAF | S2_VISIT_TABLE_POST };
 	int ret;
 
 	/*
@@ -773,9 +792,7 @@ static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
 
 	g->bridge_start = addr;
 	g->bridge_end = addr + size;
-	ret = s2_walk(pgt, addr, size, &set);
-	if (!ret)
-		ret = od.err;
+	ret = set_pass(pgt, &od, addr, size);
 made:
 	pgt->stats.ops[op]++;
 	/* Tables a compaction pass already went by may fold now. */
