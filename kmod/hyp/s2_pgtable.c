@@ -336,7 +336,7 @@ static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 	return false;
 }
 
-static void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size);
+static inline void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size);
 
 /* Inline into the check pass: its context fields stay in registers. */
 static inline __attribute__((__always_inline__)) int
@@ -401,8 +401,12 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 	return 0;
 }
 
-/* The entry is a covered leaf that can hold the target: write it. */
-static void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size)
+/*
+ * The entry is a covered leaf that can hold the target: write it. Inline:
+ * it is the whole of a fused change's set, and small.
+ */
+static inline __attribute__((__always_inline__)) void
+write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size)
 {
 	struct s2_pgtable *pgt = ctx->pgt;
 	u64 new = target_desc(od, ctx->addr, ctx->level);
@@ -542,9 +546,13 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
 	return 0;
 }
 
-/* The check pass alone: is the change allowed, and what does it cost? */
-static inline int count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
-			       u64 size)
+/*
+ * The check pass alone: is the change allowed, and what does it cost?
+ * Always inline: in apply_locked() it is most of every change, and a call
+ * would be a prologue and a spill of the arguments for each.
+ */
+static inline __attribute__((__always_inline__)) int
+count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr, u64 size)
 {
 	int ret = check_args(pgt, addr, size);
 
@@ -741,8 +749,9 @@ static int set_pass(struct s2_pgtable *pgt, struct op_data *od, u64 addr, u64 si
  * made is recorded with rec_owner unless that is S2_NO_RECORD; a host
  * transition records what it changed as it goes.
  */
-static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr,
-			u64 size, u32 owner, u32 rec_owner, struct s2_gather *g)
+static inline __attribute__((__always_inline__)) int
+apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
+	     u32 rec_owner, struct s2_gather *g)
 {
 	struct op_data od;
 	int ret;
@@ -807,6 +816,17 @@ made:
 	if (pgt->ring && rec_owner != S2_NO_RECORD && op < PKVM_IOMMU_OP_NR)
 		s2_ring_push(pgt->ring, op, addr, size, rec_owner);
 	return ret;
+}
+
+/*
+ * apply_locked() is inline in apply(), every single change's path; the
+ * batch and the host transitions share this one copy, so the code is
+ * there twice, not once per caller.
+ */
+static int apply_locked_call(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
+			     u32 owner, u32 rec_owner, struct s2_gather *g)
+{
+	return apply_locked(pgt, op, addr, size, owner, rec_owner, g);
 }
 
 static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
@@ -942,7 +962,8 @@ int s2_host_commit(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 	pgt->pending.on = false;
 	pgt->reserved = 0;
 	s2_gather_init(&g, pgt->full_threshold);
-	ret = apply_locked(pgt, host_op(access), addr, size, owner, S2_NO_RECORD, &g);
+	ret = apply_locked_call(pgt, host_op(access), addr, size, owner,
+				S2_NO_RECORD, &g);
 	/*
 	 * Nothing else ran since the prepare counted: a refusal now means
 	 * that count was wrong, and pKVM is past the point of no return.
@@ -994,8 +1015,8 @@ int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
 		if (!ret)
 			ret = batch_op_check(&op);
 		if (!ret)
-			ret = apply_locked(pgt, op.op, op.addr, op.size, op.owner,
-					   given, &g);
+			ret = apply_locked_call(pgt, op.op, op.addr, op.size,
+						op.owner, given, &g);
 		if (ret)
 			break;
 	}
