@@ -312,7 +312,7 @@ static int check_leaf(u32 op, u32 owner, u64 d)
 	}
 }
 
-static u64 target_desc(const struct op_data *od, u64 addr, u32 level)
+static inline u64 target_desc(const struct op_data *od, u64 addr, u32 level)
 {
 	switch (od->op) {
 	case PKVM_IOMMU_OP_DONATE:
