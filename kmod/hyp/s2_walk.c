@@ -3,7 +3,9 @@
  * The one walk over the shadow stage 2. Jobs are visitors; the walker owns
  * the level math and the descent, and re-reads an entry after the leaf
  * visitor so that a visitor may split a leaf and have the walk go on into
- * the new table (the shape of KVM's kvm_pgtable_walk()).
+ * the new table (the shape of KVM's kvm_pgtable_walk()). Its first half,
+ * the descent and the visit of a range inside one leaf, is inline in
+ * s2_pgtable.h (s2_walk_inline()); this is the rest.
  */
 #include "s2_pgtable.h"
 
