@@ -39,6 +39,9 @@ vm_log "root image ready ($((SECONDS - t0))s): $img"
 KDIR=$KDIR "$vm/build-module.sh" -o "$out/pkvm_iommu.ko" -b "$out/module-build" ||
 	vm_die "build-module.sh failed"
 "$here/build-pkg.sh" "$out" "${2:-$out/build-arm64-pkg}" || vm_die "build-pkg.sh failed"
+# The daemon test's guest helper: `pkvm-dtool fault` has edu DMA into a
+# page it donated, the fault the daemon's journal fields are checked on.
+vm_guest_cc "$out/pkvm-dtool" "$vm/daemon/pkvm-dtool.c" "$vm/guest/hw.c"
 vm_log "module and package files ready ($((SECONDS - t0))s)"
 
 # The payload: what this run checks and installs, on a disk of its own, so
@@ -48,6 +51,7 @@ rm -rf "$payload" "$out/payload.img"
 mkdir -p "$payload"
 install -m 0755 "$here/guest/system-checks" "$payload/"
 install -m 0644 "$here/guest/daemon-checks" "$out/pkvm_iommu.ko" "$payload/"
+install -m 0755 "$out/pkvm-dtool" "$payload/"
 cp -a "$out/pkg" "$payload/pkg"
 mkfs.ext4 -q -F -L pkvm-payload -d "$payload" "$out/payload.img" \
 	"$(($(du -sm "$payload" | cut -f1) + 16))M" >/dev/null ||
