@@ -33,8 +33,9 @@ shift $((OPTIND - 1))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
-# The initramfs itself stays mounted as a writable root, so /tmp needs no
-# mount of its own (tmpfs is not built: allnoconfig leaves SHMEM off).
+# The initramfs itself stays mounted as a writable root (a tmpfs since
+# kernel.config builds TMPFS for vm_system's systemd), so /tmp needs no
+# mount of its own.
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,opt/pkvm}
 
 dpkg-deb -x "$BUSYBOX_DEB" "$tmp/bb"
