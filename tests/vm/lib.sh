@@ -186,3 +186,16 @@ vm_kernel() {
 	"$vm/fetch.sh" >&2
 	"$vm/build-kernel.sh" -e
 }
+
+# vm_kernel_env: the kernel.env a suite boots: the caller's
+# PKVM_VM_KERNEL_ENV when it names one, else the bench's one kernel
+# (vm_kernel); dies when there is none.
+vm_kernel_env() {
+	local env=${PKVM_VM_KERNEL_ENV:-}
+
+	if [ -z "$env" ]; then
+		env=$(vm_kernel) || vm_die "the bench's kernel failed to build"
+	fi
+	[ -f "$env" ] || vm_die "no kernel.env at $env"
+	printf '%s\n' "$env"
+}

@@ -9,8 +9,8 @@
 # SKIP) only when this host cannot run the bench at all, saying why.
 #
 # usage: vm-pkvm-test.sh OUTDIR
-# env: PKVM_VM_KERNEL_ENV  a kernel.env to boot instead of building one with
-#                          kernel.sh (its KDIR is then the module's tree)
+# env: PKVM_VM_KERNEL_ENV  a kernel.env to boot instead of building the
+#                          bench's one (its KDIR is then the module's tree)
 #      PKVM_VM_PKVM_MODULE a prebuilt pkvm_iommu.ko for that kernel, instead
 #                          of building one against KDIR (build-module.sh)
 #      PKVM_VM_TIMEOUT     the boot's timeout in s (default 1800)
@@ -25,12 +25,8 @@ out=$(vm_outdir "${1:?usage: $0 OUTDIR}")
 vm_host_or_skip "$out"
 
 t0=$SECONDS
-env=${PKVM_VM_KERNEL_ENV:-}
-if [ -z "$env" ]; then
-	env=$("$here/kernel.sh") || vm_die "pkvm/kernel.sh failed"
-	vm_log "pKVM shadow kernel ready ($((SECONDS - t0))s)"
-fi
-[ -f "$env" ] || vm_die "no kernel.env at $env"
+env=$(vm_kernel_env) || exit 1
+vm_log "pKVM shadow kernel ready ($((SECONDS - t0))s)"
 if [ -n "${PKVM_VM_PKVM_MODULE:-}" ]; then
 	cp "$PKVM_VM_PKVM_MODULE" "$out/pkvm_iommu.ko" || vm_die "no module at $PKVM_VM_PKVM_MODULE"
 else

@@ -22,11 +22,7 @@ out=$(vm_outdir "${1:?usage: $0 OUTDIR}")
 vm_host_or_skip "$out"
 
 t0=$SECONDS
-env=${PKVM_VM_KERNEL_ENV:-}
-if [ -z "$env" ]; then
-	env=$(vm_kernel) || vm_die "the bench's kernel failed to build"
-fi
-[ -f "$env" ] || vm_die "no kernel.env at $env"
+env=$(vm_kernel_env) || exit 1
 # shellcheck source=/dev/null
 . "$env"
 vm_log "kernel $KRELEASE ready ($((SECONDS - t0))s)"
