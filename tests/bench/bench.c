@@ -71,7 +71,6 @@ static int count_flush(void *cookie, const struct s2_gather *g)
 	struct counter *c = cookie;
 
 	c->this_op += g->full ? 1 : g->nr;
-	bench_sync_price();
 	return 0;
 }
 

@@ -12,7 +12,6 @@
 
 static uint64_t sync_ns = BENCH_SYNC_NS_DEFAULT;
 static bool armed;
-static uint64_t waited_ns;
 
 static uint64_t mono_ns(void)
 {
@@ -39,20 +38,13 @@ void bench_sync_arm(bool on)
 
 void bench_sync_price(void)
 {
-	uint64_t t0, t;
+	uint64_t t0;
 
 	if (!armed || !sync_ns)
 		return;
 	t0 = mono_ns();
-	do
-		t = mono_ns();
-	while (t - t0 < sync_ns);
-	waited_ns += t - t0;
-}
-
-double bench_sync_waited(void)
-{
-	return (double)waited_ns * 1e-9;
+	while (mono_ns() - t0 < sync_ns)
+		;
 }
 
 /* ---- flush over several software SMMUs ---- */

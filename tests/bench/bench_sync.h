@@ -20,8 +20,6 @@ uint64_t bench_sync_ns(void);
 /* Busy-wait one sync while armed (by bench_sync_arm); a flush callback calls it. */
 void bench_sync_price(void);
 void bench_sync_arm(bool on);
-/* Seconds spent in bench_sync_price() so far. */
-double bench_sync_waited(void);
 
 /*
  * The smmu-flush rows: a table, or JSON objects. Returns 1 when check_time
