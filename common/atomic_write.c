@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +10,8 @@
 
 #include "atomic_write.h"
 #include "macro.h"
+
+#define TEMP_SUFFIX	"XXXXXX"	/* mkostemp(3)'s six letters */
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -62,7 +66,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 
 	if (!*base)
 		return -EISDIR;
-	if (asprintf(&tmp, "%.*s%s.%s.XXXXXX", dirlen, path, slash ? "/" : "", base) < 0) {
+	if (asprintf(&tmp, "%.*s%s.%s." TEMP_SUFFIX, dirlen, path, slash ? "/" : "", base) < 0) {
 		tmp = NULL;
 		return -ENOMEM;
 	}
@@ -84,4 +88,49 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return r;
 	}
 	return fsync_dir(dir);
+}
+
+/* ".NAME." and six of mkostemp's letters: the temp name, nothing else. */
+static bool is_temp_of(const char *entry, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (entry[0] != '.' || strncmp(entry + 1, name, len) || entry[len + 1] != '.')
+		return false;
+	entry += len + 2;
+	if (strlen(entry) != strlen(TEMP_SUFFIX))
+		return false;
+	for (; *entry; entry++)
+		if (!((*entry >= 'a' && *entry <= 'z') || (*entry >= 'A' && *entry <= 'Z') ||
+		      (*entry >= '0' && *entry <= '9')))
+			return false;
+	return true;
+}
+
+int write_file_atomic_clean(const char *dir, const char *name)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *e;
+	DIR *dp;
+	int n = 0;
+
+	if (fd < 0)
+		return -errno;
+	dp = fdopendir(fd);
+	if (!dp)
+		return -errno;
+	fd = -1;	/* dp owns it now */
+	while ((e = readdir(dp))) {
+		struct stat st;
+
+		/* lstat's view: a symlink of that name is not ours to follow or remove. */
+		if (!is_temp_of(e->d_name, name) ||
+		    fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(dp), e->d_name, 0) == 0)
+			n++;
+	}
+	closedir(dp);
+	return n;
 }

@@ -22,4 +22,14 @@
  */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * Removes the temp files write_file_atomic() of dir/name left when the
+ * writer died between creating and renaming one (kill -9, power loss):
+ * regular files named exactly ".NAME.XXXXXX" (six letters or digits) in
+ * dir. Symlinks, directories and other names are left alone; nothing is
+ * followed. Only while no writer of that file runs: a live one would lose
+ * its temp file. Returns how many were removed, or -errno for dir.
+ */
+int write_file_atomic_clean(const char *dir, const char *name);
+
 #endif /* PKVM_COMMON_ATOMIC_WRITE_H */
