@@ -15,6 +15,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "atomic_write.h"
 #include "compact.h"
 #include "daemon.h"
 #include "log.h"
@@ -42,6 +43,22 @@ static uint64_t now_ns(void)
 
 /* ---- life ---- */
 
+/*
+ * A writer killed between creating its temp file and renaming it (kill -9,
+ * a crash, power loss) leaves ".policy.json.XXXXXX" behind; nothing else
+ * would ever remove it. At start no writer of ours runs yet.
+ */
+static void clean_state_dir(const char *dir)
+{
+	int n = write_file_atomic_clean(dir, DAEMON_STATE_POLICY);
+
+	if (n > 0)
+		syslog(LOG_NOTICE, "%s: removed %d temp file%s an interrupted write left", dir, n,
+		       n == 1 ? "" : "s");
+	else if (n < 0 && n != -ENOENT)
+		log_warning_errno(n, "%s: cannot look for stale temp files: %m", dir);
+}
+
 int daemon_new(struct daemon **ret, const char *policy_path, const char *state_dir)
 {
 	_cleanup_(daemon_freep) struct daemon *d = calloc(1, sizeof(*d));
@@ -57,6 +74,8 @@ int daemon_new(struct daemon **ret, const char *policy_path, const char *state_d
 		return -ENOMEM;
 	if (state_dir && !(d->state_dir = strdup(state_dir)))
 		return -ENOMEM;
+	if (state_dir)
+		clean_state_dir(state_dir);
 	*ret = TAKE_PTR(d);
 	return 0;
 }
