@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,9 +373,165 @@ static int pci_sid(const char *bdf, uint32_t *sid)
 	return 0;
 }
 
-struct undo {
-	uint32_t smmu, sid, policy;
+/*
+ * What one stream is to become when a policy is applied: every stream the
+ * daemon knows and every stream a rule names. old is the module's policy
+ * before, for the rollback; rule the index in the policy's streams, or -1
+ * for a stream no rule names (default_stream_action).
+ */
+struct stream_plan {
+	uint32_t smmu, sid, policy, old;
+	enum stream_source source;
+	long rule;
 };
+
+struct plan {
+	struct stream_plan *s;
+	size_t n, cap;
+};
+
+/* A later entry for the same stream wins, as a later rule does. */
+static int plan_add(struct plan *pl, uint32_t smmu, uint32_t sid, uint32_t policy,
+		    enum stream_source source, long rule)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->s[i].smmu == smmu && pl->s[i].sid == sid) {
+			pl->s[i].policy = policy;
+			pl->s[i].source = source;
+			pl->s[i].rule = rule;
+			return 0;
+		}
+	if (GROW_ARRAY(pl->s, pl->cap, pl->n + 1, 16) < 0)
+		return -ENOMEM;
+	pl->s[pl->n++] = (struct stream_plan){ smmu, sid, policy, policy, source, rule };
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void apply_err(struct policy_errors *errs, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errs)
+		return;
+	if (errs->n == POLICY_MAX_ERRORS) {
+		errs->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(errs->msg[errs->n++], POLICY_ERROR_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* The runtime change of (smmu, sid): its index in d->overrides, or -1. */
+static long override_of(const struct daemon *d, uint32_t smmu, uint32_t sid)
+{
+	for (size_t j = 0; j < d->overrides.nr_streams; j++)
+		if (d->overrides.streams[j].kind == POLICY_RULE_SID &&
+		    d->overrides.streams[j].smmu == smmu && d->overrides.streams[j].sid == sid)
+			return (long)j;
+	return -1;
+}
+
+/*
+ * Where a rule of the applied policy was written: "$.streams[i]" of the
+ * policy file for the first nr_file rules (merge_overrides() changes those
+ * in place and appends the rest), else of the state file.
+ */
+static void rule_path(const struct daemon *d, const struct stream_plan *e, size_t nr_file,
+		      char *buf, size_t len)
+{
+	long j = (size_t)e->rule < nr_file ? -1 : override_of(d, e->smmu, e->sid);
+
+	if (j < 0)
+		snprintf(buf, len, "$.streams[%ld]", e->rule);
+	else
+		snprintf(buf, len, "%s/%s: $.streams[%ld]", d->state_dir, DAEMON_STATE_POLICY, j);
+}
+
+/*
+ * Why the module refuses a rule's stream (pkvm_core_stream_get(): -ENODEV
+ * no such SMMU, -ERANGE a sid past its SIDSIZE), under the rule's JSON path.
+ */
+static void refused(struct daemon *d, const struct pkvm_policy *p, const struct stream_plan *e,
+		    size_t nr_file, int ret, struct policy_errors *errs)
+{
+	struct pkvm_iommu_smmu_info si = { .size = sizeof(si), .index = e->smmu };
+	const struct pkvm_stream_rule *r = &p->streams[e->rule];
+	char path[POLICY_ERROR_LEN / 2], bits[48] = "";
+
+	rule_path(d, e, nr_file, path, sizeof(path));
+	if (ret == -ENODEV) {
+		apply_err(errs, "%s.smmu: %u: no such SMMU (the module has %u)", path, e->smmu,
+			  d->nr_smmus);
+		return;
+	}
+	if (ret != -ERANGE) {
+		apply_err(errs, "%s: smmu %u stream %u: %s", path, e->smmu, e->sid, strerror(-ret));
+		return;
+	}
+	if (!d->backend->ops->smmu_info(d->backend, e->smmu, &si))
+		snprintf(bits, sizeof(bits), " (%u StreamID bits)", si.sidsize);
+	if (r->kind == POLICY_RULE_PCI)
+		apply_err(errs, "%s.pci: %s is StreamID %u, outside the stream table of SMMU %u%s",
+			  path, r->pci, e->sid, e->smmu, bits);
+	else
+		apply_err(errs, "%s.sid: %u is outside the stream table of SMMU %u%s", path,
+			  e->sid, e->smmu, bits);
+}
+
+/*
+ * The plan: the streams the daemon knows at default_stream_action, then
+ * every rule over them; each with the module's policy now. A rule the
+ * module refuses is an error naming it; a known stream it no longer
+ * answers for is left out. -EINVAL when a rule was refused.
+ */
+static int make_plan(struct daemon *d, const struct pkvm_policy *p, size_t nr_file,
+		     struct plan *pl, struct policy_errors *errs)
+{
+	int ret, bad = 0;
+
+	for (size_t i = 0; i < d->nr_streams; i++) {
+		ret = plan_add(pl, d->streams[i].smmu, d->streams[i].sid, p->default_action,
+			       STREAM_SRC_DEFAULT, -1);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < p->nr_streams; i++) {
+		const struct pkvm_stream_rule *r = &p->streams[i];
+		uint32_t smmu = r->smmu, sid = r->sid;
+
+		if (r->kind == POLICY_RULE_PCI) {
+			smmu = 0;
+			if (pci_sid(r->pci, &sid)) {
+				syslog(LOG_NOTICE, "policy: PCI device %s not present: rule kept for later",
+				       r->pci);
+				continue;
+			}
+		}
+		ret = plan_add(pl, smmu, sid, r->action,
+			       override_of(d, smmu, sid) >= 0 ? STREAM_SRC_RUNTIME : STREAM_SRC_POLICY,
+			       (long)i);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < pl->n; i++) {
+		struct stream_plan *e = &pl->s[i];
+
+		ret = d->backend->ops->stream_get(d->backend, e->smmu, e->sid, &e->old);
+		if (!ret)
+			continue;
+		if (e->rule >= 0) {
+			refused(d, p, e, nr_file, ret, errs);
+			bad = -EINVAL;
+			continue;
+		}
+		log_warning_errno(ret, "smmu %u stream %u: the module no longer answers for it: %m",
+				  e->smmu, e->sid);
+		pl->s[i--] = pl->s[--pl->n];
+	}
+	return bad;
+}
 
 /*
  * A module from before invalidation batching has no such ioctl: fine as
@@ -417,76 +574,77 @@ static int set_fold(struct daemon *d, const struct pkvm_policy *p)
 	return 0;
 }
 
-/* Puts back what daemon_apply_policy() changed: streams last first, then the rest. */
-static void rollback(struct daemon *d, const struct undo *undo, size_t nr_undo)
+/* Puts back what apply() changed: streams last first (the first nr_set), then the rest. */
+static void rollback(struct daemon *d, const struct plan *pl, size_t nr_set)
 {
-	while (nr_undo--)
-		d->backend->ops->stream_set(d->backend, undo[nr_undo].smmu, undo[nr_undo].sid,
-					    undo[nr_undo].policy);
+	while (nr_set--)
+		if (pl->s[nr_set].old != pl->s[nr_set].policy)
+			d->backend->ops->stream_set(d->backend, pl->s[nr_set].smmu,
+						    pl->s[nr_set].sid, pl->s[nr_set].old);
 	d->backend->ops->split_policy(d->backend, d->policy.split.mode, d->policy.split.level);
 	set_invalidation(d, d->policy.invalidation.batch_max_ops,
 			 d->policy.invalidation.batch_window_us);
 	set_fold(d, &d->policy);
 }
 
-/* Each rule's stream, its old policy kept in undo[]; stops at the first failure. */
-static int set_streams(struct daemon *d, const struct pkvm_policy *p, struct undo *undo,
-		       size_t *nr_undo)
+/* The streams whose policy differs; *nr_set how far it got. */
+static int set_streams(struct daemon *d, const struct plan *pl, size_t *nr_set)
 {
-	for (size_t i = 0; i < p->nr_streams; i++) {
-		const struct pkvm_stream_rule *r = &p->streams[i];
-		uint32_t smmu = r->smmu, sid = r->sid, old;
+	for (*nr_set = 0; *nr_set < pl->n; (*nr_set)++) {
+		const struct stream_plan *e = &pl->s[*nr_set];
 		int ret;
 
-		if (r->kind == POLICY_RULE_PCI) {
-			smmu = 0;
-			if (pci_sid(r->pci, &sid)) {
-				syslog(LOG_NOTICE, "policy: PCI device %s not present: rule kept for later",
-				       r->pci);
-				continue;
-			}
+		if (e->old == e->policy)
+			continue;
+		ret = d->backend->ops->stream_set(d->backend, e->smmu, e->sid, e->policy);
+		if (ret) {
+			(*nr_set)++;	/* a failed set may have half happened: put it back too */
+			return log_error_errno(ret, "policy: smmu %u stream %u: %m", e->smmu, e->sid);
 		}
-		ret = d->backend->ops->stream_get(d->backend, smmu, sid, &old);
-		if (!ret)
-			ret = d->backend->ops->stream_set(d->backend, smmu, sid, r->action);
-		if (ret)
-			return log_error_errno(ret, "policy: smmu %u stream %u: %m", smmu, sid);
-		undo[(*nr_undo)++] = (struct undo){ smmu, sid, old };
 	}
 	return 0;
 }
 
-/* Nothing failed: record where each stream's policy came from. */
-static void record_sources(struct daemon *d, const struct undo *undo, size_t nr_undo)
+/* Nothing failed: the daemon's view of each stream, and where its policy came from. */
+static void record_streams(struct daemon *d, const struct plan *pl)
 {
-	for (size_t i = 0; i < nr_undo; i++) {
-		struct stream_state *s = daemon_stream(d, undo[i].smmu, undo[i].sid, true);
-		bool runtime = false;
+	for (size_t i = 0; i < pl->n; i++) {
+		struct stream_state *s = daemon_stream(d, pl->s[i].smmu, pl->s[i].sid, true);
 
-		for (size_t j = 0; j < d->overrides.nr_streams; j++)
-			runtime |= d->overrides.streams[j].kind == POLICY_RULE_SID &&
-				   d->overrides.streams[j].smmu == undo[i].smmu &&
-				   d->overrides.streams[j].sid == undo[i].sid;
 		if (!s)
 			continue;
-		d->backend->ops->stream_get(d->backend, s->smmu, s->sid, &s->policy);
-		s->source = runtime ? STREAM_SRC_RUNTIME : STREAM_SRC_POLICY;
+		s->policy = pl->s[i].policy;
+		s->source = pl->s[i].source;
 		s->quarantined = false;
 		bus_emit_stream_changed(d, s);
 	}
 }
 
-/* Every stream the policy names, resolved; what it does with streams it does not name. */
-int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
+/*
+ * p over every stream the daemon knows, all or nothing; the first nr_file
+ * rules are the policy file's (for the JSON paths of errors).
+ */
+static int apply(struct daemon *d, const struct pkvm_policy *p, size_t nr_file,
+		 struct policy_errors *errs)
 {
 	struct pkvm_iommu_info info = { .size = sizeof(info) };
-	_cleanup_free_ struct undo *undo = calloc(p->nr_streams + 1, sizeof(*undo));
-	size_t nr_undo = 0;
+	_cleanup_free_ struct stream_plan *streams = NULL;
+	struct plan pl = { 0 };
+	size_t nr_set = 0;
 	int ret;
 
-	if (!undo)
-		return -ENOMEM;
+	/*
+	 * Streams the module told of (policy events, faults) since the last
+	 * turn of the loop are known too: take them first.
+	 */
+	ret = daemon_ingest(d);
+	if (ret)
+		log_warning_errno(ret, "policy: backend events not taken: %m");
 	ret = d->backend->ops->info(d->backend, &info);
+	if (ret)
+		return ret;
+	ret = make_plan(d, p, nr_file, &pl, errs);
+	streams = pl.s;
 	if (ret)
 		return ret;
 	ret = d->backend->ops->split_policy(d->backend, p->split.mode, p->split.level);
@@ -496,13 +654,18 @@ int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
 	if (!ret)
 		ret = set_fold(d, p);
 	if (!ret)
-		ret = set_streams(d, p, undo, &nr_undo);
+		ret = set_streams(d, &pl, &nr_set);
 	if (ret) {
-		rollback(d, undo, nr_undo);
+		rollback(d, &pl, nr_set);
 		return ret;
 	}
-	record_sources(d, undo, nr_undo);
+	record_streams(d, &pl);
 	return 0;
+}
+
+int daemon_apply_policy(struct daemon *d, const struct pkvm_policy *p)
+{
+	return apply(d, p, p->nr_streams, NULL);
 }
 
 /* effective = file, then every runtime override over it */
@@ -522,13 +685,13 @@ static int merge_overrides(struct daemon *d, struct pkvm_policy *eff)
 	return 0;
 }
 
-static int persist_overrides(struct daemon *d)
+static int persist_overrides(struct daemon *d, const struct pkvm_policy *ov)
 {
 	char path[4096];
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s", d->state_dir, DAEMON_STATE_POLICY);
-	ret = policy_write_atomic(&d->overrides, path);
+	ret = policy_write_atomic(ov, path);
 	if (ret)
 		return log_error_errno(ret, "%s: cannot persist runtime changes: %m", path);
 	return 0;
@@ -537,6 +700,7 @@ static int persist_overrides(struct daemon *d)
 int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 {
 	_cleanup_policy_ struct pkvm_policy eff = { 0 };
+	size_t nr_file = 0;
 	int ret;
 
 	policy_init_default(&eff);
@@ -547,10 +711,11 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 		policy_init_default(&eff);
 		ret = 0;
 	}
+	nr_file = eff.nr_streams;
 	if (!ret)
 		ret = merge_overrides(d, &eff);
 	if (!ret)
-		ret = daemon_apply_policy(d, &eff);
+		ret = apply(d, &eff, nr_file, errs);
 	if (ret) {
 		d->ctr.policy_errors++;
 		for (size_t i = 0; errs && i < errs->n; i++)
@@ -591,7 +756,7 @@ int daemon_set_stream_policy(struct daemon *d, uint32_t smmu, uint32_t sid, uint
 	if (!ret)
 		ret = policy_set_stream(&d->policy, smmu, sid, policy);
 	if (!ret)
-		ret = persist_overrides(d);
+		ret = persist_overrides(d, &d->overrides);
 	if (s)
 		bus_emit_stream_changed(d, s);
 	return ret;
@@ -610,7 +775,7 @@ int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level)
 	d->policy.split.mode = mode;
 	d->policy.split.level = level;
 	d->overrides.split = d->policy.split;
-	ret = persist_overrides(d);
+	ret = persist_overrides(d, &d->overrides);
 	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel");
 	return ret;
 }
@@ -633,7 +798,7 @@ int daemon_set_fold_policy(struct daemon *d, uint32_t mode, uint32_t budget, uin
 		return ret;
 	d->policy.fold = want.fold;
 	d->overrides.fold = want.fold;
-	ret = persist_overrides(d);
+	ret = persist_overrides(d, &d->overrides);
 	BUS_EMIT_CHANGED(d, "FoldMode", "CompactBudget", "CompactIdleMsec");
 	compact_kick(d);
 	return ret;
