@@ -735,73 +735,163 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 	return 0;
 }
 
+/*
+ * A runtime change, all or nothing: edit() makes the new runtime rules
+ * from a copy of the old (every allocation before the first change), the
+ * state file is written with them (a full or read-only state directory
+ * fails here, before anything changed), then make() changes the module,
+ * and only then the daemon's overrides follow. When the module refuses,
+ * the old state file is written back. Persisting after the module would
+ * leave the module changed by a call reported failed; changing the module
+ * and undoing it would open a window in which a stream the caller is told
+ * stayed blocked reaches memory.
+ */
+struct runtime_change {
+	int (*edit)(struct pkvm_policy *ov, const void *arg);
+	int (*make)(struct daemon *d, const struct pkvm_policy *ov, const void *arg);
+};
+
+static int change_persisted(struct daemon *d, const struct runtime_change *c, const void *arg)
+{
+	_cleanup_policy_ struct pkvm_policy ov = { 0 };
+	int ret = policy_copy(&ov, &d->overrides), r;
+
+	if (!ret)
+		ret = c->edit(&ov, arg);
+	if (!ret)
+		ret = persist_overrides(d, &ov);
+	if (ret)
+		return ret;
+	ret = c->make(d, &ov, arg);
+	if (ret) {
+		r = persist_overrides(d, &d->overrides);
+		if (r)
+			log_error_errno(r, "the state file keeps a change the module refused; "
+					"the next start tries it again: %m");
+		return ret;
+	}
+	policy_free(&d->overrides);
+	d->overrides = ov;
+	ov = (struct pkvm_policy){ 0 };	/* d->overrides owns it now */
+	return 0;
+}
+
+struct stream_change {
+	uint32_t smmu, sid, policy;
+};
+
+static int edit_stream(struct pkvm_policy *ov, const void *arg)
+{
+	const struct stream_change *c = arg;
+
+	return policy_set_stream(ov, c->smmu, c->sid, c->policy);
+}
+
+static int make_stream(struct daemon *d, const struct pkvm_policy *ov, const void *arg)
+{
+	const struct stream_change *c = arg;
+
+	return d->backend->ops->stream_set(d->backend, c->smmu, c->sid, c->policy);
+}
+
 int daemon_set_stream_policy(struct daemon *d, uint32_t smmu, uint32_t sid, uint32_t policy)
 {
+	static const struct runtime_change rc = { edit_stream, make_stream };
+	_cleanup_policy_ struct pkvm_policy eff = { 0 };
+	const struct stream_change c = { smmu, sid, policy };
 	struct stream_state *s;
+	uint32_t old;
 	int ret;
 
 	if (policy != PKVM_STREAM_ISOLATE && policy != PKVM_STREAM_BLOCK)
 		return -EINVAL;
-	ret = d->backend->ops->stream_set(d->backend, smmu, sid, policy);
+	/* A stream the module refuses (-ENODEV, -ERANGE) is refused before anything is written. */
+	ret = d->backend->ops->stream_get(d->backend, smmu, sid, &old);
 	if (ret)
 		return ret;
+	/* The effective policy with the rule, allocated before the first change too. */
+	ret = policy_copy(&eff, &d->policy);
+	if (!ret)
+		ret = edit_stream(&eff, &c);
+	if (!ret)
+		ret = change_persisted(d, &rc, &c);
+	if (ret)
+		return ret;
+	policy_free(&d->policy);
+	d->policy = eff;
+	eff = (struct pkvm_policy){ 0 };	/* d->policy owns it now */
 	s = daemon_stream(d, smmu, sid, true);
 	if (s) {
 		s->policy = policy;
 		s->source = STREAM_SRC_RUNTIME;
 		s->quarantined = false;
 		s->window_faults = 0;
-	}
-	ret = policy_set_stream(&d->overrides, smmu, sid, policy);
-	if (!ret)
-		ret = policy_set_stream(&d->policy, smmu, sid, policy);
-	if (!ret)
-		ret = persist_overrides(d, &d->overrides);
-	if (s)
 		bus_emit_stream_changed(d, s);
-	return ret;
+	}
+	return 0;
+}
+
+static int edit_split(struct pkvm_policy *ov, const void *arg)
+{
+	const uint32_t *split = arg;	/* mode, level */
+
+	ov->split.mode = split[0];
+	ov->split.level = split[1];
+	return 0;
+}
+
+static int make_split(struct daemon *d, const struct pkvm_policy *ov, const void *arg)
+{
+	return d->backend->ops->split_policy(d->backend, ov->split.mode, ov->split.level);
 }
 
 int daemon_set_split_policy(struct daemon *d, uint32_t mode, uint32_t level)
 {
+	static const struct runtime_change rc = { edit_split, make_split };
 	int ret;
 
 	if (mode > PKVM_SPLIT_AUTO || (mode == PKVM_SPLIT_PRESPLIT && (level < 1 || level > 3)) ||
 	    (mode != PKVM_SPLIT_PRESPLIT && level))
 		return -EINVAL;
-	ret = d->backend->ops->split_policy(d->backend, mode, level);
+	ret = change_persisted(d, &rc, (const uint32_t[]){ mode, level });
 	if (ret)
 		return ret;
-	d->policy.split.mode = mode;
-	d->policy.split.level = level;
-	d->overrides.split = d->policy.split;
-	ret = persist_overrides(d, &d->overrides);
+	d->policy.split = d->overrides.split;
 	BUS_EMIT_CHANGED(d, "SplitPolicy", "PresplitLevel");
-	return ret;
+	return 0;
+}
+
+static int edit_fold(struct pkvm_policy *ov, const void *arg)
+{
+	const uint32_t *fold = arg;	/* mode, budget, idle_ms */
+
+	ov->fold.mode = fold[0];
+	ov->fold.compact_budget = fold[1];
+	ov->fold.idle_ms = fold[2];
+	return 0;
+}
+
+/* set_fold() reads only the fold section of ov. */
+static int make_fold(struct daemon *d, const struct pkvm_policy *ov, const void *arg)
+{
+	return set_fold(d, ov);
 }
 
 int daemon_set_fold_policy(struct daemon *d, uint32_t mode, uint32_t budget, uint32_t idle_ms)
 {
-	_cleanup_policy_ struct pkvm_policy want = { 0 };
+	static const struct runtime_change rc = { edit_fold, make_fold };
 	int ret;
 
 	if (mode > PKVM_FOLD_LAZY || !budget || budget > PKVM_IOMMU_COMPACT_MAX ||
 	    idle_ms > PKVM_IOMMU_FOLD_IDLE_MAX_MS)
 		return -EINVAL;
-	/* Only the section matters to set_fold(): no copy of the rules. */
-	policy_init_default(&want);
-	want.fold.mode = mode;
-	want.fold.compact_budget = budget;
-	want.fold.idle_ms = idle_ms;
-	ret = set_fold(d, &want);
+	ret = change_persisted(d, &rc, (const uint32_t[]){ mode, budget, idle_ms });
 	if (ret)
 		return ret;
-	d->policy.fold = want.fold;
-	d->overrides.fold = want.fold;
-	ret = persist_overrides(d, &d->overrides);
+	d->policy.fold = d->overrides.fold;
 	BUS_EMIT_CHANGED(d, "FoldMode", "CompactBudget", "CompactIdleMsec");
 	compact_kick(d);
-	return ret;
+	return 0;
 }
 
 int daemon_range(struct daemon *d, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len, uint32_t owner)
