@@ -461,6 +461,12 @@ run "${C[@]}" status --width=64
 [[ -z $bad ]]; check map-bad-width $? "exit 2 naming --width for 0, 7, 4097, 64x, '', status${bad:+; not so:$bad}"
 
 # ---- faults and quarantine, seen by monitor, streams and status ----
+# The workload's DMA goes only to isolating streams. Both are blocked while
+# the daemon starts and the monitors subscribe, and isolated once both say
+# they are listening: on a loaded machine the faults would otherwise reach
+# quarantine before a monitor is there to see them.
+"${C[@]}" policy set stream 0 8 block >/dev/null
+"${C[@]}" policy set stream 0 16 block >/dev/null
 stop_daemon
 start_daemon --sim-workload=churn --sim-rate=20000
 # The workload donates and reclaims 20,000 times a second for as long as the
@@ -480,8 +486,14 @@ reap "$mpid"
 "${C[@]}" monitor >"$work/mon2-txt.fifo" 2>"$work/mon2-txt.err" &
 tpid=$!
 reap "$tpid"
-# The workload's DMA takes the isolating streams in turn (8 from the file, 16
-# set above), so in the end both are quarantined and the faults stop.
+monitors_listening() {
+	grep -q '^Monitoring ' "$work/mon2.err" && grep -q '^Monitoring ' "$work/mon2-txt.err"
+}
+wait_for 60 monitors_listening
+"${C[@]}" policy set stream 0 8 isolate >/dev/null
+"${C[@]}" policy set stream 0 16 isolate >/dev/null
+# The workload's DMA takes the isolating streams in turn, so in the end both
+# are quarantined and the faults stop.
 both_quarantined() {
 	run "${C[@]}" --json streams
 	py '[s["sid"] for s in a[0] if s["quarantined"]] == [8, 16]' "$out"
