@@ -627,17 +627,36 @@ int bus_manager_add(struct daemon *d)
 
 /* ---- setup ---- */
 
+/* RequestName's answers (D-Bus specification, "org.freedesktop.DBus.RequestName"). */
+#define NAME_PRIMARY_OWNER	1u
+#define NAME_ALREADY_OWNER	4u
+
+/*
+ * pkvm-iommud owns the name before it opens its backend (pkvm-iommud.c);
+ * this asks again for a caller of bus_setup() that did not. "Exists" and
+ * "in queue" are normal replies, not errors: without the name the daemon
+ * serves nobody, so either ends the loop like an error.
+ */
 static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct daemon *d = userdata;
 	const sd_bus_error *e = sd_bus_message_get_error(m);
+	uint32_t code = 0;
+	int r = -EEXIST;
 
-	if (!e)
+	if (e) {
+		syslog(LOG_ERR, "cannot own %s: %s", DAEMON_BUS_NAME,
+		       e->message ? e->message : e->name);
+		r = -sd_bus_message_get_errno(m);
+	} else if (sd_bus_message_read(m, "u", &code) >= 0 &&
+		   (code == NAME_PRIMARY_OWNER || code == NAME_ALREADY_OWNER)) {
 		return 0;
-	syslog(LOG_ERR, "cannot own %s: %s", DAEMON_BUS_NAME, e->message ? e->message : e->name);
-	/* Without its name the daemon serves nobody. */
+	} else {
+		syslog(LOG_ERR, "cannot own %s: another connection owns it (RequestName: %" PRIu32 ")",
+		       DAEMON_BUS_NAME, code);
+	}
 	if (d->event)
-		sd_event_exit(d->event, -sd_bus_message_get_errno(m));
+		sd_event_exit(d->event, r < 0 ? r : -EEXIST);
 	return 0;
 }
 

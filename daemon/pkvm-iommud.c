@@ -230,6 +230,36 @@ static int fail_errno(int r, const char *fmt, ...)
 }
 
 /*
+ * The bus and the name come first, before the backend is opened or a
+ * policy applied: a second daemon on the bus must learn that it would
+ * serve nobody before it changes anything (the module's streams, the
+ * metrics file). RequestName's "exists" is a normal reply, so the name is
+ * asked for synchronously and without queueing: sd-bus makes it -EEXIST.
+ */
+static int own_name(struct daemon *d, const char *which)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	const char *where = which ? which : "system";
+	pid_t pid = 0;
+	int ret;
+
+	ret = open_bus(d, which);
+	if (ret < 0)
+		return fail_errno(ret, "D-Bus (%s): %m", where);
+	ret = sd_bus_request_name(d->bus, DAEMON_BUS_NAME, 0);
+	if (ret == -EEXIST) {
+		if (sd_bus_get_name_creds(d->bus, DAEMON_BUS_NAME, SD_BUS_CREDS_PID, &creds) >= 0)
+			(void)sd_bus_creds_get_pid(creds, &pid);
+		return fail_errno(ret, "%s is already owned on the bus %s by pid %d: another "
+				  "pkvm-iommud serves it; not starting a second one (nothing was "
+				  "changed)", DAEMON_BUS_NAME, where, (int)pid);
+	}
+	if (ret < 0)
+		return fail_errno(ret, "cannot own %s on the bus %s: %m", DAEMON_BUS_NAME, where);
+	return 0;
+}
+
+/*
  * Once, at start: binding a VFIO device to iommufd makes vfio-pci enable
  * (and may reset) it. The simulation never touches the host's devices.
  */
@@ -317,6 +347,9 @@ static int run(const struct options *o)
 	d->test_mode = o->test_mode || !strcmp(o->backend, "sim");
 	d->sim_rate = o->sim_rate;
 
+	ret = own_name(d, o->bus);
+	if (ret)
+		return ret;
 	ret = open_backend(d, o);
 	if (ret)
 		return ret;
@@ -352,9 +385,7 @@ static int run(const struct options *o)
 	metrics_export_update(d);
 	compact_kick(d);
 
-	ret = open_bus(d, o->bus);
-	if (ret < 0)
-		return fail_errno(ret, "D-Bus (%s): %m", o->bus ? o->bus : "system");
+	/* Calls that came meanwhile waited in the socket: served from here on. */
 	ret = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
 	if (ret >= 0)
 		ret = bus_setup(d);
