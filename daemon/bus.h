@@ -23,6 +23,7 @@ struct bus_state {
 	sd_bus_slot *smmu_slot, *smmu_enum_slot;
 	sd_bus_slot *stream_slot, *stream_enum_slot;
 	sd_bus_slot *name_slot;
+	sd_bus_slot *disconnect_slot;
 	/* streams that have an object already (InterfacesAdded was sent) */
 	uint64_t *known;	/* (smmu << 32 | sid), unsorted */
 	size_t nr_known, cap_known;
@@ -33,10 +34,14 @@ static inline struct bus_state *bus_state(struct daemon *d)
 	return d ? d->bus_state : NULL;
 }
 
-/* The bus is up and the objects are there: emitting makes sense. */
+/*
+ * The bus is up and the objects are there: emitting makes sense. Not
+ * after the connection was lost: bus_setup()'s Disconnected handler says
+ * so once and ends the loop, nothing else need complain meanwhile.
+ */
 static inline bool bus_ready(struct daemon *d)
 {
-	return d && d->bus && d->bus_state;
+	return d && d->bus && d->bus_state && sd_bus_is_open(d->bus) > 0;
 }
 
 /* bus_manager.c */

@@ -84,6 +84,14 @@ static int polkit_answered(sd_bus_message *reply, void *userdata, sd_bus_error *
 	int authorized = 0, challenge = 0, r;
 
 	q->slot = sd_bus_slot_unref(q->slot);
+	/*
+	 * sd-bus fails every pending call when the connection is lost: no
+	 * caller is left to answer, and the Disconnected handler says why.
+	 */
+	if (sd_bus_is_open(sd_bus_message_get_bus(q->request)) <= 0) {
+		query_free(q);
+		return 0;
+	}
 	if (e) {
 		syslog(LOG_WARNING, "polkit CheckAuthorization: %s", e->message ? e->message : e->name);
 		r = -sd_bus_error_get_errno(e);

@@ -660,6 +660,22 @@ static int on_name(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 	return 0;
 }
 
+/*
+ * sd-bus's own signal when the connection is lost (the dbus-daemon ended
+ * or dropped us): the daemon is unreachable and, left running, would only
+ * fail every emit. Say so once and end the loop with an error, so that
+ * the unit's Restart=on-failure starts it again on a new bus.
+ */
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct daemon *d = userdata;
+
+	syslog(LOG_ERR, "lost the D-Bus connection (the bus went away): exiting");
+	if (d->event)
+		sd_event_exit(d->event, -ECONNRESET);
+	return 0;
+}
+
 void bus_teardown(struct daemon *d)
 {
 	struct bus_state *st = d ? d->bus_state : NULL;
@@ -669,6 +685,7 @@ void bus_teardown(struct daemon *d)
 	d->bus_state = NULL;
 	bus_auth_free();
 	sd_bus_slot_unref(st->name_slot);
+	sd_bus_slot_unref(st->disconnect_slot);
 	sd_bus_slot_unref(st->stream_enum_slot);
 	sd_bus_slot_unref(st->stream_slot);
 	sd_bus_slot_unref(st->smmu_enum_slot);
@@ -709,6 +726,12 @@ int bus_setup(struct daemon *d)
 	r = bus_stream_add(d);
 	if (r < 0)
 		goto fail;
+	/* A match on the local pseudo-sender: sd-bus never asks the bus for it. */
+	r = sd_bus_match_signal(d->bus, &st->disconnect_slot, "org.freedesktop.DBus.Local",
+				"/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+				"Disconnected", on_disconnected, d);
+	if (r < 0)
+		goto fail;
 	r = sd_bus_request_name_async(d->bus, &st->name_slot, DAEMON_BUS_NAME, 0, on_name, d);
 	if (r < 0)
 		goto fail;
@@ -747,7 +770,8 @@ void bus_emit_donations(struct daemon *d, const struct backend_event *ev, size_t
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
 		r = sd_bus_send(d->bus, m, NULL);
-	if (r < 0)
+	/* A send that finds the connection gone: on_disconnected() tells it. */
+	if (r < 0 && sd_bus_is_open(d->bus) > 0)
 		syslog(LOG_WARNING, "DonationEvents signal: %s", strerror(-r));
 }
 
