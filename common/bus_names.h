@@ -32,5 +32,7 @@
 /* The daemon's own errors; the standard ones are sd-bus's SD_BUS_ERROR_*. */
 #define BUS_ERROR_INVALID_POLICY	"org.pkvm.Iommu1.Error.InvalidPolicy"
 #define BUS_ERROR_NOT_IN_TEST_MODE	"org.pkvm.Iommu1.Error.NotInTestMode"
+/* Too many of the caller's changes already wait for polkit: try again. */
+#define BUS_ERROR_BUSY			"org.pkvm.Iommu1.Error.Busy"
 
 #endif /* PKVM_COMMON_BUS_NAMES_H */

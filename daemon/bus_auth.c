@@ -45,15 +45,40 @@ static int polkit_running(sd_bus *bus)
  * not wait for it. The method returns without a reply; when polkit
  * answers, the very same request is queued again and this time finds its
  * answer here.
+ *
+ * Questions are what an unprivileged user can make the daemon hold, so
+ * they are bounded: dbus-daemon lets a connection wait for at most
+ * max_replies_per_connection replies (128 by default on the system bus),
+ * and past it polkit could not be asked for anyone. So:
+ * - a user (the sender's euid; its unique name when that is unknown) may
+ *   have QUESTIONS_PER_USER questions at once: its next call is refused
+ *   with org.pkvm.Iommu1.Error.Busy, whoever else is waiting;
+ * - at most ASKING_MAX are with polkit at once; the others wait here, in
+ *   order, and are asked as answers come (late, never refused);
+ * - QUESTIONS_MAX in all (memory): only past it is a user refused because
+ *   of the others, and that takes QUESTIONS_MAX / QUESTIONS_PER_USER users.
  */
+#define QUESTIONS_PER_USER	8u
+#define ASKING_MAX		32u
+#define QUESTIONS_MAX		512u
+#define POLKIT_TIMEOUT_USEC	(120 * 1000000ull)	/* a password typed */
+
 struct polkit_query {
 	struct polkit_query *next;
 	sd_bus_message *request;
-	sd_bus_slot *slot;
-	int answer;		/* 1 yes, 0 no, negative errno; pending while slot */
+	sd_bus_message *call;	/* CheckAuthorization, while it waits its turn */
+	sd_bus_slot *slot;	/* while polkit has it */
+	uid_t uid;		/* UID_INVALID: count by sender */
+	char *sender;
+	uint64_t seq;		/* waiting order */
+	int answer;		/* 1 yes, 0 no, negative errno; set once neither call nor slot */
 };
 
 static struct polkit_query *queries;
+static unsigned int nr_queries, nr_asking;
+static uint64_t next_seq;
+
+#define UID_INVALID ((uid_t)-1)
 
 static void query_free(struct polkit_query *q)
 {
@@ -64,8 +89,13 @@ static void query_free(struct polkit_query *q)
 			*pp = q->next;
 			break;
 		}
+	if (q->slot)
+		nr_asking--;
+	nr_queries--;
 	sd_bus_slot_unref(q->slot);
+	sd_bus_message_unref(q->call);
 	sd_bus_message_unref(q->request);
+	free(q->sender);
 	free(q);
 }
 
@@ -77,6 +107,63 @@ static struct polkit_query *query_find(sd_bus_message *m)
 	return NULL;
 }
 
+static unsigned int questions_of(uid_t uid, const char *sender)
+{
+	unsigned int n = 0;
+
+	for (struct polkit_query *q = queries; q; q = q->next)
+		if (uid != UID_INVALID ? q->uid == uid : !strcmp(q->sender, sender))
+			n++;
+	return n;
+}
+
+/* Run the method again, from the start, with q's answer at hand. */
+static void query_deliver(struct polkit_query *q)
+{
+	int r = sd_bus_message_rewind(q->request, true);
+
+	if (r >= 0)
+		r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->request), q->request);
+	if (r < 0) {
+		syslog(LOG_ERR, "polkit answer for %s lost: %s",
+		       sd_bus_message_get_member(q->request), strerror(-r));
+		query_free(q);
+	}
+}
+
+static int polkit_answered(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
+
+static int query_send(struct polkit_query *q)
+{
+	sd_bus *bus = sd_bus_message_get_bus(q->request);
+	int r = sd_bus_call_async(bus, &q->slot, q->call, polkit_answered, q, POLKIT_TIMEOUT_USEC);
+
+	q->call = sd_bus_message_unref(q->call);
+	if (r >= 0)
+		nr_asking++;
+	return r;
+}
+
+/* Ask polkit the waiting questions, oldest first, while there is room. */
+static void queries_pump(void)
+{
+	while (nr_asking < ASKING_MAX) {
+		struct polkit_query *oldest = NULL;
+		int r;
+
+		for (struct polkit_query *q = queries; q; q = q->next)
+			if (q->call && (!oldest || q->seq < oldest->seq))
+				oldest = q;
+		if (!oldest)
+			return;
+		r = query_send(oldest);
+		if (r < 0) {
+			oldest->answer = r;
+			query_deliver(oldest);
+		}
+	}
+}
+
 static int polkit_answered(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
 	struct polkit_query *q = userdata;
@@ -84,6 +171,7 @@ static int polkit_answered(sd_bus_message *reply, void *userdata, sd_bus_error *
 	int authorized = 0, challenge = 0, r;
 
 	q->slot = sd_bus_slot_unref(q->slot);
+	nr_asking--;
 	/*
 	 * sd-bus fails every pending call when the connection is lost: no
 	 * caller is left to answer, and the Disconnected handler says why.
@@ -102,19 +190,12 @@ static int polkit_answered(sd_bus_message *reply, void *userdata, sd_bus_error *
 			r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
 		q->answer = r < 0 ? r : authorized ? 1 : 0;
 	}
-	/* Run the method again, from the start, with the answer at hand. */
-	r = sd_bus_message_rewind(q->request, true);
-	if (r >= 0)
-		r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->request), q->request);
-	if (r < 0) {
-		syslog(LOG_ERR, "polkit answer for %s lost: %s",
-		       sd_bus_message_get_member(q->request), strerror(-r));
-		query_free(q);
-	}
+	query_deliver(q);
+	queries_pump();
 	return 0;
 }
 
-static int polkit_ask(sd_bus *bus, sd_bus_message *m, const char *sender)
+static int polkit_ask(sd_bus *bus, sd_bus_message *m, const char *sender, uid_t uid)
 {
 	_cleanup_msg_ sd_bus_message *call = NULL;
 	struct polkit_query *q;
@@ -133,15 +214,39 @@ static int polkit_ask(sd_bus *bus, sd_bus_message *m, const char *sender)
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
-	/* Interactive authentication may take a while: allow it. */
-	r = sd_bus_call_async(bus, &q->slot, call, polkit_answered, q, 120 * 1000000ull);
-	if (r < 0) {
+	q->sender = strdup(sender);
+	if (!q->sender) {
 		free(q);
-		return r;
+		return -ENOMEM;
 	}
 	q->request = sd_bus_message_ref(m);
+	q->call = TAKE_PTR(call);
+	q->uid = uid;
+	q->seq = next_seq++;
 	q->next = queries;
 	queries = q;
+	nr_queries++;
+	if (nr_asking >= ASKING_MAX)
+		return 0;	/* its turn comes with an answer to another */
+	r = query_send(q);
+	if (r < 0)
+		query_free(q);
+	return r;
+}
+
+/* 0, or the Busy refusal of a user who already has too many questions. */
+static int check_room(uid_t uid, const char *sender, sd_bus_error *error)
+{
+	unsigned int mine = questions_of(uid, sender);
+
+	if (mine >= QUESTIONS_PER_USER)
+		return sd_bus_error_setf(error, BUS_ERROR_BUSY,
+					 "%u calls of this user already wait for polkit (at most %u): "
+					 "try again when they are answered", mine, QUESTIONS_PER_USER);
+	if (nr_queries >= QUESTIONS_MAX)
+		return sd_bus_error_setf(error, BUS_ERROR_BUSY,
+					 "%u calls already wait for polkit (at most %u): try again "
+					 "later", nr_queries, QUESTIONS_MAX);
 	return 0;
 }
 
@@ -150,10 +255,10 @@ int bus_check_manage(struct daemon *d, sd_bus_message *m, sd_bus_error *error)
 	struct polkit_query *q = query_find(m);
 	sd_bus_creds *creds = NULL;
 	const char *sender;
-	uid_t euid;
+	uid_t euid = UID_INVALID;
 	int r;
 
-	if (q && !q->slot) {
+	if (q && !q->slot && !q->call) {
 		r = q->answer;
 		query_free(q);
 		if (r > 0)
@@ -170,12 +275,17 @@ int bus_check_manage(struct daemon *d, sd_bus_message *m, sd_bus_error *error)
 	if (r >= 0) {
 		r = sd_bus_creds_get_euid(creds, &euid);
 		sd_bus_creds_unref(creds);
-		if (r >= 0 && euid == 0)
+		if (r < 0)
+			euid = UID_INVALID;
+		else if (euid == 0)
 			return 1;
 	}
 	sender = sd_bus_message_get_sender(m);
 	if (sender && polkit_running(d->bus) > 0) {
-		r = polkit_ask(d->bus, m, sender);
+		r = check_room(euid, sender, error);
+		if (r < 0)
+			return r;
+		r = polkit_ask(d->bus, m, sender, euid);
 		if (r >= 0)
 			return 0;
 		return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
