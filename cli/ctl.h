@@ -37,6 +37,7 @@ enum {
 	CTL_EXIT_NOT_RUNNING = 3,	/* no bus, or org.pkvm.Iommu1 not on it */
 	CTL_EXIT_DENIED = 4,		/* the caller lacks the right */
 	CTL_EXIT_INVALID_POLICY = 5,	/* a policy file that does not validate */
+	CTL_EXIT_BUSY = 6,		/* too many of the user's changes wait for polkit */
 };
 
 /* Options a verb accepts besides the global ones (struct verb.opts). */
