@@ -159,6 +159,11 @@ int ctl_bus_fail(const struct ctl *c, const char *what, int r, const sd_bus_erro
 				DAEMON_POLKIT_ACTION);
 		return CTL_EXIT_DENIED;
 	}
+	/* Not a refusal: the user's earlier changes still wait for polkit. */
+	if (sd_bus_error_has_name(error, BUS_ERROR_BUSY)) {
+		fprintf(stderr, CTL_NAME ": %s: pkvm-iommud is busy: %s\n", what, msg);
+		return CTL_EXIT_BUSY;
+	}
 	if (sd_bus_error_has_name(error, BUS_ERROR_INVALID_POLICY)) {
 		fprintf(stderr, CTL_NAME ": %s: invalid policy: %s\n", what, msg);
 		return CTL_EXIT_INVALID_POLICY;

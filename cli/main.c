@@ -103,7 +103,7 @@ static void usage(FILE *f)
 		"     --width=N                   map: the bar's columns (default: the terminal's,\n"
 		"                                 else $COLUMNS, else 80)\n"
 		"\nExit status: 0 success, 1 failure, 2 wrong usage, 3 pkvm-iommud not running,\n"
-		"4 permission denied, 5 invalid policy.\n"
+		"4 permission denied, 5 invalid policy, 6 busy (try again).\n"
 		"See " CTL_NAME "(1).\n");
 }
 
