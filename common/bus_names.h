@@ -32,6 +32,11 @@
 /* The daemon's own errors; the standard ones are sd-bus's SD_BUS_ERROR_*. */
 #define BUS_ERROR_INVALID_POLICY	"org.pkvm.Iommu1.Error.InvalidPolicy"
 #define BUS_ERROR_NOT_IN_TEST_MODE	"org.pkvm.Iommu1.Error.NotInTestMode"
+/* Refusals of Donate/Reclaim/Share/Unshare by the pages' state. */
+#define BUS_ERROR_OUT_OF_RANGE		"org.pkvm.Iommu1.Error.OutOfRange"
+#define BUS_ERROR_WRONG_OWNER		"org.pkvm.Iommu1.Error.WrongOwner"
+#define BUS_ERROR_SHARED		"org.pkvm.Iommu1.Error.Shared"
+#define BUS_ERROR_NOT_SHARED		"org.pkvm.Iommu1.Error.NotShared"
 /* Too many of the caller's changes already wait for polkit: try again. */
 #define BUS_ERROR_BUSY			"org.pkvm.Iommu1.Error.Busy"
 

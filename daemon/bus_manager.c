@@ -463,12 +463,174 @@ static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error 
 	return sd_bus_error_set(error, BUS_ERROR_INVALID_POLICY, msg);
 }
 
+/* ---- refusals of the ownership changes, named (org.pkvm.Iommu1(5), ERRORS) ---- */
+
+/* "the host's", "the hypervisor's", "owner 3's": whose a page is. */
+static const char *whose(uint32_t owner, char *buf, size_t len)
+{
+	if (owner == PKVM_OWNER_HOST)
+		return "the host's";
+	if (owner == PKVM_OWNER_HYP)
+		return "the hypervisor's";
+	snprintf(buf, len, "owner %" PRIu32 "'s", owner);
+	return buf;
+}
+
+/* The first page of a range whose state refuses op, as the ledger has it. */
+struct conflict {
+	enum pkvm_iommu_op_code op;
+	uint32_t owner;		/* what a reclaim names */
+	uint64_t cursor, end;	/* pages before cursor are fine */
+	const char *name;	/* the D-Bus error; NULL: none found */
+	uint64_t page;
+	uint32_t page_owner;
+	bool page_shared;
+};
+
+/* Would the page (owner o, shared) refuse the change? Sets c->name if so. */
+static bool conflict_at(struct conflict *c, uint64_t page, uint32_t o, bool shared)
+{
+	const char *name = NULL;
+
+	switch (c->op) {
+	case PKVM_IOMMU_OP_RECLAIM:
+		if (o != c->owner)
+			name = BUS_ERROR_WRONG_OWNER;
+		break;
+	case PKVM_IOMMU_OP_UNSHARE:
+		name = o != PKVM_OWNER_HOST ? BUS_ERROR_WRONG_OWNER : !shared ? BUS_ERROR_NOT_SHARED : NULL;
+		break;
+	default:	/* donate, share: plain host pages only */
+		name = o != PKVM_OWNER_HOST ? BUS_ERROR_WRONG_OWNER : shared ? BUS_ERROR_SHARED : NULL;
+		break;
+	}
+	if (!name)
+		return false;
+	c->name = name;
+	c->page = page;
+	c->page_owner = o;
+	c->page_shared = shared;
+	return true;
+}
+
+/* ledger_for_each(): runs in address order; the gaps are plain host pages. */
+static int conflict_run(const struct ledger_run *run, void *arg)
+{
+	struct conflict *c = arg;
+
+	if (run->addr + run->len <= c->cursor)
+		return 0;
+	if (run->addr >= c->end)
+		return 1;
+	if (run->addr > c->cursor && conflict_at(c, c->cursor, PKVM_OWNER_HOST, false))
+		return 1;
+	if (conflict_at(c, run->addr > c->cursor ? run->addr : c->cursor, run->owner, run->shared))
+		return 1;
+	c->cursor = run->addr + run->len;
+	return c->cursor >= c->end;
+}
+
+static int refuse_conflict(sd_bus_error *error, const struct conflict *c, const char *range)
+{
+	char a[32], b[32];
+
+	if (!strcmp(c->name, BUS_ERROR_WRONG_OWNER))
+		return sd_bus_error_setf(error, c->name, "%s: page 0x%" PRIx64 " is %s, not %s",
+					 range, c->page, whose(c->page_owner, a, sizeof(a)),
+					 whose(c->op == PKVM_IOMMU_OP_RECLAIM ? c->owner :
+					       PKVM_OWNER_HOST, b, sizeof(b)));
+	if (!strcmp(c->name, BUS_ERROR_NOT_SHARED))
+		return sd_bus_error_setf(error, c->name, "%s: page 0x%" PRIx64 " is not shared",
+					 range, c->page);
+	return sd_bus_error_setf(error, c->name, "%s: page 0x%" PRIx64 " is %s", range, c->page,
+				 c->op == PKVM_IOMMU_OP_SHARE ? "already shared" :
+				 "shared: unshare it first");
+}
+
+/* -EINVAL: which argument the hyp core's checks refused. */
+static int refuse_argument(sd_bus_error *error, const char *range, bool has_owner,
+			   uint64_t addr, uint64_t len, uint32_t owner)
+{
+	if (has_owner && (owner == PKVM_OWNER_HOST || owner > PKVM_OWNER_MAX))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "owner %" PRIu32 ": no such owner (1 the hypervisor, "
+					 "2..%u guests)", owner, PKVM_OWNER_MAX);
+	if (!len)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "len 0: an empty range");
+	if (addr % BUS_PAGE_SIZE)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "addr 0x%" PRIx64 ": not page aligned (%llu bytes)", addr,
+					 BUS_PAGE_SIZE);
+	if (len % BUS_PAGE_SIZE)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "len 0x%" PRIx64 ": not a whole number of pages (%llu bytes)",
+					 len, BUS_PAGE_SIZE);
+	if (addr + len < addr)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "addr 0x%" PRIx64 " + len 0x%" PRIx64 ": past 2^64", addr, len);
+	return bus_map_errno(error, -EINVAL, range);
+}
+
+/* -ERANGE: past the shadow's input addresses, or a hole between memory regions. */
+static int refuse_range(struct daemon *d, sd_bus_error *error, uint64_t addr, uint64_t len)
+{
+	struct pkvm_iommu_info info = { .size = sizeof(info) };
+	uint64_t top;
+
+	if (d->backend->ops->info(d->backend, &info) == 0 && info.ias && info.ias < 64) {
+		top = 1ull << info.ias;
+		if (addr + len > top)
+			return sd_bus_error_setf(error, BUS_ERROR_OUT_OF_RANGE,
+						 "addr 0x%" PRIx64 "+0x%" PRIx64 ": beyond the end of "
+						 "the shadow's addresses 0x%" PRIx64, addr, len, top);
+	}
+	return sd_bus_error_setf(error, BUS_ERROR_OUT_OF_RANGE,
+				 "addr 0x%" PRIx64 "+0x%" PRIx64 ": not all memory (the range "
+				 "meets a hole in the memory map)", addr, len);
+}
+
+/*
+ * A refused change, with the name org.pkvm.Iommu1(5) gives it. The hyp
+ * core refuses a bad argument with -EINVAL, a range that is not memory with
+ * -ERANGE, and a page in the wrong state with -EPERM, -EEXIST, -EALREADY,
+ * -EBUSY or -ENOENT (check_leaf() in kmod/hyp/s2_pgtable.c); the ledger says
+ * which page and whose. An -EPERM the ledger does not explain is pKVM
+ * refusing the host's own changes: AccessDenied, as documented.
+ */
+static int refuse_range_change(struct daemon *d, sd_bus_error *error, int r,
+			       enum pkvm_iommu_op_code op, bool has_owner,
+			       uint64_t addr, uint64_t len, uint32_t owner)
+{
+	struct conflict c = { .op = op, .owner = owner, .cursor = addr, .end = addr + len };
+	char range[96];
+
+	snprintf(range, sizeof(range), "%s of 0x%" PRIx64 "+0x%" PRIx64, ledger_op_name(op),
+		 addr, len);
+	switch (r) {
+	case -EINVAL:
+		return refuse_argument(error, range, has_owner, addr, len, owner);
+	case -ERANGE:
+		return refuse_range(d, error, addr, len);
+	case -EPERM:
+	case -EEXIST:
+	case -EALREADY:
+	case -EBUSY:
+	case -ENOENT:
+		ledger_for_each(d->ledger, conflict_run, &c);
+		if (!c.name && c.cursor < c.end)
+			conflict_at(&c, c.cursor, PKVM_OWNER_HOST, false);
+		if (c.name)
+			return refuse_conflict(error, &c, range);
+		break;
+	}
+	return bus_map_errno(error, r, range);
+}
+
 static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
 		    enum pkvm_iommu_op_code op, bool has_owner)
 {
 	uint64_t addr, len;
 	uint32_t owner = 0;
-	char what[128];
 	int r;
 
 	r = has_owner ? sd_bus_message_read(m, "ttu", &addr, &len, &owner) :
@@ -483,12 +645,8 @@ static int do_range(sd_bus_message *m, struct daemon *d, sd_bus_error *error,
 					"ownership changes over D-Bus need the daemon in test mode "
 					"(pkvm-iommud --test-mode, or the sim backend)");
 	r = daemon_range(d, op, addr, len, owner);
-	if (r < 0) {
-		snprintf(what, sizeof(what), "%s of 0x%" PRIx64 "+0x%" PRIx64 "%s", ledger_op_name(op),
-			 addr, len, r == -EINVAL ?
-			 " (addr/len: not page aligned, outside memory or empty)" : "");
-		return bus_map_errno(error, r, what);
-	}
+	if (r < 0)
+		return refuse_range_change(d, error, r, op, has_owner, addr, len, owner);
 	/* Take the events now, so the signals come before the reply. */
 	r = daemon_ingest(d);
 	if (r < 0)
