@@ -179,6 +179,12 @@ int ctl_bus_fail(const struct ctl *c, const char *what, int r, const sd_bus_erro
 			what, msg);
 		return CTL_EXIT_FAILURE;
 	}
+	/*
+	 * The rest, InvalidArgs and the daemon's refusals of a value or of the
+	 * pages' state (OutOfRange, WrongOwner, Shared, NotShared) among them:
+	 * its message names the argument or the page, exit 1. WrongOwner is
+	 * never exit 4, which is for a caller without the right.
+	 */
 	fprintf(stderr, CTL_NAME ": %s: %s\n", what, msg);
 	return CTL_EXIT_FAILURE;
 }
