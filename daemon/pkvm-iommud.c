@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "backend_kernel.h"
+#include "bus_util.h"
 #include "compact.h"
 #include "daemon.h"
 #include "iommufd.h"
@@ -175,22 +176,22 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
-static int open_bus(struct daemon *d, const char *which)
+static int open_bus(sd_bus **bus, const char *which)
 {
 	int ret;
 
 	if (!which || !strcmp(which, "system"))
-		return sd_bus_open_system(&d->bus);
+		return sd_bus_open_system(bus);
 	if (!strcmp(which, "session"))
-		return sd_bus_open_user(&d->bus);
-	ret = sd_bus_new(&d->bus);
+		return sd_bus_open_user(bus);
+	ret = sd_bus_new(bus);
 	if (ret < 0)
 		return ret;
-	ret = sd_bus_set_address(d->bus, which);
+	ret = sd_bus_set_address(*bus, which);
 	if (ret >= 0)
-		ret = sd_bus_set_bus_client(d->bus, 1);
+		ret = sd_bus_set_bus_client(*bus, 1);
 	if (ret >= 0)
-		ret = sd_bus_start(d->bus);
+		ret = sd_bus_start(*bus);
 	return ret;
 }
 
@@ -230,25 +231,26 @@ static int fail_errno(int r, const char *fmt, ...)
 }
 
 /*
- * The bus and the name come first, before the backend is opened or a
- * policy applied: a second daemon on the bus must learn that it would
- * serve nobody before it changes anything (the module's streams, the
- * metrics file). RequestName's "exists" is a normal reply, so the name is
- * asked for synchronously and without queueing: sd-bus makes it -EEXIST.
+ * The bus and the name come first, before the state directory is cleaned,
+ * the backend opened or a policy applied: a second daemon on the bus must
+ * learn that it would serve nobody before it changes anything (the first
+ * one's temp files, the module's streams, the metrics file). RequestName's
+ * "exists" is a normal reply, so the name is asked for synchronously and
+ * without queueing: sd-bus makes it -EEXIST.
  */
-static int own_name(struct daemon *d, const char *which)
+static int own_name(sd_bus **bus, const char *which)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	const char *where = which ? which : "system";
 	pid_t pid = 0;
 	int ret;
 
-	ret = open_bus(d, which);
+	ret = open_bus(bus, which);
 	if (ret < 0)
 		return fail_errno(ret, "D-Bus (%s): %m", where);
-	ret = sd_bus_request_name(d->bus, DAEMON_BUS_NAME, 0);
+	ret = sd_bus_request_name(*bus, DAEMON_BUS_NAME, 0);
 	if (ret == -EEXIST) {
-		if (sd_bus_get_name_creds(d->bus, DAEMON_BUS_NAME, SD_BUS_CREDS_PID, &creds) >= 0)
+		if (sd_bus_get_name_creds(*bus, DAEMON_BUS_NAME, SD_BUS_CREDS_PID, &creds) >= 0)
 			(void)sd_bus_creds_get_pid(creds, &pid);
 		return fail_errno(ret, "%s is already owned on the bus %s by pid %d: another "
 				  "pkvm-iommud serves it; not starting a second one (nothing was "
@@ -334,6 +336,7 @@ static char *state_dir_of(const struct options *o)
 static int run(const struct options *o)
 {
 	_cleanup_(daemon_freep) struct daemon *d = NULL;
+	_cleanup_bus_ sd_bus *bus = NULL;
 	_cleanup_free_ char *state_dir = state_dir_of(o);
 	struct pkvm_iommu_info info = { .size = sizeof(info) };
 	struct policy_errors errs = { 0 };
@@ -341,15 +344,16 @@ static int run(const struct options *o)
 
 	if (!state_dir)
 		return fail_errno(-ENOMEM, "%m");
+	ret = own_name(&bus, o->bus);
+	if (ret)
+		return ret;
 	ret = daemon_new(&d, o->policy, state_dir);
 	if (ret)
 		return fail_errno(ret, "%m");
+	d->bus = TAKE_PTR(bus);
 	d->test_mode = o->test_mode || !strcmp(o->backend, "sim");
 	d->sim_rate = o->sim_rate;
 
-	ret = own_name(d, o->bus);
-	if (ret)
-		return ret;
 	ret = open_backend(d, o);
 	if (ret)
 		return ret;
