@@ -26,7 +26,7 @@ private_bus
 # bus_start reaped the dbus-daemon last: the bus-loss checks kill it.
 bus_pid=${reaped[-1]}
 
-mkdir -p "$work/etc" "$work/state" "$work/state2" "$work/metrics"
+mkdir -p "$work/etc" "$work/state" "$work/metrics"
 cat >"$work/etc/policy.json" <<'EOF'
 { "version": 1, "default_stream_action": "block",
   "streams": [ { "sid": 8, "action": "isolate" } ],
@@ -54,7 +54,7 @@ dsend() {
 gone() { ! kill -0 "$1" 2>/dev/null; }
 second() {	# second ARG...: a second pkvm-iommud on $addr; sets $rc, $secs
 	local t0=$SECONDS pid
-	"$daemon" --bus="$addr" --state-dir="$work/state2" "$@" >"$work/second.log" 2>&1 &
+	"$daemon" --bus="$addr" --state-dir="$work/state" "$@" >"$work/second.log" 2>&1 &
 	pid=$!
 	reap "$pid"
 	wait_for 20 gone "$pid"
@@ -66,6 +66,9 @@ second() {	# second ARG...: a second pkvm-iommud on $addr; sets $rc, $secs
 		rc=running
 	fi
 }
+# What a write of the first daemon's has in flight: a daemon that starts
+# removes such files as left by a crash, a second one must not.
+: >"$work/state/.policy.json.AbC123"
 second --backend=sim --policy="$work/etc/second.json"
 msg=$(head -n1 "$work/second.log")
 [[ $rc == 1 ]]; check second-exits $? "second daemon (sim): exit ${rc} after ${secs} s"
@@ -73,8 +76,10 @@ msg=$(head -n1 "$work/second.log")
 check second-says-why $? "${msg:0:140}"
 ! grep -q serving "$work/second.log"; check second-never-serves $? \
 	"$(grep -c serving "$work/second.log") 'serving' line(s) in its log"
-[[ ! -e $work/metrics/second.prom ]]; check second-wrote-nothing $? \
-	"its policy's metrics file $(test -e "$work/metrics/second.prom" && echo exists || echo 'was never written')"
+[[ ! -e $work/metrics/second.prom && -e $work/state/.policy.json.AbC123 ]]
+check second-wrote-nothing $? "its policy's metrics file $(test -e "$work/metrics/second.prom" &&
+	echo exists || echo 'was never written'), the first's temp file $(test -e "$work/state/.policy.json.AbC123" &&
+	echo 'is still there' || echo 'was removed')"
 # On the kernel backend, the name comes before the device: the message is
 # about the name, not about a missing /dev/pkvm-iommu.
 second --backend=kernel --device="$work/no-such-device" --policy="$work/etc/second.json"
