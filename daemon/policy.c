@@ -73,8 +73,8 @@ int policy_parse_string(const char *json, size_t len, struct pkvm_policy *out,
 		return -EINVAL;
 	}
 	policy_init_default(&np);
-	root = policy_parse_syntax(&c, len ? json : "", len);
-	if (root)
+	/* A document of only null is a NULL root: the schema refuses it too. */
+	if (!policy_parse_syntax(&c, len ? json : "", len, &root))
 		policy_read_schema(&c, root, &np);
 	if (c.nomem) {
 		policy_err(&c, NULL, "out of memory");

@@ -2,17 +2,47 @@
 /*
  * The policy parser's messages (policy_errors.h): collected in document
  * order, each naming its JSON path, values quoted so a message never
- * carries raw control characters or an unbounded string.
+ * carries raw control characters or an unbounded string, and the whole
+ * message escaped so it is always printable strict UTF-8.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "policy_errors.h"
+#include "policy_utf8.h"
+
+#define ESC_MAX	8	/* the longest form of one character: "\u202e", "\xff", 4 bytes */
+
+/*
+ * The character at s[*i] as a message shows it (advancing *i): printable
+ * UTF-8 as itself; other characters as JSON's \uXXXX (every one that is
+ * not printable is below U+10000); a byte that is not UTF-8 as \xNN, one
+ * byte at a time, as it has no code point to name. When quoting, '"' and
+ * '\' are escaped too. Returns the length written to out.
+ */
+static size_t escape_one(const char *s, size_t len, size_t *i, bool quoting,
+			 char out[ESC_MAX])
+{
+	struct utf8_char u;
+
+	if (!policy_utf8_next(s + *i, len - *i, &u))
+		return snprintf(out, ESC_MAX, "\\x%02x", (unsigned char)s[(*i)++]);
+	*i += u.len;
+	if (quoting && (u.cp == '"' || u.cp == '\\'))
+		return snprintf(out, ESC_MAX, "\\%c", (char)u.cp);
+	if (!policy_utf8_printable(u.cp))
+		return snprintf(out, ESC_MAX, "\\u%04x", (unsigned)u.cp);
+	memcpy(out, s + *i - u.len, u.len);
+	return u.len;
+}
 
 void policy_err(struct policy_ctx *c, const char *path, const char *fmt, ...)
 {
 	struct policy_errors *e = c->errs;
+	/* Escaping never shrinks text: what is kept comes from raw's first bytes. */
+	char raw[2 * POLICY_ERROR_LEN], esc[ESC_MAX];
+	size_t i = 0, o = 0, len, el;
 	va_list ap;
 	char *m;
 	int k = 0;
@@ -24,27 +54,51 @@ void policy_err(struct policy_ctx *c, const char *path, const char *fmt, ...)
 		e->dropped++;
 		return;
 	}
-	m = e->msg[e->n++];
 	if (path)
-		k = snprintf(m, POLICY_ERROR_LEN, "%s: ", path);
-	if (k < 0 || k >= POLICY_ERROR_LEN)
+		k = snprintf(raw, sizeof(raw), "%s: ", path);
+	if (k < 0 || (size_t)k >= sizeof(raw))
 		k = 0;
 	va_start(ap, fmt);
-	vsnprintf(m + k, POLICY_ERROR_LEN - k, fmt, ap);
+	vsnprintf(raw + k, sizeof(raw) - k, fmt, ap);
 	va_end(ap);
+	/* Whole characters only, so a cut message is still UTF-8. */
+	m = e->msg[e->n++];
+	len = strlen(raw);
+	while (i < len) {
+		el = escape_one(raw, len, &i, false, esc);
+		if (o + el >= POLICY_ERROR_LEN)
+			break;
+		memcpy(m + o, esc, el);
+		o += el;
+	}
+	m[o] = '\0';
 }
 
-/* Line and column (1-based, bytes) of an offset, for syntax errors. */
-void policy_err_at(struct policy_ctx *c, const char *s, size_t off, const char *what)
+void policy_line_col(const char *s, size_t off, size_t *line, size_t *col)
 {
-	size_t i, line = 1, start = 0;
+	size_t i, start = 0;
 
+	*line = 1;
 	for (i = 0; i < off; i++)
 		if (s[i] == '\n') {
-			line++;
+			++*line;
 			start = i + 1;
 		}
-	policy_err(c, NULL, "line %zu, column %zu: %s", line, off - start + 1, what);
+	*col = off - start + 1;
+}
+
+void policy_err_at(struct policy_ctx *c, const char *path, const char *s, size_t off,
+		   const char *fmt, ...)
+{
+	char what[POLICY_ERROR_LEN];
+	size_t line, col;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	policy_line_col(s, off, &line, &col);
+	policy_err(c, path, "line %zu, column %zu: %s", line, col, what);
 }
 
 /* A JSON path into sub; a cut one (huge index, long key) still helps. */
@@ -57,31 +111,32 @@ void policy_pathf(char sub[PATH_BUF], const char *fmt, ...)
 	va_end(ap);
 }
 
-/* s as a JSON string literal, escaped and cut to fit a message. */
+void policy_path_key(char sub[PATH_BUF], const char *path, const char *key, size_t len)
+{
+	char q[QUOTE_MAX];
+	size_t i;
+
+	/* ASCII by hand: isalnum() would follow a locale. */
+	for (i = 0; i < len; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A' && key[i] <= 'Z') ||
+		      (key[i] >= '0' && key[i] <= '9') || key[i] == '_' || key[i] == '-'))
+			break;
+	if (len && i == len)
+		policy_pathf(sub, "%s.%.*s", path, (int)len, key);
+	else
+		policy_pathf(sub, "%s[%s]", path, policy_quote(key, len, q));
+}
+
 const char *policy_quote(const char *s, size_t len, char *buf)
 {
-	size_t i, o = 0;
+	size_t i = 0, o = 0, el;
+	char e[ESC_MAX];
 
 	buf[o++] = '"';
-	for (i = 0; i < len; i++) {
-		unsigned char ch = s[i];
-		char e[8];
-		int el;
-
-		if (ch == '"' || ch == '\\')
-			el = snprintf(e, sizeof(e), "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			el = snprintf(e, sizeof(e), "\\u%04x", ch);
-		else
-			e[0] = ch, el = 1;
+	while (i < len) {
+		el = escape_one(s, len, &i, true, e);
+		/* Room for this, then '...', the closing quote and the NUL. */
 		if (o + el + 5 > QUOTE_MAX) {
-			/* Do not leave half a UTF-8 sequence behind. */
-			if ((ch & 0xc0) == 0x80) {
-				while (o > 1 && (buf[o - 1] & 0xc0) == 0x80)
-					o--;
-				if (o > 1)
-					o--;
-			}
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;

@@ -25,15 +25,34 @@ struct policy_ctx {
 	bool nomem;
 };
 
-/* One error; path (may be NULL) prefixes the message as "path: ". */
+/*
+ * One error; path (may be NULL) prefixes the message as "path: ". The
+ * whole message is made printable strict UTF-8 whatever the arguments
+ * hold (a file name, a key): it goes on the bus, which refuses anything
+ * else, and to terminals and logs.
+ */
 __attribute__((format(printf, 3, 4)))
 void policy_err(struct policy_ctx *c, const char *path, const char *fmt, ...);
-/* A syntax error at byte off of s: "line L, column C: what". */
-void policy_err_at(struct policy_ctx *c, const char *s, size_t off, const char *what);
+/* An error at byte off of s: "[path: ]line L, column C: what". */
+__attribute__((format(printf, 5, 6)))
+void policy_err_at(struct policy_ctx *c, const char *path, const char *s, size_t off,
+		   const char *fmt, ...);
+/* Line and column (1-based, in bytes) of byte off of s. */
+void policy_line_col(const char *s, size_t off, size_t *line, size_t *col);
 
 __attribute__((format(printf, 2, 3)))
 void policy_pathf(char sub[PATH_BUF], const char *fmt, ...);
-/* s (len bytes) as a JSON string literal in buf[QUOTE_MAX]; returns buf. */
+/*
+ * The path of member key (len bytes, from the document) of the object at
+ * path: path.key, or path["key"] quoted as policy_quote() does when the
+ * key is anything but letters, digits, '_' and '-'.
+ */
+void policy_path_key(char sub[PATH_BUF], const char *path, const char *key, size_t len);
+/*
+ * s (len bytes) as a JSON string literal in buf[QUOTE_MAX], cut with
+ * "..." to fit; what a terminal would not show as itself is escaped
+ * (\uXXXX), and a byte that is not UTF-8 is shown as \xNN. Returns buf.
+ */
 const char *policy_quote(const char *s, size_t len, char *buf);
 /* What v was, for "expected X, got Y"; may use buf[GOT_BUF]. */
 const char *policy_describe(json_object *v, char *buf);

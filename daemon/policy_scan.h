@@ -7,9 +7,9 @@
 
 /*
  * len bytes of s (json-c's syntax, then what it accepts but a policy must
- * not) to a tree the caller puts; NULL with the errors in c (c->nomem when
- * memory ran out).
+ * not) to a tree in *ret the caller puts: 0, with *ret NULL for a document
+ * that is only null; -EINVAL with the errors in c, or -ENOMEM (c->nomem).
  */
-json_object *policy_parse_syntax(struct policy_ctx *c, const char *s, size_t len);
+int policy_parse_syntax(struct policy_ctx *c, const char *s, size_t len, json_object **ret);
 
 #endif /* PKVMD_POLICY_SCAN_H */
