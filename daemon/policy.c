@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_write.h"
@@ -88,15 +89,37 @@ int policy_parse_string(const char *json, size_t len, struct pkvm_policy *out,
 	return 0;
 }
 
-/* The whole file into buf (size max + 1): -EFBIG when it holds more than max. */
-static int read_file(const char *path, char *buf, size_t max, size_t *ret_len)
+/* What a file is, for the message refusing it. */
+static const char *file_kind(mode_t m)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
+/*
+ * The whole regular file into buf (size max + 1): -EFBIG when it holds
+ * more than max, -EISDIR for a directory, -EBADFD (*mode says what it
+ * is) for anything else that is not a regular file. O_NONBLOCK because
+ * opening a FIFO without a writer would otherwise block the caller (the
+ * daemon's event loop) for good; a device could block its reads too.
+ * Symlinks are followed, as an administrator may link the policy.
+ */
+static int read_file(const char *path, char *buf, size_t max, size_t *ret_len, mode_t *mode)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 	size_t len = 0;
 	ssize_t k;
 
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*mode = st.st_mode;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
 	while (len <= max && (k = read(fd, buf + len, max + 1 - len)) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -117,6 +140,7 @@ int policy_load_file(const char *path, struct pkvm_policy *out,
 	/* One byte more than allowed, to tell "too large" from "just fits". */
 	_cleanup_free_ char *buf = malloc(POLICY_FILE_MAX + 1);
 	size_t len = 0;
+	mode_t mode = 0;
 	int r;
 
 	if (errs)
@@ -125,9 +149,11 @@ int policy_load_file(const char *path, struct pkvm_policy *out,
 		policy_err(&c, NULL, "out of memory");
 		return -ENOMEM;
 	}
-	r = read_file(path, buf, POLICY_FILE_MAX, &len);
+	r = read_file(path, buf, POLICY_FILE_MAX, &len, &mode);
 	if (r == -EFBIG)
 		policy_err(&c, path, "larger than %u bytes", POLICY_FILE_MAX);
+	else if (r == -EBADFD)
+		policy_err(&c, path, "not a regular file (%s)", file_kind(mode));
 	else if (r)
 		policy_err(&c, path, "%s", strerror(-r));
 	if (r)

@@ -112,8 +112,10 @@ int policy_parse_string(const char *json, size_t len, struct pkvm_policy *out,
 
 /*
  * Reads and parses a file, as policy_parse_string(). I/O failures return
- * -errno (-ENOENT, -EACCES, ...; -EFBIG above POLICY_FILE_MAX) with one
- * message naming the path.
+ * -errno (-ENOENT, -EACCES, ...; -EFBIG above POLICY_FILE_MAX; -EISDIR for
+ * a directory; -EBADFD for a FIFO, device or socket, which are refused
+ * without waiting on them) with one message naming the path. Symlinks are
+ * followed.
  */
 int policy_load_file(const char *path, struct pkvm_policy *out,
 		     struct policy_errors *errs);
