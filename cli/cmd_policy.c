@@ -166,8 +166,12 @@ static int policy_check(struct ctl *c, int argc, char **argv)
 	if (c->json) {
 		json_object *j = json_object_new_object(), *a = json_object_new_array();
 		_cleanup_free_ char *canon = r < 0 ? NULL : policy_to_json(&p);
+		/* JSON text is UTF-8 (RFC 8259 section 8.1); a file name need not be. */
+		_cleanup_free_ char *name = policy_escape_text(file);
 
-		json_add_str(j, "file", file);
+		if (!name)
+			return output_done(-ENOMEM);
+		json_add_str(j, "file", name);
 		json_add_bool(j, "valid", r >= 0);
 		for (size_t i = 0; i < errs->n; i++)
 			json_append(a, json_object_new_string(errs->msg[i]));

@@ -155,6 +155,13 @@ int policy_action_from_name(const char *name);
 int policy_split_from_name(const char *name);
 int policy_fold_from_name(const char *name);
 
+/*
+ * s as printable strict UTF-8, escaped as the parser's messages are (\xNN
+ * for a byte that is not UTF-8, \uXXXX for a control): for a name from
+ * outside, such as a file name, in JSON output. Caller frees; NULL on ENOMEM.
+ */
+char *policy_escape_text(const char *s);
+
 /* The fold section is the defaults (a runtime override that says nothing). */
 bool policy_fold_is_default(const struct pkvm_policy *p);
 

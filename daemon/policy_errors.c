@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy_errors.h"
@@ -72,6 +73,19 @@ void policy_err(struct policy_ctx *c, const char *path, const char *fmt, ...)
 		o += el;
 	}
 	m[o] = '\0';
+}
+
+char *policy_escape_text(const char *s)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	char *out = malloc(len * 6 + 1);	/* at most "\u001b" a byte, and a NUL */
+
+	if (!out)
+		return NULL;
+	while (i < len)
+		o += escape_one(s, len, &i, false, out + o);
+	out[o] = '\0';
+	return out;
 }
 
 void policy_line_col(const char *s, size_t off, size_t *line, size_t *col)
