@@ -21,6 +21,7 @@
 #include "iommufd.h"
 #include "macro.h"
 #include "metrics_export.h"
+#include "policy.h"
 
 #define VERSION "0.1.0"
 
@@ -321,6 +322,26 @@ static int setup_loop(struct daemon *d, const struct options *o)
 	return 0;
 }
 
+/*
+ * The policy path and the state directory travel on the bus as strings
+ * (PolicyPath, ReloadPolicy's errors), which D-Bus requires to be UTF-8:
+ * a path that is not, or that holds a control character, is refused
+ * before anything starts, naming the option and showing the path escaped.
+ */
+static int check_path_text(const char *what, const char *path)
+{
+	_cleanup_free_ char *shown = policy_escape_text(path);
+
+	if (!shown)
+		return fail_errno(-ENOMEM, "%m");
+	if (strcmp(shown, path)) {
+		fprintf(stderr, "pkvm-iommud: %s: '%s' is not printable UTF-8; "
+			"the path is sent over D-Bus, which needs UTF-8\n", what, shown);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The state directory's path: the option, else systemd's first one, else the default. */
 static char *state_dir_of(const struct options *o)
 {
@@ -344,6 +365,11 @@ static int run(const struct options *o)
 
 	if (!state_dir)
 		return fail_errno(-ENOMEM, "%m");
+	ret = check_path_text("--policy", o->policy);
+	if (!ret)
+		ret = check_path_text("--state-dir", state_dir);
+	if (ret)
+		return ret;
 	ret = own_name(&bus, o->bus);
 	if (ret)
 		return ret;

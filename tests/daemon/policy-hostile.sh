@@ -10,7 +10,9 @@
 #     error naming the JSON path, its text strict UTF-8; "policy check
 #     --json" prints strict UTF-8; GetPolicy and "policy show" keep working;
 #   - a FIFO at the policy path: ReloadPolicy answers within 5 s, refusing
-#     a file that is not regular, and the daemon keeps serving.
+#     a file that is not regular, and the daemon keeps serving;
+#   - a --policy path that is not UTF-8: a second daemon refuses to start,
+#     naming the option and showing the path escaped.
 # Prints "ok - NAME: DETAIL" / "not ok - NAME: DETAIL" per check (bytes
 # that are not UTF-8 in a detail shown by cat -v) and "N passed, N failed".
 set -uo pipefail
@@ -170,6 +172,20 @@ rm -f "$policy"
 good
 reload good
 ((rc == 0)); check reload-good-after $? "exit $rc in $ms ms"
+
+# A policy path that is not UTF-8 cannot travel as PolicyPath: refused at
+# start, before the bus (the running daemon keeps its name), named escaped.
+odd=$work/etc/$'\xff'.json
+cp "$policy" "$odd"
+timeout 10 "$daemon" --backend=sim --bus="$addr" --policy="$odd" --state-dir="$work/state" \
+	>"$work/odd-start.out" 2>&1
+rc=$?
+((rc != 0 && rc != 124)) &&
+	grep -qF "pkvm-iommud: --policy: '$work/etc/\xff.json' is not printable UTF-8" "$work/odd-start.out" &&
+	strict_utf8 "$work/odd-start.out"
+check odd-policy-path-refused $? "exit $rc: $(head -c 160 "$work/odd-start.out" | cat -v)"
+v=$(in_force)
+[[ $v == "$want_force" ]]; check odd-path-first-daemon-serves $? "$v"
 
 stop_daemon
 checks_finish
