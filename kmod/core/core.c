@@ -130,6 +130,9 @@ int pkvm_core_smmu_info(struct pkvm_core *c, u32 index, struct pkvm_iommu_smmu_i
 	out->bbml = hi.bbml;
 	out->events = hi.events;
 	out->overflows = hi.overflows;
+	out->failed = hi.dead;
+	out->sync_timeouts = hi.sync_timeouts;
+	out->cmd_errors = hi.cmd_errors;
 	return 0;
 }
 

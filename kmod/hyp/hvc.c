@@ -529,6 +529,8 @@ static s64 hvc_smmu_info(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	out.dead = d->dead;
 	out.events = d->evtq.nr_events;
 	out.overflows = d->evtq.nr_overflows;
+	out.sync_timeouts = d->cmdq.nr_timeouts;
+	out.cmd_errors = d->cmdq.nr_errors;
 	return hyp_copy_to_host(a[1], &out, sizeof(out));
 }
 

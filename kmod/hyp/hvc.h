@@ -142,6 +142,8 @@ struct pkvm_iommu_hyp_smmu_info {
 	u32 reserved;
 	u64 events;
 	u64 overflows;
+	u64 sync_timeouts;
+	u64 cmd_errors;
 };
 
 /* LEDGER_READ's page: this header, then nr runs. */

@@ -150,6 +150,23 @@ struct pkvm_iommu_info {
 #define PKVM_IOMMU_FEAT_VMID16		(1u << 5)
 #define PKVM_IOMMU_FEAT_GRAN4K		(1u << 6)
 
+/*
+ * Fault types above the SMMU's own 8-bit event numbers: what the driver
+ * reports about a whole SMMU (PKVM_IOMMU_A_SID all ones), with a detail
+ * in PKVM_IOMMU_A_ADDR.
+ *  SMMU_FAILED  an invalidation could not be confirmed and the SMMU failed
+ *               closed: it aborts all traffic from now on; addr is the
+ *               errno (ETIMEDOUT: a CMD_SYNC did not complete; EIO: a
+ *               command error or a service failure)
+ *  CMD_ERROR    the SMMU stopped its command queue on an error
+ *               (SMMU_CMDQ_CONS.ERR in addr, 1 CERROR_ILL): the command
+ *               was skipped and the error acknowledged; SMMU_FAILED
+ *               follows, as what the command stood for was not done
+ * An event queue overflow is a record of type 0 with flag bit 2.
+ */
+#define PKVM_IOMMU_EVT_SMMU_FAILED	0x100u
+#define PKVM_IOMMU_EVT_CMD_ERROR	0x101u
+
 /* PKVM_IOMMU_IOC_SMMU_INFO: one SMMU, raw and decoded. */
 struct pkvm_iommu_smmu_info {
 	__u32 size;
@@ -162,6 +179,10 @@ struct pkvm_iommu_smmu_info {
 	__u32 bbml;		/* break-before-make level 0..2 */
 	__u64 events;		/* event records read */
 	__u64 overflows;	/* times the event queue overflowed */
+	__u32 failed;		/* 1: failed closed, aborts all traffic */
+	__u32 reserved;
+	__u64 sync_timeouts;	/* CMD_SYNCs that did not complete in time */
+	__u64 cmd_errors;	/* command errors (SMMU_GERROR.CMDQ_ERR) */
 };
 #define PKVM_IOMMU_SMMU_INFO_SIZE_VER0	72
 
