@@ -131,7 +131,7 @@ void model_record(struct smmu_model *m, const u64 rec[4])
 	mask = (2u << log2size) - 1;
 	prod = m->evtq_prod & mask;
 	cons = model_rd32(m, MR_EVTQ_CONS);
-	if (((prod ^ cons) & mask) == (1u << log2size)) {
+	if (((prod ^ cons) & mask) == (1u << log2size) || m->evtq_drop) {
 		/* Full: flag the overflow once, until software acknowledges it. */
 		if (!((m->evtq_prod ^ cons) & (1u << 31)))
 			m->evtq_prod ^= 1u << 31;
@@ -317,6 +317,16 @@ static bool sync_drained(struct smmu_model *m, u64 w0)
 	return true;
 }
 
+/* CERROR_ILL for a command that cerror_next says must fail. */
+static u32 injected_error(struct smmu_model *m, u64 w0)
+{
+	if (!m->cerror_next || mbits(w0, 7, 0) == OP_CMD_SYNC)
+		return 0;
+	if (m->cerror_next != SMMU_MODEL_CERROR_ALWAYS)
+		m->cerror_next--;
+	return CERROR_ILL;
+}
+
 /*
  * Consume from CONS to PROD. A failing command stops the queue with CONS
  * on it and CMDQ_ERR active in GERROR until software acknowledges (7.1).
@@ -340,12 +350,16 @@ static void cmdq_step(struct smmu_model *m, u64 now)
 			base + (u64)(cons & ((1u << log2size) - 1)) * 16);
 		u32 err;
 
+		if (slot && mbits(slot[0], 7, 0) == OP_CMD_SYNC && m->stall_sync)
+			return;	/* the SMMU never gets past this sync */
 		if (slot && !sync_drained(m, slot[0])) {
 			/* All that is left before the sync is time. */
 			__atomic_store_n(&m->pending, false, __ATOMIC_RELAXED);
 			return;
 		}
-		err = slot ? exec(m, slot[0], slot[1]) : CERROR_ABT;
+		err = slot ? injected_error(m, slot[0]) : CERROR_ABT;
+		if (!err)
+			err = exec(m, slot[0], slot[1]);
 
 		if (err) {
 			m->cmdq_cons = cons | (err << 24);

@@ -35,6 +35,7 @@
  * in the event queue when the configuration asks for it, or:
  */
 #define SMMU_MODEL_ABORT	0x100	/* terminated without an event */
+#define SMMU_MODEL_CERROR_ALWAYS	(~0u)	/* smmu_model.cerror_next */
 
 struct smmu_model_cfg {
 	bool s1;		/* SMMU_IDR0 */
@@ -130,9 +131,32 @@ struct smmu_model {
 	struct smmu_model_cfge cfgc[SMMU_MODEL_CFG_ENTRIES];
 	u32 cfgc_next;
 	struct smmu_model_stats stats;
-	/* fault injection */
+	/*
+	 * Fault injection, set by a test (or the simulation backend) at any
+	 * time, between or in the middle of the driver's operations; each
+	 * holds until cleared.
+	 */
 	bool stall_cmdq;	/* consume nothing: every CMD_SYNC times out */
 	bool stall_cr0ack;	/* CR0ACK stops following CR0 */
+	/*
+	 * Commands before a CMD_SYNC run, the CMD_SYNC itself never
+	 * completes: CONS stays on it, so the driver's bounded wait runs out
+	 * with the invalidations perhaps done, never confirmed.
+	 */
+	bool stall_sync;
+	/*
+	 * The next cerror_next commands other than CMD_SYNC fail with
+	 * CERROR_ILL (IHI 0070 H.a, 7.1): the queue stops on the command,
+	 * CMDQ_CONS.ERR says ILL, GERROR.CMDQ_ERR toggles, until software
+	 * acknowledges in GERRORN. SMMU_MODEL_CERROR_ALWAYS: every one.
+	 */
+	u32 cerror_next;
+	/*
+	 * Every event record is lost as if the queue were full (3.5.x):
+	 * EVTQ_PROD.OVFLG toggles once, until software acknowledges it with
+	 * EVTQ_CONS.OVACKFLG; records go in again once this is cleared.
+	 */
+	bool evtq_drop;
 	/*
 	 * CMD_SYNC completion latency: CONS stays on a CMD_SYNC until
 	 * sync_ns of hyp_now_ns() have passed since the PROD write that

@@ -432,7 +432,7 @@ static s64 hvc_event_pop(struct pkvm_iommu_hyp *hyp, const u64 a[6])
 	ret = out_page(&hyp->pgt, pa, sizeof(out));
 	if (ret)
 		return ret;
-	ret = smmu_evtq_pop(&d->evtq, &ev, &overflow);
+	ret = smmu_dev_event_pop(d, &ev, &overflow);
 	if (ret <= 0 && !overflow)
 		return ret;
 	out.type = ret > 0 ? ev.type : 0;

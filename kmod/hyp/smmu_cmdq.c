@@ -93,9 +93,15 @@ static void publish(struct smmu_cmdq *q)
 }
 
 /*
- * A command error stops the queue at the failing entry (7.1). Put a
- * CMD_SYNC in its place, as Linux does, so that acknowledging the error
- * lets the queue run on instead of faulting on the same entry again.
+ * A command error stops the queue at the failing entry: CMDQ_CONS points
+ * at it with the reason in CMDQ_CONS.ERR (CERROR_ILL for an illegal
+ * command), GERROR.CMDQ_ERR is toggled, and the SMMU consumes nothing
+ * more until software makes GERRORN.CMDQ_ERR equal again (IHI 0070 H.a,
+ * 7.1 Command queue errors; 6.3 SMMU_CMDQ_CONS, SMMU_GERROR,
+ * SMMU_GERRORN). Put a CMD_SYNC in its place, as Linux does, so that
+ * acknowledging the error lets the queue run on instead of faulting on
+ * the same entry again. What the bad command stood for is not done: the
+ * callers (smmu_tlb.c, smmu_dev.c) fail the SMMU closed.
  */
 static int handle_error(struct smmu_cmdq *q, u32 gerror, u32 gerrorn)
 {
@@ -103,9 +109,11 @@ static int handle_error(struct smmu_cmdq *q, u32 gerror, u32 gerrorn)
 	u64 *slot = &q->ring[smmu_q_idx(q->log2size, cons) * 2];
 	struct smmu_cmd sync;
 
-	q->nr_errors++;
-	if ((gerror ^ gerrorn) & SMMU_GERROR_SFM_ERR)
+	if ((gerror ^ gerrorn) & SMMU_GERROR_SFM_ERR) {
+		q->sfm = true;
 		return -EIO;	/* service failure: nothing more will complete */
+	}
+	q->nr_errors++;
 	q->last_err = (u32)HYP_FIELD_GET(SMMU_CMDQ_CONS_ERR, cons);
 	smmu_cmd_sync(&sync, SMMU_SYNC_CS_NONE);
 	slot[0] = sync.w[0];

@@ -99,6 +99,7 @@ struct smmu_cmdq {
 	u32 sync_cs;		/* SMMU_SYNC_CS_* used by smmu_cmdq_sync() */
 	u64 timeout_ns;
 	u32 last_err;		/* CONS.ERR of the last command error */
+	bool sfm;		/* GERROR.SFM_ERR seen: nothing completes any more */
 	u32 gerrorn;		/* SMMU_GERRORN as last read or written */
 	bool gerrorn_known;	/* read once, after bring-up wrote it */
 	u64 nr_cmds;
@@ -125,8 +126,9 @@ int smmu_cmdq_add(struct smmu_cmdq *q, const struct smmu_cmd *c);
  * Append CMD_SYNC, publish, and wait until the SMMU consumed it: every
  * earlier command is then complete. -ETIMEDOUT past timeout_ns, -EIO on a
  * command error (last_err holds CONS.ERR; the bad command is replaced by a
- * CMD_SYNC and the error acknowledged, so the queue moves on) or when the
- * SMMU reports service failure.
+ * CMD_SYNC and the error acknowledged, so the queue moves on: the commands
+ * before it ran, the bad one did not, so what it stood for is undone)
+ * or when the SMMU reports service failure (sfm set: no retry can help).
  */
 int smmu_cmdq_sync(struct smmu_cmdq *q);
 

@@ -190,11 +190,55 @@ int smmu_regs_abort_all(void *regs, u64 timeout_ns)
 	return regs_write_cr0(regs, timeout_ns, 0);
 }
 
-/* Bring-up set ABORT already; the command queue is what failed. */
-void smmu_dev_fail_closed(struct smmu_dev *d)
+/*
+ * Why the whole SMMU and not only the streams of the change: an
+ * invalidation that did not complete may have left any stream's
+ * translations of the donated pages cached, and the only way to stop an
+ * SMMU whose command queue does not answer is by its registers:
+ * SMMU_GBPA.ABORT with SMMUEN 0 aborts every transaction (IHI 0070 H.a,
+ * 6.3 SMMU_CR0, SMMU_GBPA). Bring-up set ABORT already. The STEs are made
+ * abort as well (5.2 STE: V=1, Config 0b000 aborts every transaction
+ * without an event), so that an SMMU that ignored the register writes
+ * but fetches configuration again aborts too, and the table itself says
+ * what the streams do now. That part cannot be confirmed (no CFGI can
+ * complete): the registers are what holds.
+ */
+void smmu_dev_fail_closed(struct smmu_dev *d, int err)
 {
+	if (d->dead)
+		return;
 	d->dead = true;
 	smmu_regs_abort_all(d->regs, d->timeout_ns);
+	smmu_strtab_abort_all(&d->strtab);
+	/* A command error first, with its CMDQ_CONS.ERR: why it failed. */
+	if (err == -EIO && !d->cmdq.sfm) {
+		d->notices |= SMMU_NOTICE_CMD_ERROR;
+		d->notice_cerror = d->cmdq.last_err;
+	}
+	d->notices |= SMMU_NOTICE_FAILED;
+	d->notice_errno = (u32)-err;
+}
+
+int smmu_dev_event_pop(struct smmu_dev *d, struct smmu_event *ev, bool *overflow)
+{
+	u32 notice;
+
+	hyp_spin_lock(&d->lock);
+	notice = d->notices & -d->notices;	/* the cause first */
+	d->notices &= ~notice;
+	hyp_memset(ev, 0, sizeof(*ev));
+	ev->sid = ~0u;
+	ev->read = true;	/* no access: no write bit in EVENT_POP's flags */
+	if (notice == SMMU_NOTICE_CMD_ERROR) {
+		ev->type = PKVM_IOMMU_EVT_CMD_ERROR;
+		ev->addr = d->notice_cerror;
+	} else if (notice == SMMU_NOTICE_FAILED) {
+		ev->type = PKVM_IOMMU_EVT_SMMU_FAILED;
+		ev->addr = d->notice_errno;
+	}
+	hyp_spin_unlock(&d->lock);
+	*overflow = false;
+	return notice ? 1 : smmu_evtq_pop(&d->evtq, ev, overflow);
 }
 
 static int sync_ste(struct smmu_dev *d, u32 sid, bool leaf)
@@ -300,6 +344,13 @@ int smmu_stream_set(struct smmu_dev *d, u32 sid, enum smmu_policy policy,
 		leaf = false;
 	}
 	ret = ste_update(d, sid, ste, new, leaf);
+	/*
+	 * A CFGI that did not complete, or that the SMMU refused, leaves
+	 * its view of the stream unknown: it fails closed, as for an
+	 * invalidation.
+	 */
+	if (ret == -EIO || ret == -ETIMEDOUT)
+		smmu_dev_fail_closed(d, ret);
 	hyp_spin_unlock(&d->lock);
 	return ret;
 }

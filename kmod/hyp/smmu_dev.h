@@ -49,8 +49,19 @@ struct smmu_dev {
 	u64 timeout_ns;
 	u64 nr_ste_writes;
 	bool dead;		/* failed closed: aborts all traffic, for good */
-	hyp_spinlock_t lock;	/* command queue and stream table */
+	/*
+	 * What the driver itself has to tell the host, once each, ahead of
+	 * the SMMU's records (smmu_dev_event_pop): SMMU_NOTICE_*, with the
+	 * errno of the failure and CMDQ_CONS.ERR of the last command error.
+	 */
+	u32 notices;
+	u32 notice_errno;
+	u32 notice_cerror;
+	hyp_spinlock_t lock;	/* command queue, stream table, notices */
 };
+
+#define SMMU_NOTICE_FAILED	HYP_BIT(0)	/* PKVM_IOMMU_EVT_SMMU_FAILED */
+#define SMMU_NOTICE_CMD_ERROR	HYP_BIT(1)	/* PKVM_IOMMU_EVT_CMD_ERROR */
 
 /*
  * Probe (errors of smmu_features_check()), lay out the tables and queues
@@ -78,10 +89,20 @@ int smmu_stream_set(struct smmu_dev *d, u32 sid, enum smmu_policy policy,
  * The SMMU did not complete an invalidation, so it may still hold
  * translations of memory the host gave away: make it abort all incoming
  * traffic, for good, by register writes alone (its command queue is what
- * failed). Called with d->lock held. A dead SMMU refuses stream changes
- * (-EIO) and is left out of later invalidations: it translates nothing.
+ * failed), and turn every STE into abort as well. Called with d->lock
+ * held; err (-ETIMEDOUT, -EIO) is what the host is told. A dead SMMU
+ * refuses stream changes (-EIO) and is left out of later invalidations:
+ * it translates nothing.
  */
-void smmu_dev_fail_closed(struct smmu_dev *d);
+void smmu_dev_fail_closed(struct smmu_dev *d, int err);
+
+/*
+ * EVENT_POP's source: the driver's notices first (a command error, a
+ * failed-closed SMMU: type PKVM_IOMMU_EVT_*, sid all ones, the
+ * detail in addr), then smmu_evtq_pop()'s records and overflow flag.
+ * The notices are taken under d->lock, as they are raised.
+ */
+int smmu_dev_event_pop(struct smmu_dev *d, struct smmu_event *ev, bool *overflow);
 
 /*
  * Make the SMMU whose two register pages are mapped at regs abort all

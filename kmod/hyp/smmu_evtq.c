@@ -78,7 +78,14 @@ int smmu_evtq_pop(struct smmu_evtq *q, struct smmu_event *ev, bool *overflow)
 	u64 rec[SMMU_EVT_DWORDS];
 	const u64 *slot;
 
-	/* OVFLG differing from our OVACKFLG: records were dropped while full. */
+	/*
+	 * OVFLG differing from our OVACKFLG: records were dropped while the
+	 * queue was full, and the SMMU flags that once until acknowledged
+	 * (IHI 0070 H.a, 3.5 queues, 7.4 Event queue overflow; 6.3 SMMU_EVTQ_PROD.OVFLG,
+	 * SMMU_EVTQ_CONS.OVACKFLG). The next CONS write carries OVFLG's
+	 * value as OVACKFLG: that is the acknowledgement, and a later
+	 * overflow toggles OVFLG again.
+	 */
 	*overflow = ovf != ack;
 	if (*overflow)
 		q->nr_overflows++;

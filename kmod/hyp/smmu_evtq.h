@@ -12,7 +12,7 @@
 #define SMMU_EVTQ_ENT_BYTES	32u
 
 struct smmu_event {
-	u8 type;		/* SMMU_EVT_* */
+	u16 type;		/* SMMU_EVT_*, or PKVM_IOMMU_EVT_* (smmu_dev_event_pop) */
 	u8 class;		/* SMMU_EVT_CLASS_*, fault records only */
 	bool s2;		/* fault at stage 2 */
 	bool read;		/* RnW: the access was a read */
@@ -33,7 +33,12 @@ struct smmu_evtq {
 	u32 cons;		/* with wrap bit */
 	bool coherent;
 	u64 nr_events;
-	u64 nr_overflows;	/* times the SMMU reported lost events */
+	/*
+	 * Times the SMMU reported lost records. The architecture says only
+	 * that records were lost (EVTQ_PROD.OVFLG), not how many: each
+	 * overflow counts once, however many it dropped.
+	 */
+	u64 nr_overflows;
 };
 
 /* Decode one 32-byte record; unknown types keep type and sid only. */

@@ -225,3 +225,21 @@ void smmu_ste_store(const struct smmu_strtab *st, u64 *dst, const u64 *src,
 	if (!st->coherent && last > first)
 		hyp_clean_dcache(&dst[first], (last - first) * sizeof(u64));
 }
+
+void smmu_strtab_abort_all(const struct smmu_strtab *st)
+{
+	u64 block[SMMU_STE_DWORDS];
+
+	smmu_ste_block(block);
+	for (u64 sid = 0; sid < (1ull << st->log2size); sid++) {
+		u64 *ste = smmu_strtab_ste(st, (u32)sid);
+
+		if (!ste) {
+			/* No level-2 table: the whole span is C_BAD_STREAMID already. */
+			sid |= SMMU_STRTAB_L2_STES - 1;
+			continue;
+		}
+		smmu_ste_store(st, ste, block, 0, 1);
+		smmu_ste_store(st, ste, block, 1, SMMU_STE_DWORDS);
+	}
+}

@@ -98,6 +98,14 @@ u64 *smmu_strtab_ste(const struct smmu_strtab *st, u32 sid);
 void smmu_strtab_link_l2(struct smmu_strtab *st, u32 sid, u64 l2_pa);
 
 /*
+ * Every STE the table holds becomes `block` (V=1, Config abort), dword 0
+ * first: what a failed-closed SMMU's table must say (smmu_dev.c). No
+ * CFGI is possible then; the stores only make sure an STE fetched from
+ * memory aborts too.
+ */
+void smmu_strtab_abort_all(const struct smmu_strtab *st);
+
+/*
  * Store dwords [first, last) of src into a live STE, one single-copy-atomic
  * 64-bit store each (the SMMU may fetch concurrently), cleaned to PoC for a
  * non-coherent SMMU.

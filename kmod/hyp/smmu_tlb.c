@@ -126,12 +126,18 @@ static int flush_issue(struct smmu_dev *d, u16 vmid, const struct s2_gather *g,
 	if (!ret)
 		ret = smmu_cmdq_sync_issue(&d->cmdq, slot);
 	if (ret)
-		smmu_dev_fail_closed(d);
+		smmu_dev_fail_closed(d, ret);
 	hyp_spin_unlock(&d->lock);
 	return ret;
 }
 
-/* One look at d's sync: 0 done, -EAGAIN pending, else it failed closed. */
+/*
+ * One look at d's sync: 0 done, -EAGAIN pending, else it failed closed.
+ * A command error (7.1) was skipped and acknowledged by the queue, which
+ * then runs on; but the invalidation it was part of did not happen as
+ * asked, on an SMMU that refuses what its ID registers promised: the
+ * SMMU fails closed as for a sync that never completes.
+ */
 static int flush_poll(struct smmu_dev *d, u32 slot, u64 start, u64 now,
 		      bool errors)
 {
@@ -142,7 +148,7 @@ static int flush_poll(struct smmu_dev *d, u32 slot, u64 start, u64 now,
 	if (!d->dead) {
 		ret = smmu_cmdq_sync_poll(&d->cmdq, slot, start, now, errors);
 		if (ret && ret != -EAGAIN)
-			smmu_dev_fail_closed(d);
+			smmu_dev_fail_closed(d, ret);
 	}
 	hyp_spin_unlock(&d->lock);
 	return ret;
