@@ -203,13 +203,41 @@ int smmu_regs_abort_all(void *regs, u64 timeout_ns)
  * what the streams do now. That part cannot be confirmed (no CFGI can
  * complete): the registers are what holds.
  */
+/*
+ * A queue that went on after a command error still runs commands: ask it
+ * to drop every cached STE and translation, without waiting (nothing
+ * depends on it, the registers already stop all traffic) and only where
+ * there is room, so a stuck queue costs nothing.
+ */
+static void drop_caches(struct smmu_dev *d)
+{
+	struct smmu_cmdq *q = &d->cmdq;
+	struct smmu_cmd c;
+	u32 slot;
+
+	if (q->sfm || smmu_q_used(q->log2size, q->prod, q->cons) + 3 > (1u << q->log2size))
+		return;
+	smmu_cmd_cfgi_all(&c);
+	smmu_cmdq_add(q, &c);
+	smmu_cmd_tlbi_nsnh_all(&c);
+	smmu_cmdq_add(q, &c);
+	smmu_cmdq_sync_issue(q, &slot);
+}
+
 void smmu_dev_fail_closed(struct smmu_dev *d, int err)
 {
 	if (d->dead)
 		return;
 	d->dead = true;
-	smmu_regs_abort_all(d->regs, d->timeout_ns);
+	/*
+	 * Only SMMUEN goes: the queues stay on, so the event queue still
+	 * reports and the command queue can drop the caches.
+	 */
+	regs_gbpa_abort(d->regs, d->timeout_ns);
+	if (hyp_readl(d->regs + SMMU_GBPA) & SMMU_GBPA_ABORT)
+		write_cr0(d, hyp_readl(d->regs + SMMU_CR0) & ~SMMU_CR0_SMMUEN);
 	smmu_strtab_abort_all(&d->strtab);
+	drop_caches(d);
 	/* A command error first, with its CMDQ_CONS.ERR: why it failed. */
 	if (err == -EIO && !d->cmdq.sfm) {
 		d->notices |= SMMU_NOTICE_CMD_ERROR;

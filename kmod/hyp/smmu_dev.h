@@ -60,8 +60,9 @@ struct smmu_dev {
 	hyp_spinlock_t lock;	/* command queue, stream table, notices */
 };
 
-#define SMMU_NOTICE_FAILED	HYP_BIT(0)	/* PKVM_IOMMU_EVT_SMMU_FAILED */
-#define SMMU_NOTICE_CMD_ERROR	HYP_BIT(1)	/* PKVM_IOMMU_EVT_CMD_ERROR */
+/* Told lowest bit first: the cause before the failure. */
+#define SMMU_NOTICE_CMD_ERROR	HYP_BIT(0)	/* PKVM_IOMMU_EVT_CMD_ERROR */
+#define SMMU_NOTICE_FAILED	HYP_BIT(1)	/* PKVM_IOMMU_EVT_SMMU_FAILED */
 
 /*
  * Probe (errors of smmu_features_check()), lay out the tables and queues
