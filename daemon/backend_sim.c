@@ -331,7 +331,31 @@ static int sim_compact(struct backend *b, uint32_t *folded, bool *more)
 static int sim_range(struct backend *b, enum pkvm_iommu_op_code op, uint64_t addr, uint64_t len,
 		     uint32_t owner)
 {
-	return pkvm_core_change(&to_sim(b)->core, op, addr, len, owner);
+	int ret = pkvm_core_change(&to_sim(b)->core, op, addr, len, owner);
+
+	/* A failed SMMU is news the driver has for the host: now, not at the next DMA. */
+	if (ret == -ETIMEDOUT || ret == -EIO)
+		drain_faults(to_sim(b));
+	return ret;
+}
+
+int backend_sim_inject(struct backend *b, const char *fault)
+{
+	struct smmu_model *m = &to_sim(b)->model;
+
+	if (!strcmp(fault, "none")) {
+		m->stall_sync = m->evtq_drop = false;
+		m->cerror_next = 0;
+	} else if (!strcmp(fault, "sync-timeout")) {
+		m->stall_sync = true;
+	} else if (!strcmp(fault, "cmd-error")) {
+		m->cerror_next = 1;
+	} else if (!strcmp(fault, "evtq-overflow")) {
+		m->evtq_drop = true;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
 }
 
 struct dump {
@@ -434,6 +458,8 @@ static void flush_group(struct sim_backend *s)
 	if (!s->grp_n)
 		return;
 	r = pkvm_core_batch(&s->core, s->grp, s->grp_n);
+	if (r == -ETIMEDOUT || r == -EIO)
+		drain_faults(s);
 	done = r < 0 ? 0 : (u32)r;
 	for (u32 i = done; i < s->grp_n; i++)
 		if (s->grp_slot[i] != NO_SLOT)
@@ -653,6 +679,7 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 	struct smmu_model_cfg mc;
 	struct pkvm_iommu_fold fold;
 	struct sim_backend *s;
+	const char *fault;
 	s64 r;
 	int ret;
 
@@ -783,6 +810,12 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
 		}
 	}
 	pick_arena(s);
+	fault = getenv("PKVM_SIM_FAULT");
+	if (fault && *fault) {
+		ret = backend_sim_inject(&s->base, fault);
+		if (ret)
+			goto fail;
+	}
 	*out = &s->base;
 	return 0;
 fail:

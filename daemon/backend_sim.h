@@ -73,6 +73,20 @@ int backend_sim_open(struct backend **out, const struct backend_sim_options *opt
  */
 int backend_sim_dma(struct backend *b, uint32_t sid, uint64_t addr, uint64_t len, bool write);
 
+/*
+ * Make the software SMMU fail, from now on, the way fault says (what
+ * tests/smmu/test_smmu_faults.c checks the driver against):
+ * "sync-timeout"  no CMD_SYNC completes: the next change that invalidates
+ *                 fails -ETIMEDOUT and the SMMU fails closed
+ * "cmd-error"     the next command is refused with CERROR_ILL: -EIO, and
+ *                 the SMMU fails closed
+ * "evtq-overflow" every event record is lost with an overflow flagged
+ * "none"          the SMMU works again (a failed-closed one stays so).
+ * backend_sim_open() applies $PKVM_SIM_FAULT this way when it is set
+ * (-EINVAL for another word). 0 or -EINVAL.
+ */
+int backend_sim_inject(struct backend *b, const char *fault);
+
 enum backend_sim_workload {
 	SIM_WORKLOAD_IDLE,	/* nothing */
 	/* random 4 KiB donations/reclaims of a bounded set of pages to owners

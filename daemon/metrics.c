@@ -185,6 +185,31 @@ static int add_owner(uint32_t owner, uint64_t pages, void *arg)
 	return 0;
 }
 
+/*
+ * The SMMU's own counts, from the hyp core: they hold what the daemon
+ * could have missed (events lost, a restart).
+ */
+static int collect_smmus(struct daemon *d, struct metrics_state *st)
+{
+	if (!d->nr_smmus)
+		return 0;
+	st->smmus = calloc(d->nr_smmus, sizeof(*st->smmus));
+	if (!st->smmus)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < d->nr_smmus; i++) {
+		struct pkvm_iommu_smmu_info info = { .size = sizeof(info), .index = i };
+
+		if (d->backend->ops->smmu_info(d->backend, i, &info))
+			continue;	/* gone meanwhile: nothing to tell */
+		st->smmus[st->nr_smmu_infos++] = (struct metrics_smmu){
+			.index = i, .failed = info.failed, .events = info.events,
+			.overflows = info.overflows, .sync_timeouts = info.sync_timeouts,
+			.cmd_errors = info.cmd_errors,
+		};
+	}
+	return 0;
+}
+
 int metrics_collect(struct daemon *d, struct metrics_state *st)
 {
 	struct pkvm_iommu_info info = { .size = sizeof(info) };
@@ -232,6 +257,9 @@ int metrics_collect(struct daemon *d, struct metrics_state *st)
 		};
 	}
 	st->nr_streams = d->nr_streams;
+	ret = collect_smmus(d, st);
+	if (ret)
+		goto fail;
 	memcpy(st->latency, d->ctr.latency, sizeof(st->latency));
 	st->latency_sum_ns = d->ctr.latency_sum_ns;
 	return 0;
@@ -247,6 +275,7 @@ void metrics_state_free(struct metrics_state *st)
 	free(st->counters);
 	free(st->owners);
 	free(st->streams);
+	free(st->smmus);
 	*st = (struct metrics_state){ 0 };
 }
 
@@ -423,6 +452,37 @@ static void render_streams(FILE *f, const struct metrics_state *st)
 	}
 }
 
+static void render_smmus(FILE *f, const struct metrics_state *st)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fams[] = {
+		{ P "smmu_failed", "gauge",
+		  "1 once the SMMU failed closed (an invalidation it did not confirm): it aborts all DMA." },
+		{ P "smmu_sync_timeouts", "counter",
+		  "CMD_SYNCs the SMMU did not complete in time." },
+		{ P "smmu_command_errors", "counter",
+		  "Commands the SMMU refused (SMMU_GERROR.CMDQ_ERR)." },
+		{ P "smmu_event_overflows", "counter",
+		  "Times the SMMU's event queue overflowed and fault records were lost." },
+		{ P "smmu_events", "counter", "Event records read from the SMMU's event queue." },
+	};
+
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		bool counter = !strcmp(fams[k].type, "counter");
+
+		family(f, fams[k].name, fams[k].type, NULL, fams[k].help);
+		for (size_t i = 0; i < st->nr_smmu_infos; i++) {
+			const struct metrics_smmu *s = &st->smmus[i];
+			const uint64_t v[] = { s->failed, s->sync_timeouts, s->cmd_errors,
+					       s->overflows, s->events };
+
+			fprintf(f, "%s%s{smmu=\"%" PRIu32 "\"} %" PRIu64 "\n", fams[k].name,
+				counter ? "_total" : "", s->index, v[k]);
+		}
+	}
+}
+
 /*
  * The daemon's buckets count calls faster than 2^(i+10) ns; durations are
  * whole nanoseconds, so bucket i is exactly "at most 2^(i+10) - 1 ns", the
@@ -456,6 +516,7 @@ int metrics_render(const struct metrics_state *st, FILE *f)
 	render_counters(f, st);
 	render_ledger(f, st);
 	render_streams(f, st);
+	render_smmus(f, st);
 	render_latency(f, st);
 	fputs("# EOF\n", f);
 	return ferror(f) ? -EIO : 0;

@@ -2,8 +2,9 @@
 /*
  * pkvm-iommud's statistics as OpenMetrics text (GetMetrics over D-Bus, and
  * the metrics file of metrics_export.c): the backend's and the daemon's
- * counters, the ledger by owner, faults and quarantine by stream, the
- * latency histogram, and what the daemon runs on. Every family name starts
+ * counters, the ledger by owner, faults and quarantine by stream, each
+ * SMMU's health (failed closed, sync timeouts, command errors, event
+ * queue overflows), the latency histogram, and what the daemon runs on. Every family name starts
  * with METRICS_PREFIX; values are in base units (bytes, seconds); the list
  * is in org.pkvm.Iommu1(5).
  *
@@ -41,6 +42,13 @@ struct metrics_stream {
 	bool quarantined;
 };
 
+/* What an SMMU reports about itself (pkvm_iommu_smmu_info). */
+struct metrics_smmu {
+	uint32_t index;
+	bool failed;		/* failed closed: aborts all traffic */
+	uint64_t events, overflows, sync_timeouts, cmd_errors;
+};
+
 /* What one exposition shows; the pointers belong to the snapshot. */
 struct metrics_state {
 	char *version;		/* pkvm-iommud's */
@@ -56,6 +64,8 @@ struct metrics_state {
 	size_t nr_owners;
 	struct metrics_stream *streams;
 	size_t nr_streams;
+	struct metrics_smmu *smmus;	/* those whose info the backend gave */
+	size_t nr_smmu_infos;
 	/* bucket i: calls faster than 2^(i+10) ns; the last takes the rest */
 	uint64_t latency[DAEMON_LATENCY_BUCKETS];
 	uint64_t latency_sum_ns;

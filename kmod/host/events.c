@@ -40,6 +40,13 @@ void pkvm_iommu_events_sink(void *ctx, const struct pkvm_core_event *ev)
 {
 	if (ev->cmd == PKVM_IOMMU_CMD_EVT_FAULT && ev->fault_flags & PKVM_CORE_FAULT_LOST)
 		pr_warn_ratelimited("pkvm_iommu: SMMU %u event queue overflowed\n", ev->smmu);
+	/* Once each: the SMMU layer tells a failure only once. */
+	if (ev->cmd == PKVM_IOMMU_CMD_EVT_FAULT && ev->fault_type == PKVM_IOMMU_EVT_CMD_ERROR)
+		pr_err("pkvm_iommu: SMMU %u refused a command (CMDQ_CONS.ERR %llu)\n", ev->smmu,
+		       (unsigned long long)ev->addr);
+	if (ev->cmd == PKVM_IOMMU_CMD_EVT_FAULT && ev->fault_type == PKVM_IOMMU_EVT_SMMU_FAILED)
+		pr_crit("pkvm_iommu: SMMU %u failed closed (error -%llu): it aborts all DMA\n",
+			ev->smmu, (unsigned long long)ev->addr);
 	/* Ours and, drained from the ring, pKVM's own: both delay compaction. */
 	if (ev->cmd >= PKVM_IOMMU_CMD_EVT_DONATE && ev->cmd <= PKVM_IOMMU_CMD_EVT_UNSHARE)
 		pkvm_iommu_compact_changed();
