@@ -23,6 +23,7 @@
 #include "log_journal.h"
 #include "macro.h"
 #include "metrics_export.h"
+#include "smmu_notice.h"
 
 #define BATCH_MAX 256	/* ownership events per DonationEvents signal */
 
@@ -235,7 +236,8 @@ static void on_event(const struct backend_event *ev, void *userdata)
 			flush_batch(in);
 		return;
 	case BACKEND_EV_FAULT:
-		count_fault(d, ev);
+		if (!smmu_notice(d, ev))
+			count_fault(d, ev);
 		return;
 	case BACKEND_EV_POLICY:
 		if (ev->smmu != ~0u) {
