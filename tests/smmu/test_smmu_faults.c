@@ -13,6 +13,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "hostbuf.h"
 #include "hvc.h"
 #include "refmodel.h"
 #include "s2_optimal.h"
@@ -20,23 +21,14 @@
 #include "test_registry.h"
 
 #define MiB (1ull << 20)
-#define GiB (1ull << 30)
-#define WIN_LO 0x3ff00000ull
-#define WIN_HI 0xc0200000ull
+/* The reference model's window: both of hostbuf's regions, 1 GiB to 9 GiB + 12 KiB. */
+#define WIN_LO (1ull << 30)
+#define WIN_HI ((9ull << 30) + 0x3000)
 
-static const struct s2_region regions[] = {
-	{ 0x60000000ull, 0x20000000ull },
-	{ 0x80000000ull, GiB },
-};
-
-#define HOSTBUF_PA 0x6f000000ull
-#define HOSTBUF_SIZE (16 * MiB)
-#define REGIONS_PA HOSTBUF_PA
+/* In hostbuf (hostbuf.h): answers, batch records, the SMMU's own memory. */
 #define EVENT_PA (HOSTBUF_PA + 0x1000)
 #define BATCH_PA (HOSTBUF_PA + 0x2000)
-#define POOL_PA (HOSTBUF_PA + MiB)
-#define POOL_PAGES 2048ull
-#define SMMU_MEM_PA (HOSTBUF_PA + 12 * MiB)
+#define SMMU_MEM_PA (HOSTBUF_PA + 2 * MiB)
 #define SMMU_MEM_PAGES 64ull
 #define REGS_PA 0x09000000ull
 
@@ -70,19 +62,18 @@ static void setup(void)
 {
 	struct smmu_model_cfg mc;
 
-	ck_assert_int_eq(posix_memalign(&hostbuf, 4096, HOSTBUF_SIZE), 0);
-	memset(hostbuf, 0, HOSTBUF_SIZE);
-	ck_assert_int_eq(sim_phys_map(HOSTBUF_PA, HOSTBUF_SIZE, hostbuf), 0);
-	ck_assert_int_eq(posix_memalign(&regs, 65536, SMMU_MODEL_REGS_SIZE), 0);
+	hostbuf = hostbuf_map(HOSTBUF_PA, HOSTBUF_SIZE);
+	ck_assert_ptr_nonnull(hostbuf);
 	smmu_model_default_cfg(&mc);
+	ck_assert_int_eq(posix_memalign(&regs, 65536, SMMU_MODEL_REGS_SIZE), 0);
 	ck_assert_int_eq(smmu_model_init(&model, regs, &mc), 0);
 	ck_assert_int_eq(sim_phys_map(REGS_PA, SMMU_MODEL_REGS_SIZE, regs), 0);
-	memcpy(hostbuf, regions, sizeof(regions));
+	memcpy(hostbuf, hostbuf_two_regions, sizeof(hostbuf_two_regions));
 	pkvm_iommu_hyp_setup(&hyp);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_INIT, REGIONS_PA, 2, POOL_PA, POOL_PAGES,
 			      PKVM_SPLIT_AUTO, 0), 0);
-	ck_assert_int_eq(ref_init(&ref, hyp.pgt.ias, WIN_LO, WIN_HI, regions, 2), 0);
-	ref_pin(&ref, POOL_PA, POOL_PAGES * 4096);
+	ck_assert_int_eq(ref_init(&ref, hyp.pgt.ias, WIN_LO, WIN_HI, hostbuf_two_regions, 2), 0);
+	ref_pin(&ref, POOL_PA, POOL_PAGES * 4096ull);
 	ck_assert_int_eq(call(PKVM_IOMMU_HVC_SMMU_ADD, REGS_PA, SMMU_MEM_PA,
 			      SMMU_MEM_PAGES, 0, 0, 0), 0);
 	ref_pin(&ref, SMMU_MEM_PA, SMMU_MEM_PAGES * 4096);
@@ -97,9 +88,8 @@ static void teardown(void)
 	ref_fini(&ref);
 	sim_phys_unmap(REGS_PA);
 	smmu_model_fini(&model);
-	sim_phys_unmap(HOSTBUF_PA);
 	free(regs);
-	free(hostbuf);
+	hostbuf_unmap(HOSTBUF_PA, hostbuf);
 }
 
 /* ---- the change in the middle of which the fault comes ---- */
