@@ -312,12 +312,12 @@ static int check_leaf(u32 op, u32 owner, u64 d)
 	}
 }
 
-static inline u64 target_desc(const struct op_data *od, u64 addr, u32 level)
+static inline u64 target_desc(u32 op, u32 owner, u64 addr, u32 level)
 {
-	switch (od->op) {
+	switch (op) {
 	case PKVM_IOMMU_OP_DONATE:
 	case S2_OP_HOST_OFF:
-		return s2_desc_invalid(od->owner);
+		return s2_desc_invalid(owner);
 	case PKVM_IOMMU_OP_SHARE:
 		return s2_desc_leaf(addr, level, S2_ATTR_HOST | S2_ATTR_SW_SHARED);
 	default:
@@ -336,27 +336,31 @@ static bool range_pinned(const struct s2_pgtable *pgt, u64 s, u64 e)
 	return false;
 }
 
-static inline void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size);
+static inline void write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u32 op,
+			      u64 size);
 
-/* Inline into the check pass: its context fields stay in registers. */
+/*
+ * Inline into the check pass: its context fields stay in registers. op is
+ * od->op, a constant where the caller knows it (check_donate(),
+ * check_reclaim()), so its tests fold away there.
+ */
 static inline __attribute__((__always_inline__)) int
-check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+check_visit_op(struct s2_walk_ctx *ctx, u32 op)
 {
 	struct op_data *od = ctx->arg;
 	u64 need;
 	int ret;
 
-	(void)visit;
-	if (op_is_host(od->op)) {
-		if (host_in_target(od->op, od->owner, ctx->old))
+	if (op_is_host(op)) {
+		if (host_in_target(op, od->owner, ctx->old))
 			return 0;
 	} else {
-		ret = check_leaf(od->op, od->owner, ctx->old);
+		ret = check_leaf(op, od->owner, ctx->old);
 		if (ret)
 			return ret;
 	}
 	/* Pinned memory is the hypervisor's for good: no transition moves it. */
-	if ((od->op == PKVM_IOMMU_OP_RECLAIM || op_is_host(od->op)) &&
+	if ((op == PKVM_IOMMU_OP_RECLAIM || op_is_host(op)) &&
 	    range_pinned(ctx->pgt, HYP_MAX(ctx->addr, ctx->start),
 			 HYP_MIN(ctx->addr + s2_level_size(ctx->level), ctx->end)))
 		return -EPERM;
@@ -366,7 +370,7 @@ check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 		need = 0;
 	else
 		need = leaf_need(ctx->pgt, ctx->level, ctx->addr, ctx->start, ctx->end,
-				 op_makes_valid(od->op));
+				 op_makes_valid(op));
 	od->need += need;
 	/*
 	 * A change that is exactly this leaf and needs no table is made here:
@@ -382,9 +386,30 @@ check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
 		 * Straight to the write: the check above is set_leaf()'s own
 		 * (not in the target, covered, no table needed), done once.
 		 */
-		write_leaf(ctx, od, s2_level_size(ctx->level));
+		write_leaf(ctx, od, op, s2_level_size(ctx->level));
 	}
 	return 0;
+}
+
+static inline __attribute__((__always_inline__)) int
+check_visitor(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	(void)visit;
+	return check_visit_op(ctx, ((struct op_data *)ctx->arg)->op);
+}
+
+static inline __attribute__((__always_inline__)) int
+check_donate(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	(void)visit;
+	return check_visit_op(ctx, PKVM_IOMMU_OP_DONATE);
+}
+
+static inline __attribute__((__always_inline__)) int
+check_reclaim(struct s2_walk_ctx *ctx, enum s2_visit visit)
+{
+	(void)visit;
+	return check_visit_op(ctx, PKVM_IOMMU_OP_RECLAIM);
 }
 
 static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
@@ -397,7 +422,7 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
 		return 0;
 	if (!covered || (op_makes_valid(od->op) && !can_block(pgt, ctx->level)))
 		return split(pgt, ctx->ptep, ctx->old, ctx->addr, ctx->level);
-	write_leaf(ctx, od, size);
+	write_leaf(ctx, od, od->op, size);
 	return 0;
 }
 
@@ -406,13 +431,13 @@ static int set_leaf(struct s2_walk_ctx *ctx, struct op_data *od)
  * it is the whole of a fused change's set, and small.
  */
 static inline __attribute__((__always_inline__)) void
-write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size)
+write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u32 op, u64 size)
 {
 	struct s2_pgtable *pgt = ctx->pgt;
-	u64 new = target_desc(od, ctx->addr, ctx->level);
+	u64 new = target_desc(op, od->owner, ctx->addr, ctx->level);
 
 	write_desc(pgt, ctx->ptep, new);
-	if (op_is_host(od->op))
+	if (op_is_host(op))
 		host_record_leaf(pgt, od, ctx->old, ctx->addr, size);
 	/*
 	 * Only a translation that existed can be cached: an entry may sit
@@ -434,8 +459,8 @@ write_leaf(struct s2_walk_ctx *ctx, struct op_data *od, u64 size)
 	 * counts on the operation's range being invalidated (non-leaf) to
 	 * drop the walk-cache entry of the table it frees.
 	 */
-	else if (od->op == S2_OP_HOST_OFF && !s2_desc_valid(ctx->old) &&
-		 folds_in_change(pgt, od->op))
+	else if (op == S2_OP_HOST_OFF && !s2_desc_valid(ctx->old) &&
+		 folds_in_change(pgt, op))
 		s2_gather_add(od->g, ctx->addr, ctx->addr + size, size);
 }
 
@@ -552,13 +577,17 @@ static int check_args(const struct s2_pgtable *pgt, u64 addr, u64 size)
  * would be a prologue and a spill of the arguments for each.
  */
 static inline __attribute__((__always_inline__)) int
-count_locked(struct s2_pgtable *pgt, struct op_data *od, u64 addr, u64 size)
+count_locked(struct s2_pgtable *pgt, struct op_data *od, u32 op, u64 addr, u64 size)
 {
 	int ret = check_args(pgt, addr, size);
 
 	/* Every change's hot path: the one walk, inline, its visitor known. */
 	if (!ret)
-		ret = s2_walk_inline(pgt, addr, size, check_visitor, od, S2_VISIT_LEAF);
+		ret = __builtin_constant_p(op) && op == PKVM_IOMMU_OP_DONATE ?
+		      s2_walk_inline(pgt, addr, size, check_donate, od, S2_VISIT_LEAF) :
+		      __builtin_constant_p(op) && op == PKVM_IOMMU_OP_RECLAIM ?
+		      s2_walk_inline(pgt, addr, size, check_reclaim, od, S2_VISIT_LEAF) :
+		      s2_walk_inline(pgt, addr, size, check_visitor, od, S2_VISIT_LEAF);
 	return ret;
 }
 
@@ -681,7 +710,7 @@ static int relieve_for(struct s2_pgtable *pgt, struct op_data *od, u64 addr,
 	if (ret)
 		return ret;
 	od->need = 0;
-	return count_locked(pgt, od, addr, size);
+	return count_locked(pgt, od, od->op, addr, size);
 }
 
 int s2_compact(struct s2_pgtable *pgt, u32 budget, u32 *folded, bool *more)
@@ -772,7 +801,7 @@ apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
 
 	if (pgt->pending.on)
 		return -EBUSY;
-	ret = count_locked(pgt, &od, addr, size);
+	ret = count_locked(pgt, &od, op, addr, size);
 	if (ret)
 		return ret;
 	if (od.fused)
@@ -829,8 +858,14 @@ static int apply_locked_call(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
 	return apply_locked(pgt, op, addr, size, owner, rec_owner, g);
 }
 
-static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
-		 u32 owner, u32 rec_owner)
+/*
+ * Inline: the generic apply() below, and one copy each in s2_donate() and
+ * s2_reclaim(), the changes a DMA map and unmap make, with their op known
+ * so every test of it folds away.
+ */
+static inline __attribute__((__always_inline__)) int
+apply_inline(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
+	     u32 rec_owner)
 {
 	struct s2_gather g;
 	int ret, fret;
@@ -851,6 +886,12 @@ static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
 	return ret;
 }
 
+static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
+		 u32 owner, u32 rec_owner)
+{
+	return apply_inline(pgt, op, addr, size, owner, rec_owner);
+}
+
 static bool owner_ok(u32 owner)
 {
 	return owner != PKVM_OWNER_HOST && owner <= PKVM_OWNER_MAX;
@@ -869,14 +910,26 @@ int s2_change(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
 	return apply(pgt, op, addr, size, owner, rec_owner);
 }
 
+/*
+ * s2_change() with its op known, its owner check included: every test of
+ * the op in apply_inline() folds away on the two changes of every DMA map.
+ */
 int s2_donate(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
 {
-	return s2_change(pgt, PKVM_IOMMU_OP_DONATE, addr, size, owner, owner);
+	if (!owner_ok(owner)) {
+		pgt->stats.errors++;
+		return -EINVAL;
+	}
+	return apply_inline(pgt, PKVM_IOMMU_OP_DONATE, addr, size, owner, owner);
 }
 
 int s2_reclaim(struct s2_pgtable *pgt, u64 addr, u64 size, u32 owner)
 {
-	return s2_change(pgt, PKVM_IOMMU_OP_RECLAIM, addr, size, owner, owner);
+	if (!owner_ok(owner)) {
+		pgt->stats.errors++;
+		return -EINVAL;
+	}
+	return apply_inline(pgt, PKVM_IOMMU_OP_RECLAIM, addr, size, owner, owner);
 }
 
 int s2_share(struct s2_pgtable *pgt, u64 addr, u64 size)
@@ -909,7 +962,7 @@ int s2_host_prepare(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 	else if (!owner_ok(owner))
 		return -EINVAL;
 	hyp_spin_lock(&pgt->lock);
-	ret = pgt->pending.on ? -EBUSY : count_locked(pgt, &od, addr, size);
+	ret = pgt->pending.on ? -EBUSY : count_locked(pgt, &od, od.op, addr, size);
 	/* Nothing can be waiting for a flush here: every caller flushed. */
 	if (!ret && od.need > pgt->pool.nr_free && pgt->fold == PKVM_FOLD_LAZY) {
 		struct s2_gather g;
@@ -952,8 +1005,8 @@ int s2_host_commit(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 	if (!pgt->pending.on) {
 		struct op_data od = { .op = host_op(access), .owner = owner };
 
-		if ((!access && !owner_ok(owner)) || count_locked(pgt, &od, addr, size) ||
-		    od.need > pgt->pool.nr_free)
+		if ((!access && !owner_ok(owner)) ||
+		    count_locked(pgt, &od, od.op, addr, size) || od.need > pgt->pool.nr_free)
 			hyp_bug("host transition the shadow cannot follow, without a prepare");
 	} else if (pgt->pending.access != access || pgt->pending.owner != owner ||
 		   pgt->pending.addr != addr || pgt->pending.size != size) {
