@@ -16,9 +16,7 @@ out=$(cd "$2" && pwd)
 jobs=${PKVM_PACKAGE_JOBS:-2}
 
 command -v dpkg-buildpackage >/dev/null || {
-	# Before the build, which would leave its objects in the copy.
-(cd "$tmp" && dpkg-source --build pkvm-iommu >&2)
-echo "build-packages: dpkg-buildpackage missing (Debian package dpkg-dev; ./dev deps)" >&2
+	echo "build-packages: dpkg-buildpackage missing (Debian package dpkg-dev; ./dev deps)" >&2
 	exit 77
 }
 
