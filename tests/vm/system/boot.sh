@@ -6,7 +6,8 @@
 # file system and an optional payload disk on virtio-blk.
 #
 # usage: boot.sh [-w] -k IMAGE -r ROOTIMG -l LOG -t SECONDS [-p PAYLOADIMG] [-- APPEND...]
-#   -w   the root image is written (the first-boot configuration); without
+#   -w   the root image is written (the first-boot configuration, and the
+#        suite's per-run copy that boot 2 must find as boot 1 left it); without
 #        it QEMU keeps every write in a temporary overlay (snapshot=on), so a
 #        cached image is never changed by a test boot
 # Exits with QEMU's status (124/137: timeout). The console goes to LOG.
