@@ -23,7 +23,7 @@
 #define DENIED_MSG "changing pkvm-iommu state needs root, or the polkit action " \
 	DAEMON_POLKIT_ACTION ": run as root or get org.pkvm.iommu1.manage from polkit"
 
-static int polkit_running(sd_bus *bus)
+static int polkit_has_owner(sd_bus *bus)
 {
 	_cleanup_msg_ sd_bus_message *reply = NULL;
 	_cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -36,6 +36,40 @@ static int polkit_running(sd_bus *bus)
 		return r;
 	r = sd_bus_message_read(reply, "b", &has);
 	return r < 0 ? r : has;
+}
+
+static int polkit_activatable(sd_bus *bus)
+{
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	_cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *name;
+	int r;
+
+	r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "ListActivatableNames", &error, &reply,
+			       NULL);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "s");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_read(reply, "s", &name)) > 0)
+		if (!strcmp(name, POLKIT_NAME))
+			return 1;
+	return r;
+}
+
+/*
+ * Can polkit be asked? It runs, or the bus starts it on the first call:
+ * polkitd is D-Bus activated on Debian and after a boot nothing may have
+ * asked it yet. A bus with neither (a test's private bus) means no polkit,
+ * and the caller is refused at once instead of waiting for an error.
+ */
+static int polkit_available(sd_bus *bus)
+{
+	int r = polkit_has_owner(bus);
+
+	return r ? r : polkit_activatable(bus);
 }
 
 /*
@@ -281,7 +315,7 @@ int bus_check_manage(struct daemon *d, sd_bus_message *m, sd_bus_error *error)
 			return 1;
 	}
 	sender = sd_bus_message_get_sender(m);
-	if (sender && polkit_running(d->bus) > 0) {
+	if (sender && polkit_available(d->bus) > 0) {
 		r = check_room(euid, sender, error);
 		if (r < 0)
 			return r;
