@@ -191,6 +191,36 @@ int kf_baseline_ledger(void)
 	return base_ledger.runs ? ledger_dump(&base_ledger) : -ENOMEM;
 }
 
+static int give_back_piece(const struct run *r, uint64_t addr, uint64_t len)
+{
+	return r->shared ? range_op(PKVM_IOMMU_IOC_UNSHARE, addr, len, 0) :
+			   range_op(PKVM_IOMMU_IOC_RECLAIM, addr, len, r->owner);
+}
+
+/*
+ * Gives back what of run r is not a run of the same owner after the load
+ * (the module's own memory, which a donation next to it merges with).
+ */
+static int give_back(const struct run *r)
+{
+	uint64_t at = r->addr, end = r->addr + r->len;
+	int ret = 0;
+
+	for (int i = 0; !ret && i < base_ledger.nr && at < end; i++) {
+		const struct run *b = &base_ledger.runs[i];
+
+		if (b->owner != r->owner || b->shared != r->shared || b->addr + b->len <= at ||
+		    b->addr >= end)
+			continue;
+		if (b->addr > at)
+			ret = give_back_piece(r, at, b->addr - at);
+		at = b->addr + b->len;
+	}
+	if (!ret && at < end)
+		ret = give_back_piece(r, at, end - at);
+	return ret;
+}
+
 static void check_ledger(const struct kf_baseline *b)
 {
 	struct pkvm_iommu_info info = { .size = sizeof(info) };
@@ -224,8 +254,7 @@ static void check_ledger(const struct kf_baseline *b)
 
 		if (ledger_has(&base_ledger, r))
 			continue;
-		ret = r->shared ? range_op(PKVM_IOMMU_IOC_UNSHARE, r->addr, r->len, 0) :
-				  range_op(PKVM_IOMMU_IOC_RECLAIM, r->addr, r->len, r->owner);
+		ret = give_back(r);
 		pages += r->len / PAGE_SZ;
 		if (ret && !refused++)
 			first_err = ret;
