@@ -36,14 +36,6 @@ static char tmpdir[64];
 static char policy_path[128], state_dir[128], state_file[160];
 static struct daemon *d;
 
-/* Fixtures run outside any test, where Check takes no assertion. */
-#define must(expr) do { \
-	if (!(expr)) { \
-		fprintf(stderr, "%s:%d: setup failed: %s\n", __FILE__, __LINE__, #expr); \
-		exit(EXIT_FAILURE); \
-	} \
-} while (0)
-
 static void write_text(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");

@@ -40,17 +40,6 @@ static int stop_pipe[2] = { -1, -1 };
 static struct pkvm_iommu_smmu_info smmu0;
 static char policy_path[600], state_dir[600];
 
-/*
- * Setup and teardown run outside any test, where Check cannot take an
- * assertion (even a passing ck_assert reports progress): plain checks.
- */
-#define must(expr) do { \
-	if (!(expr)) { \
-		fprintf(stderr, "%s:%d: setup failed: %s\n", __FILE__, __LINE__, #expr); \
-		exit(EXIT_FAILURE); \
-	} \
-} while (0)
-
 /* ---- private bus ---- */
 
 static void start_dbus(void)

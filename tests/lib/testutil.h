@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -24,6 +25,18 @@ static inline uint64_t test_now_usec(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
+
+/*
+ * Setup and teardown run outside any test, where Check takes no assertion
+ * (even a passing ck_assert reports progress): a failed step ends the
+ * program naming the expression.
+ */
+#define must(expr) do { \
+	if (!(expr)) { \
+		fprintf(stderr, "%s:%d: setup failed: %s\n", __FILE__, __LINE__, #expr); \
+		exit(EXIT_FAILURE); \
+	} \
+} while (0)
 
 #ifdef CHECK_H
 /* Runs a Check suite and turns its verdict into an exit status. */

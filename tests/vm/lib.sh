@@ -199,3 +199,15 @@ vm_kernel_env() {
 	[ -f "$env" ] || vm_die "no kernel.env at $env"
 	printf '%s\n' "$env"
 }
+
+# vm_kernel_problems CONSOLE OUT WARNINGS: the console's lines where the
+# kernel reports a bug in itself or a driver, into OUT; true if there are
+# any. The sanitizers of kernel.config report as "BUG: KASAN: ...",
+# "UBSAN: ..." and lockdep's "WARNING: ..." (DEBUG_LOCKS_WARN_ON once it
+# has turned itself off). WARNINGS is the ERE for the kernel's WARNING
+# lines: an initramfs console may take every "WARNING:"; a system whose
+# user space prints to the same console names the kernel's forms.
+vm_kernel_problems() {
+	grep -nE "Oops|BUG:|kernel BUG|Kernel panic|Unable to handle kernel|Internal error:|Call trace:|cut here \]|UBSAN:|KASAN:|DEBUG_LOCKS_WARN_ON|$3" \
+		"$1" >"$2"
+}

@@ -117,10 +117,8 @@ case $rc in
 *) problems+=("qemu exited with status $rc") ;;
 esac
 # Anything the kernel considers a bug in itself or a driver, whether or not
-# it stopped the test. The sanitizers of kernel.config report as "BUG:
-# KASAN: ...", "UBSAN: ..." and lockdep's "WARNING: ..." (or, once it is
-# off, DEBUG_LOCKS_WARN_ON).
-if grep -nE 'Oops|BUG:|kernel BUG|WARNING:|Kernel panic|Unable to handle kernel|Internal error:|Call trace:|cut here \]|UBSAN:|KASAN:|DEBUG_LOCKS_WARN_ON' "$clean" >"$rundir/kernel-problems.txt"; then
+# it stopped the test.
+if vm_kernel_problems "$clean" "$rundir/kernel-problems.txt" 'WARNING:'; then
 	problems+=("kernel reported a problem: $(head -n1 "$rundir/kernel-problems.txt")")
 fi
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$clean" | tail -n1 || true)

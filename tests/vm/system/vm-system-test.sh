@@ -87,8 +87,10 @@ for n in 1 2; do
 done
 clean=$out/console.txt
 cat "$out/console1.txt" "$out/console2.txt" >"$clean"
-if grep -nE 'Oops|BUG:|kernel BUG|WARNING: CPU|Kernel panic|Unable to handle kernel|Internal error:|Call trace:|cut here \]' \
-	"$clean" >"$out/kernel-problems.txt"; then
+# User space prints to this console too: only the kernel's WARNING forms,
+# a WARN_ON's "WARNING: CPU" and lockdep's reports (kernel/locking/lockdep.c).
+if vm_kernel_problems "$clean" "$out/kernel-problems.txt" \
+	'WARNING: (CPU|possible|suspicious RCU|inconsistent lock|bad unlock|held lock|lock held|Nested lock|.*lock order)'; then
 	problems+=("kernel reported a problem: $(head -n1 "$out/kernel-problems.txt")")
 fi
 grep -qx 'pkvm-system: boot 1 done' "$out/console1.txt" || problems+=("boot 1 did not finish its checks")
