@@ -84,6 +84,27 @@ void ref_fini(struct refmodel *m)
 	memset(m, 0, sizeof(*m));
 }
 
+int ref_copy(struct refmodel *dst, const struct refmodel *src)
+{
+	struct refmodel keep = *dst;
+
+	if (dst->pages != src->pages || dst->nr_2m != src->nr_2m ||
+	    dst->nr_1g != src->nr_1g || src->don.nr || src->shr.nr)
+		return -EINVAL;
+	*dst = *src;
+	dst->owner = keep.owner;
+	dst->flags = keep.flags;
+	dst->nonhost_2m = keep.nonhost_2m;
+	dst->nonhost_1g = keep.nonhost_1g;
+	dst->don = (struct ref_records){ keep.don.r, 0, keep.don.cap };
+	dst->shr = (struct ref_records){ keep.shr.r, 0, keep.shr.cap };
+	memcpy(dst->owner, src->owner, src->pages * sizeof(*src->owner));
+	memcpy(dst->flags, src->flags, src->pages);
+	memcpy(dst->nonhost_2m, src->nonhost_2m, src->nr_2m * sizeof(u32));
+	memcpy(dst->nonhost_1g, src->nonhost_1g, src->nr_1g * sizeof(u32));
+	return 0;
+}
+
 void ref_pin(struct refmodel *m, u64 addr, u64 size)
 {
 	for (u64 a = addr; a < addr + size; a += 4096) {
@@ -224,16 +245,44 @@ bool ref_host_range(const struct refmodel *m, u64 pa, u64 size)
 	return true;
 }
 
+/* The first page after i whose owner or flags differ from page i's. */
+static u64 run_end(const struct refmodel *m, u64 i)
+{
+	u64 f8 = m->flags[i] * 0x0101010101010101ull;
+	u64 o4 = m->owner[i] * 0x0001000100010001ull;
+	u64 j = i + 1;
+
+	/* Eight pages a step where the window is uniform, most of it. */
+	for (; j + 8 <= m->pages; j += 8) {
+		u64 f, o[2];
+
+		memcpy(&f, &m->flags[j], sizeof(f));
+		memcpy(o, &m->owner[j], sizeof(o));
+		if (f != f8 || o[0] != o4 || o[1] != o4)
+			break;
+	}
+	while (j < m->pages && m->owner[j] == m->owner[i] && m->flags[j] == m->flags[i])
+		j++;
+	return j;
+}
+
 u64 ref_optimal(const struct refmodel *m, u32 max_block_level)
 {
 	struct opt_map map = { 0 };
 	u64 pages;
 
-	for (u64 a = m->lo; a < m->hi; a += 4096) {
-		u32 st = ref_state(m, a);
+	/*
+	 * Run by run: the fuzzer asks after every input, and a page-by-page
+	 * state lookup over the whole window was most of its time. Pages
+	 * with equal owner and flags have the same state; runs of equal
+	 * state that differ in raw bytes are merged by opt_map_add().
+	 */
+	for (u64 i = 0, j; i < m->pages; i = j) {
+		u32 st = ref_state(m, m->lo + (i << 12));
 
+		j = run_end(m, i);
 		if (st)
-			opt_map_add(&map, a, a + 4096, st);
+			opt_map_add(&map, m->lo + (i << 12), m->lo + (j << 12), st);
 	}
 	pages = opt_minimal(&map, m->ias, max_block_level).table_pages;
 	opt_map_free(&map);

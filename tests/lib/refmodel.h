@@ -45,6 +45,11 @@ struct refmodel {
 int ref_init(struct refmodel *m, u32 ias, u64 lo, u64 hi,
 	     const struct s2_region *regions, u32 nr);
 void ref_fini(struct refmodel *m);
+/*
+ * dst becomes src (a model with no records yet, of the same window) in
+ * dst's own arrays: a fresh model per run without allocating one.
+ */
+int ref_copy(struct refmodel *dst, const struct refmodel *src);
 /* Give [addr, addr+size) to the hypervisor for good (pool, SMMU tables). */
 void ref_pin(struct refmodel *m, u64 addr, u64 size);
 
