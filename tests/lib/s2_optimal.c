@@ -37,6 +37,7 @@ struct ctx {
 	const struct opt_map *m;
 	unsigned int max_block;
 	struct opt_result r;
+	size_t first;	/* no run before it ends after the entries still to come */
 };
 
 static unsigned int shift_of(unsigned int level)
@@ -44,20 +45,19 @@ static unsigned int shift_of(unsigned int level)
 	return 12 + 9 * (3 - level);
 }
 
-/* State of [lo, hi) if it is uniform (0 = hole), else -1. */
-static int64_t uniform(const struct opt_map *m, uint64_t lo, uint64_t hi)
+/*
+ * State of [lo, hi) if it is uniform (0 = hole), else -1. Entries are
+ * asked in address order, so the first run that ends after lo is found by
+ * moving c->first forward: one pass over the runs for the whole table.
+ */
+static int64_t uniform(struct ctx *c, uint64_t lo, uint64_t hi)
 {
-	size_t a = 0, b = m->nr;
+	const struct opt_map *m = c->m;
+	size_t a = c->first;
 
-	/* First run that ends after lo. */
-	while (a < b) {
-		size_t mid = (a + b) / 2;
-
-		if (m->runs[mid].end <= lo)
-			a = mid + 1;
-		else
-			b = mid;
-	}
+	while (a < m->nr && m->runs[a].end <= lo)
+		a++;
+	c->first = a;
 	if (a == m->nr || m->runs[a].start >= hi)
 		return 0;
 	if (m->runs[a].start <= lo && m->runs[a].end >= hi)
@@ -79,7 +79,7 @@ static int block_ok(const struct ctx *c, unsigned int level)
 static void entry(struct ctx *c, unsigned int level, uint64_t lo)
 {
 	uint64_t size = 1ull << shift_of(level);
-	int64_t st = uniform(c->m, lo, lo + size);
+	int64_t st = uniform(c, lo, lo + size);
 
 	if (st >= 0 && (!valid_state(st) || block_ok(c, level))) {
 		c->r.descriptors += st != 0;
