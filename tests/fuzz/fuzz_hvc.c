@@ -233,8 +233,10 @@ static u64 tables_below(const u64 *t, u32 level, u64 entries)
 {
 	u64 n = 0;
 
+	if (level == 3)
+		return 0;	/* bits[1:0] 0b11 is a page there */
 	for (u64 i = 0; i < entries; i++) {
-		if (level == 3 || (t[i] & 3) != 3)
+		if ((t[i] & 3) != 3)
 			continue;
 		n += 1 + tables_below(hyp_phys_to_virt(t[i] & 0x0000fffffffff000ull),
 				      level + 1, 512);
