@@ -263,6 +263,23 @@ static void build(struct kf_rng *r, int i, uint8_t *p, uint32_t *nr_ops)
 	memcpy(p, &u, sizeof(u));
 }
 
+/*
+ * A BATCH records' pointer that is not the records: NULL, a kernel address,
+ * the guard page, the area's tail (the records run into the guard), or
+ * unaligned inside the area. Never another mapping of the process: the
+ * kernel writes each record's result back through it.
+ */
+static uint64_t batch_ops_elsewhere(struct kf_rng *r)
+{
+	switch (kf_below(r, 5)) {
+	case 0: return 0;
+	case 1: return 0xffff800080000000ull + PAGE_SZ * kf_below(r, 16);
+	case 2: return (uintptr_t)(ops_area + OPS_AREA) + kf_below(r, PAGE_SZ);
+	case 3: return (uintptr_t)(ops_area + OPS_AREA - PAGE_SZ / 2);
+	default: return (uintptr_t)(ops_area + 1 + kf_below(r, 7));
+	}
+}
+
 /* A number that is not one of ours: wrong nr, direction, size or magic. */
 static unsigned long other_number(struct kf_rng *r, int i)
 {
@@ -343,6 +360,7 @@ void kf_ioctl_one(struct kf_rng *r, int fd, bool priv)
 	uint32_t full = ioc_size[base][0], ver0 = ioc_size[base][1], size = full, nr_ops = 0;
 	bool shaped = true, tail_dirty = false;
 	uint8_t *p = arg_area;
+	uint64_t ops_ptr;
 	void *arg;
 	int ret, e = 0;
 
@@ -350,6 +368,7 @@ void kf_ioctl_one(struct kf_rng *r, int fd, bool priv)
 		num = 0xb7ff;	/* _IO(magic, 0xff): never one of ours */
 	memset(arg_area, 0, ARG_AREA);
 	build(r, base, p, &nr_ops);
+	memcpy(&ops_ptr, p + offsetof(struct pkvm_iommu_batch, ops), sizeof(ops_ptr));
 
 	/* The size field: the struct's, its first version's, or anything. */
 	switch (kf_below(r, 12)) {
@@ -369,6 +388,21 @@ void kf_ioctl_one(struct kf_rng *r, int fd, bool priv)
 	memcpy(p, &size, sizeof(size));
 	if (kf_one_in(r, 4)) {	/* fields mutated past validity */
 		mutate_bytes(r, p + 4, full - 4);
+		shaped = false;
+		/*
+		 * Not the records' pointer: a flipped bit lands it in another
+		 * mapping of ours (a thread's stack, libc's data), and the
+		 * kernel, rightly, writes the results there. Where it points is
+		 * chosen below, among places that are ours to lose or not mapped.
+		 */
+		if (base == 10)
+			memcpy(p + offsetof(struct pkvm_iommu_batch, ops), &ops_ptr, sizeof(ops_ptr));
+	}
+
+	if (base == 10 && kf_one_in(r, 12)) {	/* the records' pointer, before the struct moves */
+		struct pkvm_iommu_batch *b = (struct pkvm_iommu_batch *)p;
+
+		b->ops = batch_ops_elsewhere(r);
 		shaped = false;
 	}
 
@@ -393,12 +427,6 @@ void kf_ioctl_one(struct kf_rng *r, int fd, bool priv)
 	}
 	case 3: arg = p + 1 + kf_below(r, 7); memmove(arg, p, full + 72); shaped = false; break;
 	default: break;
-	}
-	if (base == 10 && kf_one_in(r, 12)) {	/* the records' pointer */
-		struct pkvm_iommu_batch *b = (struct pkvm_iommu_batch *)p;
-
-		b->ops = kf_one_in(r, 2) ? 0 : (uintptr_t)(ops_area + OPS_AREA - PAGE_SZ / 2);
-		shaped = false;
 	}
 
 	ret = ioctl(fd, num, arg);
