@@ -61,6 +61,10 @@ int s2_init(struct s2_pgtable *pgt, const struct s2_config *cfg)
 	pgt->bbm = cfg->policy != PKVM_SPLIT_HITLESS;
 	pgt->noncoherent_walk = cfg->noncoherent_walk;
 	pgt->full_threshold = cfg->full_threshold ? cfg->full_threshold : ~0ull;
+	/* One range of one leaf, at the leaf's own granule: one command, never full. */
+	s2_gather_init(&pgt->one, pgt->full_threshold);
+	pgt->one.nr = 1;
+	pgt->one.cost = 1;
 	pgt->tlb = cfg->tlb;
 	pgt->tlb_cookie = cfg->tlb_cookie;
 

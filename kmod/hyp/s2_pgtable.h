@@ -171,6 +171,12 @@ struct s2_pgtable {
 	u64 table_pages;	/* in use, root included */
 	u64 mem_pages;		/* pages of memory, owned by anyone */
 	struct s2_stats stats;
+	/*
+	 * The gather of a one-leaf change that unmapped (s2_pgtable.c,
+	 * change_one_leaf()): always one range, never full, nothing freed,
+	 * set up by s2_init(); the change fills in the range under the lock.
+	 */
+	struct s2_gather one;
 	hyp_spinlock_t lock;
 };
 
@@ -418,6 +424,42 @@ s2_walk_leaf(struct s2_walk_data *d, s2_visitor_fn cb, u32 flags, u64 *ptep,
 	return 0;
 }
 
+/*
+ * The walk's descent: from the root down while [addr, end) lies inside one
+ * entry. Returns the first leaf on the way (*level and *old are its own),
+ * or NULL at the table whose entries the range spans (*table, *level and
+ * *entries are that table's). No bookkeeping: a caller keeps it all in
+ * registers, and a one-leaf change (s2_pgtable.c) is this and one store.
+ */
+static inline __attribute__((__always_inline__)) u64 *
+s2_descend(const struct s2_pgtable *pgt, u64 addr, u64 end, u64 **table,
+	   u32 *level, u32 *entries, u64 *old)
+{
+	u64 diff = addr ^ (end - 1);	/* bits where the range's ends differ */
+	u64 *t = pgt->root;
+	u32 lvl = pgt->start_level, n = pgt->root_entries;
+	u32 shift = s2_level_shift(lvl);
+
+	while (!(diff >> shift)) {
+		u64 *ptep = &t[(addr >> shift) & (n - 1)];
+		u64 pte = hyp_read_pte(ptep);
+
+		if (!s2_desc_is_table(pte, lvl)) {
+			*level = lvl;
+			*old = pte;
+			return ptep;
+		}
+		t = hyp_phys_to_virt(s2_desc_oa(pte));
+		lvl++;
+		n = S2_PTES_PER_TABLE;
+		shift -= S2_BITS_PER_LEVEL;
+	}
+	*table = t;
+	*level = lvl;
+	*entries = n;
+	return NULL;
+}
+
 static inline __attribute__((__always_inline__)) int
 s2_walk_inline(struct s2_pgtable *pgt, u64 addr, u64 size,
 	       s2_visitor_fn cb, void *arg, u32 flags)
@@ -433,7 +475,7 @@ s2_walk_inline(struct s2_pgtable *pgt, u64 addr, u64 size,
 		.flags = flags,
 		.addr = addr,
 	};
-	u64 *table = pgt->root;
+	u64 *table = pgt->root, *ptep, pte;
 	u32 level = pgt->start_level, entries = pgt->root_entries;
 
 	if (!size || d.ctx.end < addr || d.ctx.end > (1ull << pgt->ias))
@@ -446,20 +488,9 @@ s2_walk_inline(struct s2_pgtable *pgt, u64 addr, u64 size,
 	 * inside one leaf is that entry's visit alone, with no loop around it.
 	 */
 	if (!(flags & S2_VISIT_TABLE_POST)) {
-		u64 diff = addr ^ (d.ctx.end - 1);	/* bits where the range's ends differ */
-		u32 shift = s2_level_shift(level);
-
-		while (!(diff >> shift)) {
-			u64 *ptep = &table[(addr >> shift) & (entries - 1)];
-			u64 pte = hyp_read_pte(ptep);
-
-			if (!s2_desc_is_table(pte, level))
-				return s2_walk_leaf(&d, cb, flags, ptep, pte, level);
-			table = hyp_phys_to_virt(s2_desc_oa(pte));
-			level++;
-			entries = S2_PTES_PER_TABLE;
-			shift -= S2_BITS_PER_LEVEL;
-		}
+		ptep = s2_descend(pgt, addr, d.ctx.end, &table, &level, &entries, &pte);
+		if (ptep)
+			return s2_walk_leaf(&d, cb, flags, ptep, pte, level);
 	}
 	return s2_walk_table(&d, table, level, entries);
 }
