@@ -40,6 +40,10 @@
 #define DEFAULT_BUDGET	PKVM_IOMMU_FOLD_DEFAULT_BUDGET
 #define LARGE_BUDGET	64u
 #define LOW_POOL_PAGES	512u
+/* Passes of the same calls; a call's hold is its least over them (least_of()). */
+#define HOLD_PASSES	5
+/* Issue 12: the longest hold with the default policy. */
+#define HOLD_TARGET_NS	50000u
 
 enum kind { K_DONATE, K_RECLAIM, K_SHARE, K_UNSHARE, K_SPLIT, K_DONATE_LOW, K_RECLAIM_LOW,
 	    K_BATCH1, K_BATCH64, K_BATCHMAX, K_COMPACT, K_COMPACT64, K_COMPACTMAX, K_NR };
@@ -317,6 +321,34 @@ static int run_low(struct hold *h, bool quick)
 	return h->err;
 }
 
+/*
+ * The calls of every pass are the same calls (same seed, same start), so
+ * sample i of a kind is the same call in each pass: its least time over
+ * the passes is its work, and what the machine did to one pass (an
+ * interrupt, the hypervisor under this virtual machine taking the CPU,
+ * which neither the switch count nor the thread's CPU time sees) falls
+ * out unless it hit that one call in every pass. NULL when the passes
+ * disagree on the calls (then nothing is claimed).
+ */
+static uint64_t *least_of(const struct samples pass[HOLD_PASSES], size_t *nr)
+{
+	uint64_t *least;
+
+	for (int r = 1; r < HOLD_PASSES; r++)
+		if (pass[r].nr != pass[0].nr)
+			return NULL;
+	least = malloc((pass[0].nr ? pass[0].nr : 1) * sizeof(*least));
+	if (!least)
+		return NULL;
+	for (size_t i = 0; i < pass[0].nr; i++) {
+		least[i] = pass[0].ns[i];
+		for (int r = 1; r < HOLD_PASSES; r++)
+			least[i] = HYP_MIN(least[i], pass[r].ns[i]);
+	}
+	*nr = pass[0].nr;
+	return least;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -324,82 +356,123 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void print(const struct hold *h, bool json, uint64_t sync_ns, uint64_t *worst)
+/* One kind's row from its passes; false if the passes disagree. */
+static bool print_kind(int k, const struct samples pass[HOLD_PASSES], bool json,
+		       uint64_t sync_ns, uint64_t *worst)
 {
-	for (int k = 0; k < K_NR; k++) {
-		const struct samples *s = &h->s[k];
-		double p50, p99, max;
+	uint64_t *ns, raw = 0;
+	size_t nr = 0, desch = 0;
+	double p50, p99, max;
 
-		if (!s->nr)
-			continue;
-		qsort(s->ns, s->nr, sizeof(*s->ns), cmp_u64);
-		p50 = (double)s->ns[s->nr / 2] / 1e3;
-		p99 = (double)s->ns[(s->nr * 99) / 100] / 1e3;
-		max = (double)s->ns[s->nr - 1] / 1e3;
-		if (default_policy(k) && s->ns[s->nr - 1] > *worst)
-			*worst = s->ns[s->nr - 1];
-		if (json)
-			printf("{\"workload\":\"" BENCH_HOLD_WORKLOAD "\",\"call\":\"%s\","
-			       "\"sync_ns\":%" PRIu64 ",\"count\":%zu,\"p50_us\":%.2f,"
-			       "\"p99_us\":%.2f,\"max_us\":%.2f,\"descheduled\":%zu}\n",
-			       kind_name[k], sync_ns, s->nr, p50, p99, max, s->descheduled);
-		else
-			printf("%-22s %8" PRIu64 " %9zu %9.2f %9.2f %9.2f %6zu\n", kind_name[k],
-			       sync_ns, s->nr, p50, p99, max, s->descheduled);
+	if (!pass[0].nr)
+		return true;
+	ns = least_of(pass, &nr);
+	if (!ns) {
+		fprintf(stderr, "pkvm-iommu-bench: hold: %s: the passes made different calls\n",
+			kind_name[k]);
+		return false;
 	}
+	for (int r = 0; r < HOLD_PASSES; r++) {
+		desch += pass[r].descheduled;
+		for (size_t i = 0; i < pass[r].nr; i++)
+			raw = HYP_MAX(raw, pass[r].ns[i]);
+	}
+	qsort(ns, nr, sizeof(*ns), cmp_u64);
+	p50 = (double)ns[nr / 2] / 1e3;
+	p99 = (double)ns[(nr * 99) / 100] / 1e3;
+	max = (double)ns[nr - 1] / 1e3;
+	if (default_policy(k) && ns[nr - 1] > *worst)
+		*worst = ns[nr - 1];
+	if (json)
+		printf("{\"workload\":\"" BENCH_HOLD_WORKLOAD "\",\"call\":\"%s\","
+		       "\"sync_ns\":%" PRIu64 ",\"count\":%zu,\"passes\":%d,\"p50_us\":%.2f,"
+		       "\"p99_us\":%.2f,\"max_us\":%.2f,\"raw_max_us\":%.2f,"
+		       "\"descheduled\":%zu}\n",
+		       kind_name[k], sync_ns, nr, HOLD_PASSES, p50, p99, max, (double)raw / 1e3,
+		       desch);
+	else
+		printf("%-22s %8" PRIu64 " %9zu %9.2f %9.2f %9.2f %9.2f %6zu\n", kind_name[k],
+		       sync_ns, nr, p50, p99, max, (double)raw / 1e3, desch);
+	free(ns);
+	return true;
 }
 
-int bench_hold_rows(bool quick, bool json)
+/* One pass of every row, CPU-only or priced; its samples move to out. */
+static int one_pass(bool priced, bool quick, struct samples out[K_NR])
+{
+	struct hold *h = malloc(sizeof(*h)), *low = malloc(sizeof(*low));
+	int ret;
+
+	ret = h && low ? hold_init(h, HOLD_POOL_PAGES) : -ENOMEM;
+	bench_sync_arm(priced);
+	if (!ret)
+		ret = run(h, quick);
+	if (!ret) {
+		hold_unmap(h);
+		ret = hold_init(low, LOW_POOL_PAGES);
+	}
+	if (!ret)
+		ret = run_low(low, quick);
+	bench_sync_arm(false);
+	/* One table: the pool-pressure rows beside the others. */
+	for (int k = 0; !ret && k < K_NR; k++) {
+		struct hold *from = k == K_DONATE_LOW || k == K_RECLAIM_LOW ? low : h;
+
+		out[k] = from->s[k];
+		from->s[k] = (struct samples){ 0 };
+	}
+	if (low) {
+		hold_fini(low);
+		free(low);
+	}
+	if (h) {
+		hold_fini(h);
+		free(h);
+	}
+	return ret;
+}
+
+int bench_hold_rows(bool quick, bool json, bool check_time)
 {
 	uint64_t price = bench_sync_ns(), worst = 0;
 	int bad = 0;
 
 	if (!json)
-		printf("\n%-22s %8s %9s %9s %9s %9s %6s\n", "hold time per call", "sync ns",
-		       "calls", "p50 us", "p99 us", "max us", "desch");
+		printf("\n%-22s %8s %9s %9s %9s %9s %9s %6s\n", "hold time per call", "sync ns",
+		       "calls", "p50 us", "p99 us", "max us", "raw max", "desch");
 	/* CPU-only first, then each flush priced at --sync-ns. */
 	for (int priced = 0; priced < 2 && !bad; priced++) {
-		struct hold *h = malloc(sizeof(*h)), *low = malloc(sizeof(*low));
-		int ret;
+		struct samples pass[K_NR][HOLD_PASSES] = { 0 }, one[K_NR];
+		int ret = 0;
 
-		if (priced && !price) {
-			free(h);
-			free(low);
+		if (priced && !price)
 			break;
-		}
-		ret = h && low ? hold_init(h, HOLD_POOL_PAGES) : -ENOMEM;
-		bench_sync_arm(priced);
-		if (!ret)
-			ret = run(h, quick);
-		if (!ret) {
-			hold_unmap(h);
-			ret = hold_init(low, LOW_POOL_PAGES);
-		}
-		if (!ret)
-			ret = run_low(low, quick);
-		bench_sync_arm(false);
-		/* One table: the pool-pressure rows beside the others. */
-		if (!ret)
-			for (int k = K_DONATE_LOW; k <= K_RECLAIM_LOW; k++) {
-				h->s[k] = low->s[k];
-				low->s[k] = (struct samples){ 0 };
-			}
-		if (low) {
-			hold_fini(low);
-			free(low);
+		for (int r = 0; r < HOLD_PASSES && !ret; r++) {
+			ret = one_pass(priced, quick, one);
+			for (int k = 0; !ret && k < K_NR; k++)
+				pass[k][r] = one[k];
 		}
 		if (ret) {
 			fprintf(stderr, "pkvm-iommu-bench: hold: %s\n", strerror(-ret));
 			bad = 1;
-		} else {
-			print(h, json, priced ? price : 0, &worst);
 		}
-		if (h)
-			hold_fini(h);
-		free(h);
+		for (int k = 0; !bad && k < K_NR; k++)
+			if (!print_kind(k, pass[k], json, priced ? price : 0, &worst))
+				bad = 1;
+		for (int k = 0; k < K_NR; k++)
+			for (int r = 0; r < HOLD_PASSES; r++)
+				free(pass[k][r].ns);
 	}
 	if (!json && !bad)
 		printf("longest hold with the default policy (batch_max_ops 1, compaction budget %u, "
-		       "pool pressure included): %.1f us\n", DEFAULT_BUDGET, (double)worst / 1e3);
+		       "pool pressure included; each call its least of %d passes): %.1f us\n",
+		       DEFAULT_BUDGET, HOLD_PASSES, (double)worst / 1e3);
+	/* Issue 12's target; timing, so only under --check-time. */
+	if (check_time && !bad && worst > HOLD_TARGET_NS) {
+		fprintf(stderr, "pkvm-iommu-bench: hold: target missed: longest hold %.1f us with "
+			"the default policy, target %.0f us\n", (double)worst / 1e3,
+			HOLD_TARGET_NS / 1e3);
+		bad = 1;
+	}
 	return bad;
 }
