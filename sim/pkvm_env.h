@@ -80,15 +80,45 @@ static inline void hyp_write_pte(u64 *ptep, u64 v)
 #define hyp_wmb_dev()	__atomic_thread_fence(__ATOMIC_RELEASE)
 #define hyp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
 
+/* What a spinning CPU does while it waits (x86 PAUSE, Arm YIELD). */
+static inline void sim_spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 /*
  * A spinlock, as at EL2 (and as the module's spin_lock): a mutex's slow
  * path and bookkeeping would put a cost on every call that the hypervisor
  * never pays, and the benchmark would charge it to the engine.
  */
-typedef pthread_spinlock_t hyp_spinlock_t;
-#define hyp_spin_lock_init(l)	pthread_spin_init((l), PTHREAD_PROCESS_PRIVATE)
-#define hyp_spin_lock(l)	pthread_spin_lock(l)
-#define hyp_spin_unlock(l)	pthread_spin_unlock(l)
+typedef struct {
+	int held;
+} hyp_spinlock_t;
+
+static inline void hyp_spin_lock_init(hyp_spinlock_t *l)
+{
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * Inline, as the hypervisor's is: a call into libpthread would put two
+ * calls, and the registers saved around them, on every change.
+ */
+static inline void hyp_spin_lock(hyp_spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
+			sim_spin_pause();
+}
+
+static inline void hyp_spin_unlock(hyp_spinlock_t *l)
+{
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+}
 
 /*
  * MMIO in user space is plain memory that the SMMU model also reads; the

@@ -840,7 +840,8 @@ change_one_leaf(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
 {
 	u64 *ptep, *table, old, need;
 	u32 level, entries;
-	int ret, fret = 0;
+	bool unmapped;
+	int ret;
 
 	ptep = s2_descend(pgt, addr, addr + size, &table, &level, &entries, &old);
 	if (!ptep)
@@ -851,12 +852,13 @@ change_one_leaf(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
 		return ret;
 	if (ret || need || s2_level_size(level) != size)
 		return S2_NOT_ONE_LEAF;
-	if (leaf_write(pgt, ptep, old, op, owner, addr, level)) {
-		pgt->one.r[0] = (struct s2_inv_range){ addr, addr + size, size };
-		fret = tlb_flush(pgt, &pgt->one);
-	}
+	unmapped = leaf_write(pgt, ptep, old, op, owner, addr, level);
+	/* Recorded before the flush, as in apply_locked(): the record follows the table. */
 	change_made(pgt, op, addr, size, rec_owner);
-	return fret;
+	if (!unmapped)
+		return 0;
+	pgt->one.r[0] = (struct s2_inv_range){ addr, addr + size, size };
+	return tlb_flush(pgt, &pgt->one);
 }
 
 /* The set pass: apart, so a fused change does not even build its walker. */
@@ -875,9 +877,8 @@ static int set_pass(struct s2_pgtable *pgt, struct op_data *od, u64 addr, u64 si
  * made is recorded with rec_owner unless that is S2_NO_RECORD; a host
  * transition records what it changed as it goes.
  */
-static inline __attribute__((__always_inline__)) int
-apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
-	     u32 rec_owner, struct s2_gather *g)
+static int apply_locked(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
+			u32 rec_owner, struct s2_gather *g)
 {
 	struct op_data od;
 	int ret;
@@ -940,39 +941,18 @@ made:
 }
 
 /*
- * apply_locked() is inline in apply(), every single change's path; the
- * batch and the host transitions share this one copy, so the code is
- * there twice, not once per caller.
+ * A single change that is not one leaf (a split, a fold, a range over
+ * several entries, EAGER mode, a refusal the walk finds), entered with the
+ * lock held: its own gather, the passes, the flush, and the unlock. Out of
+ * line, so that what it keeps in registers is not saved on every change
+ * that never comes here (apply_inline()).
  */
-static int apply_locked_call(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
-			     u32 owner, u32 rec_owner, struct s2_gather *g)
-{
-	return apply_locked(pgt, op, addr, size, owner, rec_owner, g);
-}
-
-/*
- * Inline: the generic apply() below, and one copy each in s2_donate() and
- * s2_reclaim(), the changes a DMA map and unmap make, with their op known
- * so every test of it folds away.
- */
-static inline __attribute__((__always_inline__)) int
-apply_inline(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
-	     u32 rec_owner)
+static __attribute__((__noinline__)) int
+apply_general(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner, u32 rec_owner)
 {
 	struct s2_gather g;
 	int ret, fret;
 
-	hyp_spin_lock(&pgt->lock);
-	if (!op_is_host(op) && !folds_in_change(pgt, op) && !pgt->pending.on &&
-	    !check_args(pgt, addr, size)) {
-		ret = change_one_leaf(pgt, op, addr, size, owner, rec_owner);
-		if (ret != S2_NOT_ONE_LEAF) {
-			hyp_spin_unlock(&pgt->lock);
-			if (ret)
-				pgt->stats.errors++;
-			return ret;
-		}
-	}
 	s2_gather_init(&g, pgt->full_threshold);
 	ret = apply_locked(pgt, op, addr, size, owner, rec_owner, &g);
 	/*
@@ -986,6 +966,31 @@ apply_inline(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
 	if (ret)
 		pgt->stats.errors++;
 	return ret;
+}
+
+/*
+ * Inline: the generic apply() below, and one copy each in s2_donate() and
+ * s2_reclaim(), the changes a DMA map and unmap make, with their op known
+ * so every test of it in the one-leaf path folds away.
+ */
+static inline __attribute__((__always_inline__)) int
+apply_inline(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size, u32 owner,
+	     u32 rec_owner)
+{
+	int ret;
+
+	hyp_spin_lock(&pgt->lock);
+	if (!op_is_host(op) && !folds_in_change(pgt, op) && !pgt->pending.on &&
+	    !check_args(pgt, addr, size)) {
+		ret = change_one_leaf(pgt, op, addr, size, owner, rec_owner);
+		if (ret != S2_NOT_ONE_LEAF) {
+			hyp_spin_unlock(&pgt->lock);
+			if (ret)
+				pgt->stats.errors++;
+			return ret;
+		}
+	}
+	return apply_general(pgt, op, addr, size, owner, rec_owner);
 }
 
 static int apply(struct s2_pgtable *pgt, u32 op, u64 addr, u64 size,
@@ -1117,7 +1122,7 @@ int s2_host_commit(struct s2_pgtable *pgt, u64 addr, u64 size, bool access,
 	pgt->pending.on = false;
 	pgt->reserved = 0;
 	s2_gather_init(&g, pgt->full_threshold);
-	ret = apply_locked_call(pgt, host_op(access), addr, size, owner,
+	ret = apply_locked(pgt, host_op(access), addr, size, owner,
 				S2_NO_RECORD, &g);
 	/*
 	 * Nothing else ran since the prepare counted: a refusal now means
@@ -1170,7 +1175,7 @@ int s2_batch(struct s2_pgtable *pgt, u32 nr, s2_batch_read_fn read, void *arg,
 		if (!ret)
 			ret = batch_op_check(&op);
 		if (!ret)
-			ret = apply_locked_call(pgt, op.op, op.addr, op.size,
+			ret = apply_locked(pgt, op.op, op.addr, op.size,
 						op.owner, given, &g);
 		if (ret)
 			break;
