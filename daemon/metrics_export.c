@@ -28,6 +28,37 @@ int metrics_write_atomic(const char *path, const char *text, size_t len)
 	return write_file_atomic(path, text, len, 0644);
 }
 
+/*
+ * The temp files a write of path left when the daemon was killed between
+ * creating one and renaming it (write_file_atomic(): ".NAME.XXXXXX" beside
+ * the file). Before the first write to a path: this daemon is the file's
+ * only writer (one instance holds the bus name), and it has not begun.
+ */
+static void clean_stale_temps(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	const char *dir = ".", *name = path;
+	char *slash = copy ? strrchr(copy, '/') : NULL;
+	int n;
+
+	if (!copy)
+		return;
+	if (slash) {
+		*slash = '\0';
+		dir = slash == copy ? "/" : copy;
+		name = slash + 1;
+	}
+	if (!*name)
+		return;
+	n = write_file_atomic_clean(dir, name);
+	if (n > 0)
+		syslog(LOG_NOTICE, "metrics: %s: removed %d temp file%s an interrupted write left",
+		       dir, n, n == 1 ? "" : "s");
+	else if (n < 0 && n != -ENOENT)
+		syslog(LOG_WARNING, "metrics: %s: cannot look for stale temp files: %s", dir,
+		       strerror(-n));
+}
+
 int metrics_export_now(struct daemon *d)
 {
 	struct metrics_export *m = d->metrics;
@@ -111,6 +142,7 @@ int metrics_export_update(struct daemon *d)
 		free(m->path);
 		m->path = p;
 		m->last_error = 0;
+		clean_stale_temps(m->path);
 	}
 	m->interval_s = interval;
 	if (!m->timer)

@@ -87,11 +87,20 @@ left=$(find "$work/state" -mindepth 1 -not -path "$work/state/policy.json" | wc 
 rmdir "$work/state/policy.json"
 
 # ---- 9: what a kill -9 leaves ----
-echo '{ "version": 1, "default_stream_action": "block" }' >"$work/etc/policy.json"
+mkdir -p "$work/metrics"
+cat >"$work/etc/policy.json" <<EOF
+{ "version": 1, "default_stream_action": "block",
+  "metrics": { "path": "$work/metrics/pkvm.prom", "interval_s": 60 } }
+EOF
 stop_daemon KILL
 printf '{ "version": 1,' >"$work/state/.policy.json.Ab12Cd"
 echo outside >"$work/target"
 ln -s "$work/target" "$work/state/.policy.json.Lnk123"
+# The metrics file's own temp files, and names that only look like them.
+printf 'pkvm_iommu_up 1\n' >"$work/metrics/.pkvm.prom.Qr56St"
+ln -s "$work/target" "$work/metrics/.pkvm.prom.Lnk456"
+: >"$work/metrics/.pkvm.prom.short"
+: >"$work/metrics/.other.prom.Qr56St"
 start_daemon
 check daemon-restarts $? "after kill -9, with a temp file left in the state directory"
 [[ ! -e $work/state/.policy.json.Ab12Cd && -L $work/state/.policy.json.Lnk123 &&
@@ -99,6 +108,14 @@ check daemon-restarts $? "after kill -9, with a temp file left in the state dire
 check stale-temp-removed $? "$(cd "$work/state" && ls -A | tr '\n' ' ')"
 grep -q "removed 1 temp file an interrupted write left" "$work/daemon.log"
 check stale-temp-logged $? "$(grep -o 'removed [0-9]* temp file[^,]*' "$work/daemon.log" | tail -1)"
+# The first write follows the cleaning: wait for the file (bounded).
+for _ in $(seq 100); do [[ -s $work/metrics/pkvm.prom ]] && break; sleep 0.1; done
+[[ ! -e $work/metrics/.pkvm.prom.Qr56St && -L $work/metrics/.pkvm.prom.Lnk456 &&
+	-e $work/metrics/.pkvm.prom.short && -e $work/metrics/.other.prom.Qr56St &&
+	-s $work/metrics/pkvm.prom ]]
+check metrics-stale-temp-removed $? "$(cd "$work/metrics" && ls -A | tr '\n' ' ')"
+grep -q "metrics: $work/metrics: removed 1 temp file an interrupted write left" "$work/daemon.log"
+check metrics-stale-temp-logged $? "$(grep -o 'metrics: [^ ]*: removed [0-9]* temp file[^,]*' "$work/daemon.log" | tail -1)"
 stop_daemon
 
 checks_finish
