@@ -185,9 +185,9 @@ static int policy_check(struct ctl *c, int argc, char **argv)
 		printf("%s: valid\n", file);
 	} else {
 		for (size_t i = 0; i < errs->n; i++)
-			/* Parse errors start at the JSON path; the others name the file. */
-			fprintf(stderr, "%s%s%s\n", r == -EINVAL ? file : "",
-				r == -EINVAL ? ": " : "", errs->msg[i]);
+			/* Parse errors start at the JSON path; a read error names the file. */
+			fprintf(stderr, "%s%s%s\n", errs->file_named ? "" : file,
+				errs->file_named ? "" : ": ", errs->msg[i]);
 		if (errs->dropped)
 			fprintf(stderr, "%s: and %zu more error%s\n", file, errs->dropped,
 				errs->dropped == 1 ? "" : "s");

@@ -450,7 +450,9 @@ static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error 
 	f = open_memstream(&msg, &len);
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "%s: ", str_or_empty(d->policy_path));
+	/* A file that could not be read is named by its message already. */
+	if (!errs->file_named || !errs->n)
+		fprintf(f, "%s: ", str_or_empty(d->policy_path));
 	for (size_t i = 0; i < errs->n; i++)
 		fprintf(f, "%s%s", i ? "; " : "", errs->msg[i]);
 	if (errs->dropped)

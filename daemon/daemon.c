@@ -721,7 +721,8 @@ int daemon_reload_policy(struct daemon *d, struct policy_errors *errs)
 	if (ret) {
 		d->ctr.policy_errors++;
 		for (size_t i = 0; errs && i < errs->n; i++)
-			syslog(LOG_ERR, "%s: %s", d->policy_path, errs->msg[i]);
+			syslog(LOG_ERR, "%s%s%s", errs->file_named ? "" : d->policy_path,
+			       errs->file_named ? "" : ": ", errs->msg[i]);
 		return log_error_errno(ret, "%s: not applied (%m), the previous policy stays",
 				       d->policy_path);
 	}

@@ -143,8 +143,10 @@ int policy_load_file(const char *path, struct pkvm_policy *out,
 	mode_t mode = 0;
 	int r;
 
-	if (errs)
+	if (errs) {
 		errs->n = errs->dropped = 0;
+		errs->file_named = false;
+	}
 	if (!buf) {
 		policy_err(&c, NULL, "out of memory");
 		return -ENOMEM;
@@ -156,6 +158,8 @@ int policy_load_file(const char *path, struct pkvm_policy *out,
 		policy_err(&c, path, "not a regular file (%s)", file_kind(mode));
 	else if (r)
 		policy_err(&c, path, "%s", strerror(-r));
+	if (r && errs)
+		errs->file_named = true;
 	if (r)
 		return r;
 	return policy_parse_string(buf, len, out, errs);

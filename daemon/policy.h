@@ -84,6 +84,12 @@ struct pkvm_policy {
 struct policy_errors {
 	size_t n;		/* messages in msg[], <= POLICY_MAX_ERRORS */
 	size_t dropped;		/* further errors found but not kept */
+	/*
+	 * The file could not be read: the message names it ("PATH: ..."),
+	 * so a caller adds no name of its own. Otherwise messages start at
+	 * a JSON path or a line and column, and a caller names the file.
+	 */
+	bool file_named;
 	char msg[POLICY_MAX_ERRORS][POLICY_ERROR_LEN];
 };
 

@@ -152,6 +152,9 @@ mkfifo "$policy"
 reload fifo
 ((rc != 0 && rc != 124 && ms < 5000)) && grep -qF "$policy: not a regular file (a FIFO)" "$work/fifo.reply"
 check fifo-reload-answers $? "exit $rc in $ms ms: $(head -c 150 "$work/fifo.reply" | cat -v)"
+# The file named once: the message of a read error already names it.
+n=$(grep -oF "$policy" "$work/fifo.reply" | wc -l)
+((n == 1)); check fifo-reload-names-file-once $? "$n times in: $(head -c 200 "$work/fifo.reply" | cat -v)"
 out=$("${B[@]}" --timeout=5 get-property "${M[@]}" Backend 2>&1)
 [[ $out == 's "sim"' ]]; check fifo-daemon-serves $? "Backend after: $out"
 timeout 10 "${C[@]}" policy check "$policy" >"$work/fifo.out" 2>&1
