@@ -31,6 +31,8 @@
 
 /* The daemon's own errors; the standard ones are sd-bus's SD_BUS_ERROR_*. */
 #define BUS_ERROR_INVALID_POLICY	"org.pkvm.Iommu1.Error.InvalidPolicy"
+/* ReloadPolicy: the file could not be read at all (not its content's fault). */
+#define BUS_ERROR_POLICY_UNREADABLE	"org.pkvm.Iommu1.Error.PolicyUnreadable"
 #define BUS_ERROR_NOT_IN_TEST_MODE	"org.pkvm.Iommu1.Error.NotInTestMode"
 /* Refusals of Donate/Reclaim/Share/Unshare by the pages' state. */
 #define BUS_ERROR_OUT_OF_RANGE		"org.pkvm.Iommu1.Error.OutOfRange"

@@ -462,7 +462,9 @@ static int method_reload_policy(sd_bus_message *m, void *userdata, sd_bus_error 
 	fprintf(f, " (the previous policy stays in force)");
 	if (fclose(f))
 		return -ENOMEM;
-	return sd_bus_error_set(error, BUS_ERROR_INVALID_POLICY, msg);
+	/* Too large is the content's fault, as pkvm-iommuctl policy check has it. */
+	return sd_bus_error_set(error, errs->file_named && r != -EFBIG ?
+				BUS_ERROR_POLICY_UNREADABLE : BUS_ERROR_INVALID_POLICY, msg);
 }
 
 /* ---- refusals of the ownership changes, named (org.pkvm.Iommu1(5), ERRORS) ---- */

@@ -152,6 +152,11 @@ mkfifo "$policy"
 reload fifo
 ((rc != 0 && rc != 124 && ms < 5000)) && grep -qF "$policy: not a regular file (a FIFO)" "$work/fifo.reply"
 check fifo-reload-answers $? "exit $rc in $ms ms: $(head -c 150 "$work/fifo.reply" | cat -v)"
+# Not the content's fault: exit 1 from the CLI (PolicyUnreadable), not 5.
+timeout 10 "${C[@]}" policy reload >"$work/fifo.ctl" 2>&1
+rc=$?
+((rc == 1)) && grep -qF "$policy: not a regular file (a FIFO)" "$work/fifo.ctl"
+check fifo-reload-unreadable $? "policy reload: exit $rc, $(head -c 200 "$work/fifo.ctl" | cat -v)"
 # The file named once: the message of a read error already names it.
 n=$(grep -oF "$policy" "$work/fifo.reply" | wc -l)
 ((n == 1)); check fifo-reload-names-file-once $? "$n times in: $(head -c 200 "$work/fifo.reply" | cat -v)"
