@@ -108,6 +108,8 @@ struct kf_baseline {
 	struct pkvm_iommu_fold fold;
 };
 int kf_baseline_take(struct kf_baseline *b);
+/* Reads the kernel log before the run, while it still holds the boot lines. */
+void kf_kernel_log_baseline(void);
 /* The ledger after the load, which the one after the run must equal. */
 int kf_baseline_ledger(void);
 void kf_result(const char *name, bool ok, const char *fmt, ...)

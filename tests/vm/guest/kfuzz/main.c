@@ -295,6 +295,7 @@ int main(void)
 	if (!env.family || !env.nr_pool)
 		goto out;
 
+	kf_kernel_log_baseline();
 	t0 = now_ms();
 	deadline_ms = t0 + secs * 1000;
 	child = fork();
